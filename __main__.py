@@ -1,0 +1,21 @@
+"""Pulumi program: one environment's Databricks MLOps resources.
+
+Only wiring: validated config in, the top component built, outputs exported. Everything that
+differs between environments is in ``Pulumi.<stack>.yaml``.
+"""
+
+import pulumi
+
+from mlops_resources.config import load_config
+from mlops_resources.stack import MlopsStack
+
+config = load_config()
+stack = MlopsStack("mlops", config)
+
+pulumi.export("experiment_id", stack.experiment_id)
+pulumi.export("experiment_name", stack.experiment_name)
+pulumi.export("model_name", stack.model_name)
+pulumi.export("training_job_id", stack.training_job_id)
+pulumi.export("training_job_url", stack.training_job_url)
+pulumi.export("batch_inference_job_id", stack.batch_inference_job_id)
+pulumi.export("batch_inference_job_url", stack.batch_inference_job_url)

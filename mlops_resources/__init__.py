@@ -1,0 +1,1 @@
+"""Typed Pulumi components for one ML project's Databricks MLOps resources."""

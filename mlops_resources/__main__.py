@@ -1,0 +1,7 @@
+"""Entry point of ``python -m mlops_resources``."""
+
+import sys
+
+from mlops_resources.cli import main
+
+sys.exit(main())

@@ -1,0 +1,98 @@
+"""``python -m mlops_resources``: offline tools around the Pulumi program.
+
+``render --stack NAME`` evaluates the real program with ``Pulumi.NAME.yaml`` under mocks and
+prints what it would declare: a table of key inputs, or ``--format json`` with every input,
+sorted and stable (so two renders can be diffed). No CLI, plugin or credentials needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from mlops_resources.config import ConfigError
+from mlops_resources.offline import DeclaredResource, Evaluation, StackFileError, evaluate
+
+# Inputs worth a glance per resource type, as dotted wire-name paths.
+KEY_INPUTS: dict[str, tuple[str, ...]] = {
+    "databricks:index/directory:Directory": ("path",),
+    "databricks:index/mlflowExperiment:MlflowExperiment": ("name",),
+    "databricks:index/registeredModel:RegisteredModel": (
+        "catalogName",
+        "schemaName",
+        "name",
+        "owner",
+    ),
+    "databricks:index/mlflowModel:MlflowModel": ("name",),
+    "databricks:index/job:Job": (
+        "name",
+        "schedule.quartzCronExpression",
+        "schedule.pauseStatus",
+        "runAs.servicePrincipalName",
+        "gitSource.branch",
+        "gitSource.tag",
+    ),
+    "databricks:index/permissions:Permissions": ("accessControls",),
+    "databricks:index/grants:Grants": ("model", "grants"),
+    "databricks:index/grant:Grant": ("principal", "catalog", "schema", "table", "privileges"),
+    "databricks:index/notebook:Notebook": ("path",),
+    "databricks:index/workspaceFile:WorkspaceFile": ("path",),
+}
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        return "; ".join(
+            " ".join(f"{k}={_compact(v)}" for k, v in sorted(item.items())) for item in value
+        )
+    return json.dumps(value, sort_keys=True)
+
+
+def _summary(resource: DeclaredResource) -> str:
+    parts = []
+    for path in KEY_INPUTS.get(resource.type, ()):
+        try:
+            value = resource.input(path)
+        except (KeyError, IndexError, TypeError):
+            continue
+        parts.append(f"{path}={_compact(value)}")
+    if resource.protect:
+        parts.append(
+            "[protected, retained on delete]" if resource.retain_on_delete else "[protected]"
+        )
+    return "  ".join(parts)
+
+
+def render_table(evaluation: Evaluation) -> str:
+    custom = [r for r in evaluation.resources if r.custom]
+    width = max(len(r.type) for r in custom)
+    name_width = max(len(r.name) for r in custom)
+    lines = [f"Stack {evaluation.stack}: {len(custom)} resources"]
+    lines += [f"{r.type:<{width}}  {r.name:<{name_width}}  {_summary(r)}" for r in custom]
+    lines.append("Outputs:")
+    lines += [f"  {key} = {value}" for key, value in sorted(evaluation.outputs.items())]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mlops_resources", description=__doc__.split("\n")[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    render = commands.add_parser("render", help="evaluate a stack offline and print its resources")
+    render.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    render.add_argument("--format", choices=("table", "json"), default="table")
+    args = parser.parse_args(argv)
+
+    try:
+        evaluation = evaluate(args.stack)
+    except (ConfigError, StackFileError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(render_table(evaluation) if args.format == "table" else evaluation.to_json())
+    return 0
