@@ -22,12 +22,13 @@ class MissingNotebookError(pulumi.RunError):
     """A job references a notebook that is not in the repository."""
 
 
-def notebook_file(notebook: str, project_dir: Path = PROJECT_DIR) -> Path:
+def notebook_file(notebook: str, project_dir: Path | None = None) -> Path:
     """The local file of ``notebooks/<notebook>.py``; raises when it does not exist.
 
     This replaces the Terraform template's ``fileexists`` postcondition: a job pointing at a
     missing notebook fails before anything is declared instead of at its first run.
     """
+    project_dir = project_dir or PROJECT_DIR
     path = project_dir / NOTEBOOK_DIR / f"{notebook}.py"
     if not path.is_file():
         raise MissingNotebookError(
@@ -37,9 +38,9 @@ def notebook_file(notebook: str, project_dir: Path = PROJECT_DIR) -> Path:
     return path
 
 
-def support_files(project_dir: Path = PROJECT_DIR) -> list[Path]:
+def support_files(project_dir: Path | None = None) -> list[Path]:
     """Python modules the notebooks import: every ``.py`` file in packages under notebooks/."""
-    root = project_dir / NOTEBOOK_DIR
+    root = (project_dir or PROJECT_DIR) / NOTEBOOK_DIR
     return sorted(
         path
         for path in root.glob("*/**/*.py")

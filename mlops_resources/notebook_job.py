@@ -114,6 +114,21 @@ def cluster_tags(settings: JobSettings) -> dict[str, str]:
     return dict(sorted(tags.items()))
 
 
+def job_cluster(cluster_key: str, settings: JobSettings) -> databricks.JobJobClusterArgs:
+    """The shared job cluster: pinned runtime, fixed size, tags, UC-capable access mode."""
+    spec = settings.cluster
+    return databricks.JobJobClusterArgs(
+        job_cluster_key=cluster_key,
+        new_cluster=databricks.JobJobClusterNewClusterArgs(
+            spark_version=spec.spark_version,
+            node_type_id=spec.node_type_id,
+            num_workers=spec.num_workers,
+            data_security_mode=spec.data_security_mode,
+            custom_tags=cluster_tags(settings),
+        ),
+    )
+
+
 def job_tags(settings: JobSettings) -> dict[str, str]:
     return {"env": settings.environment, "managed-by": MANAGED_BY, "project": settings.project}
 
@@ -136,7 +151,7 @@ class NotebookJob(pulumi.ComponentResource):
         job = databricks.Job(
             f"{name}-job",
             name=args.job_name,
-            job_clusters=[self._cluster(args)],
+            job_clusters=[job_cluster(args.cluster_key, settings)],
             tasks=[self._task(args, task) for task in sorted(args.tasks, key=lambda t: t.key)],
             parameters=[
                 databricks.JobParameterArgs(name=key, default=value)
@@ -177,20 +192,6 @@ class NotebookJob(pulumi.ComponentResource):
         self.job_id = job.id
         self.url = job.url
         self.register_outputs({"job_id": self.job_id, "url": self.url})
-
-    @staticmethod
-    def _cluster(args: NotebookJobArgs) -> databricks.JobJobClusterArgs:
-        spec = args.settings.cluster
-        return databricks.JobJobClusterArgs(
-            job_cluster_key=args.cluster_key,
-            new_cluster=databricks.JobJobClusterNewClusterArgs(
-                spark_version=spec.spark_version,
-                node_type_id=spec.node_type_id,
-                num_workers=spec.num_workers,
-                data_security_mode=spec.data_security_mode,
-                custom_tags=cluster_tags(args.settings),
-            ),
-        )
 
     @staticmethod
     def _task(args: NotebookJobArgs, task: NotebookTask) -> databricks.JobTaskArgs:

@@ -202,6 +202,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def install_mocks(stack: str, host: str, project_dir: Path = PROJECT_DIR) -> RecordingMonitor:
+    """Point the Pulumi runtime at fresh recording mocks for ``stack``; return the monitor."""
+    monitor = RecordingMonitor(OfflineMocks(host if host.startswith("https://") else OFFLINE_HOST))
+    settings.ROOT.set(None)  # a fresh Stack resource, so outputs of an earlier run don't leak
+    pulumi.runtime.set_mocks(
+        monitor.mocks,
+        project=project_name(project_dir),
+        stack=stack,
+        preview=False,
+        monitor=monitor,
+    )
+    return monitor
+
+
 def evaluate(
     stack: str,
     project_dir: Path = PROJECT_DIR,
@@ -216,16 +230,7 @@ def evaluate(
     source = stack_file or read_stack_file(stack, project_dir)
     values = dict(source.values)
     values.update(overrides or {})
-    host = values.get("databricks:host", OFFLINE_HOST)
-    monitor = RecordingMonitor(OfflineMocks(host if host.startswith("https://") else OFFLINE_HOST))
-    settings.ROOT.set(None)  # a fresh Stack resource, so outputs of an earlier run don't leak
-    pulumi.runtime.set_mocks(
-        monitor.mocks,
-        project=project_name(project_dir),
-        stack=stack,
-        preview=False,
-        monitor=monitor,
-    )
+    monitor = install_mocks(stack, values.get("databricks:host", OFFLINE_HOST), project_dir)
     pulumi.runtime.set_all_config(values, sorted(source.secret_keys))
     outputs: dict[str, Any] = {}
 
