@@ -13,8 +13,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from mlops_resources.config import ConfigError
-from mlops_resources.offline import DeclaredResource, Evaluation, StackFileError, evaluate
+from mlops_resources.config import ConfigError, config_reference
+from mlops_resources.offline import (
+    DeclaredResource,
+    Evaluation,
+    StackFileError,
+    evaluate,
+    read_stack_file,
+)
 
 # Inputs worth a glance per resource type, as dotted wire-name paths.
 KEY_INPUTS: dict[str, tuple[str, ...]] = {
@@ -79,6 +85,38 @@ def render_table(evaluation: Evaluation) -> str:
     return "\n".join(lines)
 
 
+def _example(values: dict[str, Any], key: str) -> str:
+    """The value a key has in the staging stack file, as YAML would show it."""
+    top, _, path = key.partition(".")
+    if top not in values:
+        return ""
+    value: Any = values[top]
+    for part in path.split(".") if path else ():
+        if not isinstance(value, dict) or part not in value:
+            return ""
+        value = value[part]
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def reference_table() -> str:
+    """The README's config reference: generated from the config models, with the staging
+    stack file's values as examples, so the docs can't drift from the code."""
+    staging = read_stack_file("staging").values
+    values = {k: json.loads(v) if v[:1] in "{[" else v for k, v in staging.items()}
+    lines = [
+        "| key | type | default | example (staging) | description |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for entry in config_reference():
+        default = entry.default if entry.default == "required" else f"`{entry.default}`"
+        example = _example(values, entry.key)
+        lines.append(
+            f"| `{entry.key}` | {entry.type} | {default} | "
+            f"{f'`{example}`' if example else ''} | {entry.description} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mlops_resources", description=__doc__.split("\n")[0]
@@ -87,7 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     render = commands.add_parser("render", help="evaluate a stack offline and print its resources")
     render.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render.add_argument("--format", choices=("table", "json"), default="table")
+    commands.add_parser("config-reference", help="print the config reference table (markdown)")
     args = parser.parse_args(argv)
+
+    if args.command == "config-reference":
+        print(reference_table())
+        return 0
 
     try:
         evaluation = evaluate(args.stack)

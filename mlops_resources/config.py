@@ -19,7 +19,8 @@ import uuid
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -618,10 +619,35 @@ def load_config() -> StackConfig:
     return validate(RawConfig.from_runtime(), pulumi.get_stack())
 
 
-def config_reference() -> Iterable[tuple[str, str, str]]:
-    """(key, default, description) for every configurable key, in declaration order."""
+def _type_name(annotation: Any) -> str:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _type_name(args[0])
+    if origin is Literal:
+        return " or ".join(repr(a) for a in args)
+    if origin in (UnionType, Union):
+        return " or ".join(_type_name(a) for a in args if a is not type(None))
+    if origin is list:
+        return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        return f"map of {_type_name(args[0])} to {_type_name(args[1])}"
+    return getattr(annotation, "__name__", str(annotation))
 
-    def walk(model: type[BaseModel], prefix: str) -> Iterable[tuple[str, str, str]]:
+
+@dataclass(frozen=True)
+class ReferenceEntry:
+    """One configurable key, for the README's config reference."""
+
+    key: str
+    type: str
+    default: str
+    description: str
+
+
+def config_reference() -> Iterable[ReferenceEntry]:
+    """Every configurable key, in declaration order."""
+
+    def walk(model: type[BaseModel], prefix: str) -> Iterable[ReferenceEntry]:
         for name, field in model.model_fields.items():
             key = field.alias or name
             if model is StackConfig and key in _INJECTED:
@@ -634,9 +660,11 @@ def config_reference() -> Iterable[tuple[str, str, str]]:
             default = (
                 "required"
                 if field.is_required()
-                else repr(field.get_default(call_default_factory=True))
+                else json.dumps(field.get_default(call_default_factory=True))
             )
-            yield path, default, field.description or ""
+            yield ReferenceEntry(
+                path, _type_name(field.annotation), default, field.description or ""
+            )
 
-    yield DATABRICKS_HOST_KEY, "required", "workspace URL"
+    yield ReferenceEntry(DATABRICKS_HOST_KEY, "str", "required", "workspace URL (https://...)")
     yield from walk(StackConfig, f"{NAMESPACE}:")

@@ -40,8 +40,8 @@ class StackFile:
     secret_keys: frozenset[str]
 
 
-def project_name(project_dir: Path = PROJECT_DIR) -> str:
-    with (project_dir / "Pulumi.yaml").open() as handle:
+def project_name(project_dir: Path | None = None) -> str:
+    with ((project_dir or PROJECT_DIR) / "Pulumi.yaml").open() as handle:
         return str(yaml.safe_load(handle)["name"])
 
 
@@ -52,8 +52,9 @@ def _encode(value: Any) -> str:
     return json.dumps(value)
 
 
-def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
+def read_stack_file(stack: str, project_dir: Path | None = None) -> StackFile:
     """Read ``Pulumi.<stack>.yaml``; keys are namespaced the way the CLI passes them."""
+    project_dir = project_dir or PROJECT_DIR
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         raise StackFileError(f"{path.name}: no such stack file in {project_dir}")
@@ -202,7 +203,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def install_mocks(stack: str, host: str, project_dir: Path = PROJECT_DIR) -> RecordingMonitor:
+def install_mocks(stack: str, host: str, project_dir: Path | None = None) -> RecordingMonitor:
     """Point the Pulumi runtime at fresh recording mocks for ``stack``; return the monitor."""
     monitor = RecordingMonitor(OfflineMocks(host if host.startswith("https://") else OFFLINE_HOST))
     settings.ROOT.set(None)  # a fresh Stack resource, so outputs of an earlier run don't leak
@@ -218,18 +219,17 @@ def install_mocks(stack: str, host: str, project_dir: Path = PROJECT_DIR) -> Rec
 
 def evaluate(
     stack: str,
-    project_dir: Path = PROJECT_DIR,
-    overrides: Mapping[str, str] | None = None,
+    project_dir: Path | None = None,
     stack_file: StackFile | None = None,
 ) -> Evaluation:
     """Run ``__main__.py`` for ``stack`` under mocks and return what it declared.
 
-    ``overrides`` replace config values (``namespace:key`` -> CLI-encoded string), for tests.
+    ``stack_file`` replaces reading ``Pulumi.<stack>.yaml`` (tests pass edited config).
     Raises whatever the program raises, e.g. ``ConfigError`` for an invalid stack file.
     """
+    project_dir = project_dir or PROJECT_DIR
     source = stack_file or read_stack_file(stack, project_dir)
     values = dict(source.values)
-    values.update(overrides or {})
     monitor = install_mocks(stack, values.get("databricks:host", OFFLINE_HOST), project_dir)
     pulumi.runtime.set_all_config(values, sorted(source.secret_keys))
     outputs: dict[str, Any] = {}
