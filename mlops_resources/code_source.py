@@ -70,6 +70,9 @@ class CodeSourceArgs:
     """Branch to run (git only)."""
     git_tag: str | None = None
     """Tag to run (git only)."""
+    folder: pulumi.Resource | None = None
+    """The workspace folder resource that holds ``workspace_dir``: uploads are created after
+    it and deleted before it (workspace only)."""
 
 
 class CodeSource(pulumi.ComponentResource):
@@ -94,12 +97,14 @@ class CodeSource(pulumi.ComponentResource):
                 self._paths[notebook] = f"{NOTEBOOK_DIR}/{notebook}"
         else:
             self.task_source = "WORKSPACE"
-            self._upload(name, args.workspace_dir, files)
+            self._upload(name, args, files)
         self.register_outputs({})
 
-    def _upload(self, name: str, workspace_dir: str, files: dict[str, Path]) -> None:
+    def _upload(self, name: str, args: CodeSourceArgs, files: dict[str, Path]) -> None:
+        workspace_dir = args.workspace_dir
+        folder = [args.folder] if args.folder else []
         # Modules first: a notebook that imports them must not run before they exist.
-        modules = []
+        modules: list[pulumi.Resource] = []
         for path in support_files():
             relative = path.relative_to(PROJECT_DIR / NOTEBOOK_DIR).as_posix()
             modules.append(
@@ -107,7 +112,7 @@ class CodeSource(pulumi.ComponentResource):
                     f"{name}-file-{relative}",
                     path=f"{workspace_dir}/{relative}",
                     content_base64=_content(path),
-                    opts=child_opts(self),
+                    opts=child_opts(self, depends_on=folder),
                 )
             )
         for notebook, path in files.items():
@@ -116,7 +121,7 @@ class CodeSource(pulumi.ComponentResource):
                 path=f"{workspace_dir}/{notebook}",
                 language="PYTHON",
                 content_base64=_content(path),
-                opts=child_opts(self, depends_on=list(modules)),
+                opts=child_opts(self, depends_on=folder + modules),
             )
             self._paths[notebook] = uploaded.path
 

@@ -33,6 +33,8 @@ class Experiment(pulumi.ComponentResource):
 
     experiment_id: pulumi.Output[str]
     name: pulumi.Output[str]
+    directory: databricks.Directory
+    """The stack's workspace folder; uploaded notebooks go in it too."""
 
     def __init__(
         self, name: str, args: ExperimentArgs, opts: pulumi.ResourceOptions | None = None
@@ -59,6 +61,7 @@ class Experiment(pulumi.ComponentResource):
             access_controls=access_controls({args.readers_group: "CAN_READ"}, managers),
             opts=child_opts(self),
         )
+        self.directory = directory
         self.experiment_id = experiment.id
         self.name = experiment.name
         self.register_outputs({"experiment_id": self.experiment_id, "name": self.name})

@@ -168,9 +168,14 @@ class NotebookJob(pulumi.ComponentResource):
                 if settings.run_as_service_principal
                 else None
             ),
-            email_notifications=databricks.JobEmailNotificationsArgs(
-                on_failures=sorted(settings.on_failure_emails),
-                no_alert_for_skipped_runs=True,
+            # No block at all without addresses: an empty one reads back as absent (a diff).
+            email_notifications=(
+                databricks.JobEmailNotificationsArgs(
+                    on_failures=sorted(settings.on_failure_emails),
+                    no_alert_for_skipped_runs=True,
+                )
+                if settings.on_failure_emails
+                else None
             ),
             timeout_seconds=settings.timeout_seconds,
             max_concurrent_runs=1,

@@ -89,6 +89,8 @@ class DeclaredResource:
     protect: bool
     retain_on_delete: bool
     inputs: dict[str, Any] = field(default_factory=dict)
+    dependencies: tuple[str, ...] = ()
+    """Logical names of the resources this one explicitly depends on."""
 
     def input(self, path: str) -> Any:
         """A nested input by dotted wire-name path, e.g. ``schedule.quartzCronExpression``."""
@@ -177,6 +179,9 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
                     inputs=_plain(rpc.deserialize_properties(request.object)),
+                    dependencies=tuple(
+                        sorted(urn.rsplit("::", 1)[-1] for urn in request.dependencies)
+                    ),
                 )
             )
         return response

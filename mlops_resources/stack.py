@@ -64,6 +64,18 @@ class MlopsStack(pulumi.ComponentResource):
             f"trained by job '{cfg.training_job_name}'"
         )
 
+        experiment = Experiment(
+            f"{name}-experiment",
+            ExperimentArgs(
+                directory=cfg.stack_dir,
+                name=cfg.experiment_name,
+                description=description,
+                readers_group=access.readers_group,
+                run_as_service_principal=access.run_as_service_principal,
+                protect=cfg.protect_ml_assets,
+            ),
+            child,
+        )
         code = CodeSource(
             f"{name}-code",
             CodeSourceArgs(
@@ -74,18 +86,7 @@ class MlopsStack(pulumi.ComponentResource):
                 git_provider=cfg.code_source.provider,
                 git_branch=cfg.code_source.branch,
                 git_tag=cfg.code_source.tag,
-            ),
-            child,
-        )
-        experiment = Experiment(
-            f"{name}-experiment",
-            ExperimentArgs(
-                directory=cfg.stack_dir,
-                name=cfg.experiment_name,
-                description=description,
-                readers_group=access.readers_group,
-                run_as_service_principal=access.run_as_service_principal,
-                protect=cfg.protect_ml_assets,
+                folder=experiment.directory,
             ),
             child,
         )

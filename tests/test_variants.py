@@ -64,6 +64,10 @@ def test_workspace_code_source_uploads_notebooks_and_modules(run_stack: Evaluate
         f"{folder}/ModelValidation",
         f"{folder}/Train",
     ]
+    # Created after the stack's folder and deleted before it (it is not deleted recursively).
+    assert {n.dependencies for n in result.of_type("databricks:index/notebook:Notebook")} == {
+        ("mlops-experiment-directory",)
+    }
     train = notebooks["mlops-code-notebook-Train"]
     assert train["language"] == "PYTHON"
     assert (
@@ -121,18 +125,23 @@ def test_stack_file_can_pause_a_schedule(run_stack: Evaluate) -> None:
     assert result.get("mlops-training-job").inputs["schedule"]["pauseStatus"] == "UNPAUSED"
 
 
-def test_without_run_as_or_operators(run_stack: Evaluate) -> None:
+def test_without_run_as_operators_or_emails(run_stack: Evaluate) -> None:
     result = run_stack(
         "staging",
         {
             "mlops:access": {"readers_group": "data-scientists"},
+            "mlops:jobs": {},
             "mlops:batch_inference": section(
                 "staging", "batch_inference", grant_table_access=False
             ),
         },
     )
     for name in ("mlops-training-job", "mlops-batch-inference-job"):
-        assert "runAs" not in result.get(name).inputs
+        job = result.get(name).inputs
+        assert "runAs" not in job
+        # An empty notifications block would read back as absent: a diff on every preview.
+        assert "emailNotifications" not in job
+        assert job["timeoutSeconds"] == 14400
     assert result.get("mlops-training-permissions").inputs["accessControls"] == [
         {"groupName": "data-scientists", "permissionLevel": "CAN_VIEW"}
     ]
