@@ -52,13 +52,12 @@ class Experiment(pulumi.ComponentResource):
             description=args.description,
             opts=child_opts(self, protect=args.protect, depends_on=[directory]),
         )
-        managers = {}
-        if args.run_as_service_principal:
-            managers[args.run_as_service_principal] = "CAN_MANAGE"
         databricks.Permissions(
             f"{name}-permissions",
             experiment_id=experiment.id,
-            access_controls=access_controls({args.readers_group: "CAN_READ"}, managers),
+            access_controls=access_controls(
+                {args.readers_group: "CAN_READ"}, {args.run_as_service_principal: "CAN_MANAGE"}
+            ),
             opts=child_opts(self),
         )
         self.directory = directory

@@ -82,13 +82,13 @@ class Model(pulumi.ComponentResource):
             ],
             opts=child_opts(self, protect=args.protect),
         )
-        managers = {}
-        if args.run_as_service_principal:
-            managers[args.run_as_service_principal] = "CAN_MANAGE_PRODUCTION_VERSIONS"
         databricks.Permissions(
             f"{name}-permissions",
             registered_model_id=model.registered_model_id,
-            access_controls=access_controls({args.readers_group: "CAN_READ"}, managers),
+            access_controls=access_controls(
+                {args.readers_group: "CAN_READ"},
+                {args.run_as_service_principal: "CAN_MANAGE_PRODUCTION_VERSIONS"},
+            ),
             opts=child_opts(self),
         )
         model_name: pulumi.Output[str] = model.name

@@ -14,35 +14,39 @@ from mlops_resources.offline import read_stack_file
 STAGING = read_stack_file("staging")
 
 
+_REMOVE = object()
+
+
+def _edit(values: dict[str, str], key: str, value: Any) -> None:
+    """Set (or, with ``_REMOVE``, delete) a dotted key like ``mlops:a.b.c`` in CLI config."""
+    top, _, path = key.partition(".")
+    if not path:
+        if value is _REMOVE:
+            del values[top]
+        else:
+            values[top] = value if isinstance(value, str) else json.dumps(value)
+        return
+    document = json.loads(values[top])
+    target = document
+    *parents, leaf = path.split(".")
+    for part in parents:
+        target = target[part]
+    if value is _REMOVE:
+        del target[leaf]
+    else:
+        target[leaf] = value
+    values[top] = json.dumps(document)
+
+
 def raw(
     changes: dict[str, Any], remove: tuple[str, ...] = (), secret: tuple[str, ...] = ()
 ) -> RawConfig:
     """The staging stack file's config with keys changed (``a:b.c`` edits inside a section)."""
     values = dict(STAGING.values)
     for key, value in changes.items():
-        top, _, path = key.partition(".")
-        if path:
-            document = json.loads(values[top])
-            target = document
-            *parents, leaf = path.split(".")
-            for parent in parents:
-                target = target[parent]
-            target[leaf] = value
-            values[top] = json.dumps(document)
-        else:
-            values[top] = value if isinstance(value, str) else json.dumps(value)
+        _edit(values, key, value)
     for key in remove:
-        top, _, path = key.partition(".")
-        if path:
-            document = json.loads(values[top])
-            target = document
-            *parents, leaf = path.split(".")
-            for parent in parents:
-                target = target[parent]
-            del target[leaf]
-            values[top] = json.dumps(document)
-        else:
-            del values[top]
+        _edit(values, key, _REMOVE)
     return RawConfig(values, STAGING.secret_keys | frozenset(secret))
 
 
