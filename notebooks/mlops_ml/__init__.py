@@ -1,0 +1,1 @@
+"""ML logic the job notebooks call; importable and tested locally."""
