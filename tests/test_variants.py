@@ -64,9 +64,13 @@ def test_workspace_code_source_uploads_notebooks_and_modules(run_stack: Evaluate
         f"{folder}/ModelValidation",
         f"{folder}/Train",
     ]
-    # Created after the stack's folder and deleted before it (it is not deleted recursively).
+    # Created after the stack's folder and deleted before it (it is not deleted recursively);
+    # notebooks also wait for the modules they import.
+    files = result.of_type("databricks:index/workspaceFile:WorkspaceFile")
+    assert files, "the notebooks' package is uploaded"
+    assert {f.dependencies for f in files} == {("mlops-experiment-directory",)}
     assert {n.dependencies for n in result.of_type("databricks:index/notebook:Notebook")} == {
-        ("mlops-experiment-directory",)
+        tuple(sorted(["mlops-experiment-directory", *(f.name for f in files)]))
     }
     train = notebooks["mlops-code-notebook-Train"]
     assert train["language"] == "PYTHON"
@@ -74,7 +78,6 @@ def test_workspace_code_source_uploads_notebooks_and_modules(run_stack: Evaluate
         base64.b64decode(train["contentBase64"])
         == (PROJECT_DIR / "notebooks/Train.py").read_bytes()
     )
-    files = result.of_type("databricks:index/workspaceFile:WorkspaceFile")
     assert sorted(f.inputs["path"] for f in files) == sorted(
         f"{folder}/{p.relative_to(PROJECT_DIR / 'notebooks').as_posix()}" for p in support_files()
     )
