@@ -18,7 +18,7 @@ import re
 import uuid
 import zoneinfo
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -411,68 +411,115 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _locate(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
-    """The section model that holds the last part of an error location, and its field."""
-    model: type[BaseModel] | None = StackConfig
-    field: FieldInfo | None = None
-    for index, part in enumerate(loc):
-        if model is None or not isinstance(part, str):
-            return None, None
-        by_alias = {f.alias or n: f for n, f in model.model_fields.items()}
-        field = by_alias.get(part)
-        if index == len(loc) - 1 or field is None:
-            break
-        model = _nested_model(field.annotation)
-    return model, field
+def _is_text(annotation: Any) -> bool:
+    """Whether a top-level key holds plain text (the CLI passes anything else as JSON)."""
+    args = [a for a in (get_args(annotation) or (annotation,)) if a is not type(None)]
+    if get_origin(annotation) is Annotated:
+        return _is_text(args[0])
+    return all(a is str or (get_origin(a) is Annotated and get_args(a)[0] is str) for a in args)
 
 
-def _expected(loc: tuple[Any, ...]) -> str:
-    _, field = _locate(loc)
-    return (field.description or "") if field else ""
+def _json_kind(annotation: Any) -> str:
+    if _nested_model(annotation):
+        return "a mapping"
+    if bool in (annotation, *get_args(annotation)):
+        return "true or false"
+    return _type_name(annotation)
 
 
-def _known_keys(loc: tuple[Any, ...]) -> list[str]:
-    model, _ = _locate(loc)
-    if model is None:
-        return []
-    names = [f.alias or n for n, f in model.model_fields.items()]
-    return [n for n in names if not (model is StackConfig and n in _INJECTED)]
+@dataclass(frozen=True)
+class Namespace:
+    """A config namespace whose keys are the fields of a root section model.
 
+    Turns CLI-encoded values into the model and pydantic errors into problems that name the
+    key as a user writes it in the stack file (``mlops:cluster.num_workers``).
+    """
 
-# Sections whose stack-file value is a YAML mapping (the CLI hands them over as JSON text).
-_STRUCTURED = {
-    name for name, field in StackConfig.model_fields.items() if _nested_model(field.annotation)
-}
-_SCALAR_TYPES = {"protect_ml_assets": bool}
-_INJECTED = {"environment", "host"}
+    name: str
+    root: type[BaseModel]
+    injected: Mapping[str, str] = field(default_factory=dict)
+    """Root fields the program fills in, mapped to the key reported for them."""
 
+    def key(self, loc: tuple[Any, ...]) -> str:
+        head, *rest = loc
+        key = self.injected.get(head) or f"{self.name}:{head}"
+        for part in rest:
+            key += f"[{part}]" if isinstance(part, int) else f".{part}"
+        return key
 
-def _key(loc: tuple[Any, ...]) -> str:
-    head, *rest = loc
-    if head == "host":
-        return DATABRICKS_HOST_KEY
-    key = f"{NAMESPACE}:{head}"
-    for part in rest:
-        key += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return key
+    def locate(self, loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+        """The section model that holds the last part of an error location, and its field."""
+        model: type[BaseModel] | None = self.root
+        found: FieldInfo | None = None
+        for index, part in enumerate(loc):
+            if model is None or not isinstance(part, str):
+                return None, None
+            by_alias = {f.alias or n: f for n, f in model.model_fields.items()}
+            found = by_alias.get(part)
+            if index == len(loc) - 1 or found is None:
+                break
+            model = _nested_model(found.annotation)
+        return model, found
 
+    def known_keys(self, loc: tuple[Any, ...]) -> list[str]:
+        model, _ = self.locate(loc)
+        if model is None:
+            return []
+        names = [f.alias or n for n, f in model.model_fields.items()]
+        return [n for n in names if not (model is self.root and n in self.injected)]
 
-def _describe(error: Mapping[str, Any]) -> str:
-    loc = tuple(error["loc"])
-    kind = error["type"]
-    expected = _expected(loc)
-    if kind == "missing":
-        return f"{_key(loc)}: required key is missing; expected {expected}"
-    if kind == "extra_forbidden":
-        known = _known_keys(loc)
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"{_key(loc)}: unknown key{hint}; expected one of: {', '.join(sorted(known))}"
-    if kind == "value_error":
-        return f"{_key(loc)}: {error['ctx']['error']}"
-    message = str(error["msg"]).replace("Input should be", "expected")
-    suffix = f" ({expected})" if expected else ""
-    return f"{_key(loc)}: {message}, got {error['input']!r}{suffix}"
+    def describe(self, error: Mapping[str, Any]) -> str:
+        loc = tuple(error["loc"])
+        kind = error["type"]
+        _, found = self.locate(loc)
+        expected = (found.description or "") if found else ""
+        key = self.key(loc)
+        if kind == "missing":
+            return f"{key}: required key is missing; expected {expected}"
+        if kind == "extra_forbidden":
+            known = self.known_keys(loc)
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            return f"{key}: unknown key{hint}; expected one of: {', '.join(sorted(known))}"
+        if kind == "value_error":
+            return f"{key}: {error['ctx']['error']}"
+        message = str(error["msg"]).replace("Input should be", "expected")
+        suffix = f" ({expected})" if expected else ""
+        return f"{key}: {message}, got {error['input']!r}{suffix}"
+
+    def decode(self, raw: RawConfig) -> tuple[dict[str, Any], list[str]]:
+        """This namespace's keys, decoded the way the CLI encoded them."""
+        data: dict[str, Any] = {}
+        problems = []
+        prefix = f"{self.name}:"
+        fields = self.root.model_fields
+        for key, text in sorted(raw.values.items()):
+            if not key.startswith(prefix):
+                continue
+            name = key[len(prefix) :]
+            if name in self.injected:
+                problems.append(f"{key}: unknown key; it is derived, not configured")
+            elif name in fields and not _is_text(fields[name].annotation):
+                try:
+                    data[name] = json.loads(text)
+                except json.JSONDecodeError:
+                    problems.append(
+                        f"{key}: expected {_json_kind(fields[name].annotation)}, got {text!r}"
+                    )
+            else:
+                data[name] = text
+        return data, problems
+
+    def build(
+        self, raw: RawConfig, injected: Mapping[str, Any]
+    ) -> tuple[BaseModel | None, list[str]]:
+        """The validated root model (None if invalid) and every problem found."""
+        data, problems = self.decode(raw)
+        data.update(injected)
+        try:
+            return self.root.model_validate(data), problems
+        except ValidationError as error:
+            return None, problems + [self.describe(e) for e in error.errors(include_url=False)]
 
 
 def _credential_problems(raw: RawConfig) -> list[str]:
@@ -567,50 +614,23 @@ def _host_problem(host: str | None) -> str | None:
     return None
 
 
-def _section_values(raw: RawConfig) -> tuple[dict[str, Any], list[str]]:
-    """Our namespace's keys, decoded the way the CLI encoded them."""
-    data: dict[str, Any] = {}
-    problems = []
-    prefix = f"{NAMESPACE}:"
-    for key, text in raw.values.items():
-        if not key.startswith(prefix):
-            continue
-        name = key[len(prefix) :]
-        if name in _STRUCTURED or name in _SCALAR_TYPES:
-            try:
-                data[name] = json.loads(text)
-            except json.JSONDecodeError:
-                kind = "a mapping" if name in _STRUCTURED else "true or false"
-                problems.append(f"{key}: expected {kind}, got {text!r}")
-        else:
-            data[name] = text
-    return data, problems
+MLOPS = Namespace("mlops", StackConfig, {"environment": "", "host": DATABRICKS_HOST_KEY})
 
 
 def validate(raw: RawConfig, stack: str) -> StackConfig:
     """Validate raw runtime config for ``stack``; raise ConfigError listing every problem."""
-    stack_file = f"Pulumi.{stack}.yaml"
     problems = _credential_problems(raw)
-    data, decode_problems = _section_values(raw)
-    problems += decode_problems
-    for injected in _INJECTED:
-        if injected in data:
-            problems.append(f"{NAMESPACE}:{injected}: unknown key; it is derived, not configured")
-            del data[injected]
     host = raw.values.get(DATABRICKS_HOST_KEY)
     host_problem = _host_problem(host)
     if host_problem:
         problems.append(host_problem)
-    data["environment"] = stack
-    data["host"] = (host or "https://invalid").rstrip("/")
-    try:
-        cfg = StackConfig.model_validate(data)
-    except ValidationError as error:
-        problems += [_describe(e) for e in error.errors(include_url=False)]
-        raise ConfigError(stack_file, problems) from None
-    problems += _cross_field_problems(cfg)
-    if problems:
-        raise ConfigError(stack_file, problems)
+    injected = {"environment": stack, "host": (host or "https://invalid").rstrip("/")}
+    cfg, model_problems = MLOPS.build(raw, injected)
+    problems += model_problems
+    if isinstance(cfg, StackConfig):
+        problems += _cross_field_problems(cfg)
+    if problems or not isinstance(cfg, StackConfig):
+        raise ConfigError(f"Pulumi.{stack}.yaml", problems)
     return cfg
 
 
@@ -644,27 +664,27 @@ class ReferenceEntry:
     description: str
 
 
-def config_reference() -> Iterable[ReferenceEntry]:
-    """Every configurable key, in declaration order."""
+def config_reference(namespace: Namespace | None = None) -> Iterable[ReferenceEntry]:
+    """Every configurable key of a namespace (default: the program's), in declaration order."""
+    namespace = namespace or MLOPS
 
     def walk(model: type[BaseModel], prefix: str) -> Iterable[ReferenceEntry]:
-        for name, field in model.model_fields.items():
-            key = field.alias or name
-            if model is StackConfig and key in _INJECTED:
+        for name, info in model.model_fields.items():
+            key = info.alias or name
+            if model is namespace.root and key in namespace.injected:
                 continue
             path = f"{prefix}{key}"
-            nested = _nested_model(field.annotation)
+            nested = _nested_model(info.annotation)
             if nested is not None:
                 yield from walk(nested, f"{path}.")
                 continue
             default = (
                 "required"
-                if field.is_required()
-                else json.dumps(field.get_default(call_default_factory=True))
+                if info.is_required()
+                else json.dumps(info.get_default(call_default_factory=True))
             )
-            yield ReferenceEntry(
-                path, _type_name(field.annotation), default, field.description or ""
-            )
+            yield ReferenceEntry(path, _type_name(info.annotation), default, info.description or "")
 
-    yield ReferenceEntry(DATABRICKS_HOST_KEY, "str", "required", "workspace URL (https://...)")
-    yield from walk(StackConfig, f"{NAMESPACE}:")
+    if namespace is MLOPS:
+        yield ReferenceEntry(DATABRICKS_HOST_KEY, "str", "required", "workspace URL (https://...)")
+    yield from walk(namespace.root, f"{namespace.name}:")
