@@ -25,6 +25,8 @@ from pulumi.runtime import rpc, settings
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECRET_PLACEHOLDER = "[secret]"
 OFFLINE_HOST = "https://offline.invalid"
+MOCK_ACCOUNT = "123456789012"
+MOCK_REGION = "us-east-1"
 
 
 class StackFileError(Exception):
@@ -154,7 +156,30 @@ class OfflineMocks(pulumi.runtime.Mocks):
         elif args.typ == "databricks:index/registeredModel:RegisteredModel":
             inputs = args.inputs
             outputs["fullName"] = f"{inputs['catalogName']}.{inputs['schemaName']}.{inputs['name']}"
+        elif args.typ.startswith("aws:"):
+            resource_id = self._aws(args, outputs) or resource_id
         return resource_id, outputs
+
+    @staticmethod
+    def _aws(args: pulumi.runtime.MockResourceArgs, outputs: dict[str, Any]) -> str | None:
+        """ARNs the way AWS forms them, so policies built from them can be asserted."""
+        inputs = args.inputs
+        if args.typ == "aws:s3/bucket:Bucket":
+            outputs["arn"] = f"arn:aws:s3:::{inputs['bucket']}"
+            return str(inputs["bucket"])
+        if args.typ == "aws:kms/key:Key":
+            key_id = f"key-{zlib.crc32(args.name.encode())}"
+            outputs.update(
+                keyId=key_id, arn=f"arn:aws:kms:{MOCK_REGION}:{MOCK_ACCOUNT}:key/{key_id}"
+            )
+            return key_id
+        if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(inputs["url"]).removeprefix("https://")
+            outputs["arn"] = f"arn:aws:iam::{MOCK_ACCOUNT}:oidc-provider/{host}"
+        elif args.typ == "aws:iam/role:Role":
+            outputs["arn"] = f"arn:aws:iam::{MOCK_ACCOUNT}:role/{inputs['name']}"
+            return str(inputs["name"])
+        return None
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
         raise NotImplementedError(f"the program should make no provider calls, got {args.token}")
