@@ -1,5 +1,7 @@
 """``python -m mlops_resources``: offline tools around the Pulumi program.
 
+``diff BASE.json HEAD.json`` compares two such renders as a markdown report.
+
 ``render --stack NAME`` evaluates the real program with ``Pulumi.NAME.yaml`` under mocks and
 prints what it would declare: a table of key inputs, or ``--format json`` with every input,
 sorted and stable (so two renders can be diffed). No CLI, plugin or credentials needed.
@@ -11,9 +13,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from mlops_resources.config import ConfigError, config_reference
+from mlops_resources.diff import compare, load, to_markdown
 from mlops_resources.offline import (
     DeclaredResource,
     Evaluation,
@@ -125,8 +129,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     render = commands.add_parser("render", help="evaluate a stack offline and print its resources")
     render.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render.add_argument("--format", choices=("table", "json"), default="table")
+    diff = commands.add_parser("diff", help="compare two JSON renders as a markdown report")
+    diff.add_argument("base", type=Path, help="render of the base (an empty file: none)")
+    diff.add_argument("head", type=Path, help="render of the head")
+    diff.add_argument("--exit-code", action="store_true", help="exit 1 when the renders differ")
     commands.add_parser("config-reference", help="print the config reference table (markdown)")
     args = parser.parse_args(argv)
+
+    if args.command == "diff":
+        try:
+            result = compare(load(args.base), load(args.head))
+        except (OSError, ValueError, KeyError) as error:
+            print(f"cannot compare {args.base} and {args.head}: {error}", file=sys.stderr)
+            return 2
+        print(to_markdown(result), end="")
+        return 1 if args.exit_code and not result.empty else 0
 
     if args.command == "config-reference":
         print(reference_table())
