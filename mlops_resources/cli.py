@@ -13,10 +13,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlops_resources.config import ConfigError, config_reference
+from mlops_resources import offline
+from mlops_resources.config import BOOTSTRAP, MLOPS, ConfigError, Namespace, config_reference
 from mlops_resources.diff import compare, load, to_markdown
 from mlops_resources.offline import (
     DeclaredResource,
@@ -50,6 +52,26 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "databricks:index/grant:Grant": ("principal", "catalog", "schema", "table", "privileges"),
     "databricks:index/notebook:Notebook": ("path",),
     "databricks:index/workspaceFile:WorkspaceFile": ("path",),
+    "aws:s3/bucket:Bucket": ("bucket",),
+    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration.status",),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm",
+        "rules.0.bucketKeyEnabled",
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+    ),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule.objectOwnership",),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
+        "rules.0.noncurrentVersionExpiration.noncurrentDays",
+    ),
+    "aws:kms/key:Key": ("enableKeyRotation", "deletionWindowInDays"),
+    "aws:kms/alias:Alias": ("name",),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url",),
+    "aws:iam/role:Role": ("name",),
 }
 
 
@@ -102,16 +124,37 @@ def _example(values: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def reference_table() -> str:
-    """The README's config reference: generated from the config models, with the staging
-    stack file's values as examples, so the docs can't drift from the code."""
-    staging = read_stack_file("staging").values
-    values = {k: json.loads(v) if v[:1] in "{[" else v for k, v in staging.items()}
+@dataclass(frozen=True)
+class Program:
+    """A Pulumi program of this repository, for the commands that read its config."""
+
+    folder: str
+    """Folder of the program in the repository ('' for the root)."""
+    namespace: Namespace
+    example_stack: str
+
+    @property
+    def project_dir(self) -> Path:
+        return offline.PROJECT_DIR / self.folder
+
+
+PROGRAMS = {
+    "mlops": Program("", MLOPS, "staging"),
+    "bootstrap": Program("bootstrap", BOOTSTRAP, "shared"),
+}
+
+
+def reference_table(program: str = "mlops") -> str:
+    """A program's config reference: generated from its config models, with one stack file's
+    values as examples, so the docs can't drift from the code."""
+    spec = PROGRAMS[program]
+    stack_file = read_stack_file(spec.example_stack, spec.project_dir).values
+    values = {k: json.loads(v) if v[:1] in "{[" else v for k, v in stack_file.items()}
     lines = [
-        "| key | type | default | example (staging) | description |",
+        f"| key | type | default | example ({spec.example_stack}) | description |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for entry in config_reference():
+    for entry in config_reference(spec.namespace):
         default = entry.default if entry.default == "required" else f"`{entry.default}`"
         example = _example(values, entry.key)
         lines.append(
@@ -129,11 +172,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     render = commands.add_parser("render", help="evaluate a stack offline and print its resources")
     render.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render.add_argument("--format", choices=("table", "json"), default="table")
+    render.add_argument(
+        "--program", choices=sorted(PROGRAMS), default="mlops", help="which Pulumi program"
+    )
     diff = commands.add_parser("diff", help="compare two JSON renders as a markdown report")
     diff.add_argument("base", type=Path, help="render of the base (an empty file: none)")
     diff.add_argument("head", type=Path, help="render of the head")
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when the renders differ")
-    commands.add_parser("config-reference", help="print the config reference table (markdown)")
+    reference = commands.add_parser("config-reference", help="print a config reference table")
+    reference.add_argument("--program", choices=sorted(PROGRAMS), default="mlops")
     args = parser.parse_args(argv)
 
     if args.command == "diff":
@@ -146,11 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if args.exit_code and not result.empty else 0
 
     if args.command == "config-reference":
-        print(reference_table())
+        print(reference_table(args.program))
         return 0
 
     try:
-        evaluation = evaluate(args.stack)
+        evaluation = evaluate(args.stack, PROGRAMS[args.program].project_dir)
     except (ConfigError, StackFileError) as error:
         print(error, file=sys.stderr)
         return 2

@@ -660,8 +660,14 @@ class GitHubCiConfig(_Section):
         None, description="ARN of an existing GitHub OIDC provider (when not creating one)"
     )
     subjects: list[NonEmpty] = Field(
-        ["ref:refs/heads/main", "pull_request", "environment:staging", "environment:prod"],
-        description="token subjects allowed after 'repo:<owner>/<name>:'",
+        [
+            "environment:prod",
+            "environment:prod-preview",
+            "environment:staging",
+            "environment:staging-preview",
+        ],
+        description="token subjects allowed after 'repo:<owner>/<name>:' (the workflows' "
+        "GitHub environments)",
     )
     role_name: NonEmpty = Field("mlops-pulumi-ci", description="name of the IAM role")
 
@@ -808,4 +814,6 @@ def config_reference(namespace: Namespace | None = None) -> Iterable[ReferenceEn
 
     if namespace is MLOPS:
         yield ReferenceEntry(DATABRICKS_HOST_KEY, "str", "required", "workspace URL (https://...)")
+    if namespace is BOOTSTRAP:
+        yield ReferenceEntry("aws:region", "str", "required", "AWS region of the bucket and key")
     yield from walk(namespace.root, f"{namespace.name}:")

@@ -128,9 +128,9 @@ def test_ci_role_trusts_only_this_repository_through_oidc(result: Evaluation) ->
         "StringLike": {
             "token.actions.githubusercontent.com:sub": [
                 f"{repo}:environment:prod",
+                f"{repo}:environment:prod-preview",
                 f"{repo}:environment:staging",
-                f"{repo}:pull_request",
-                f"{repo}:ref:refs/heads/main",
+                f"{repo}:environment:staging-preview",
             ]
         },
     }
