@@ -1,2 +1,44 @@
 # Databricks notebook source
-# placeholder
+# MAGIC %md
+# MAGIC # BatchInference
+# MAGIC
+# MAGIC Scores `input_table_name` with `models:/<model_name>@champion` and overwrites
+# MAGIC `output_table_name` with the input columns plus `prediction`, `model_version` and
+# MAGIC `scoring_timestamp`. The table must have every column of the model's input signature.
+# MAGIC Three-part model names are read from Unity Catalog, plain names from the workspace
+# MAGIC registry.
+
+# COMMAND ----------
+
+dbutils.widgets.text("env", "dev")
+dbutils.widgets.text("input_table_name", "")
+dbutils.widgets.text("output_table_name", "")
+dbutils.widgets.text("model_name", "")
+
+env = dbutils.widgets.get("env")
+input_table_name = dbutils.widgets.get("input_table_name")
+output_table_name = dbutils.widgets.get("output_table_name")
+model_name = dbutils.widgets.get("model_name")
+
+# COMMAND ----------
+
+import mlflow
+
+# The notebook's own folder is on sys.path in Databricks (git folders and workspace files),
+# so the mlops_ml package next to this notebook imports directly.
+from mlops_ml.inference import score_table
+from mlops_ml.registry import registry_uri_for_model
+
+mlflow.set_registry_uri(registry_uri_for_model(model_name))
+
+# COMMAND ----------
+
+result = score_table(spark, model_name, input_table_name, output_table_name)
+print(
+    f"[{env}] wrote {result.rows} rows to {result.output_table_name} "
+    f"with {model_name} version {result.model_version}"
+)
+
+# COMMAND ----------
+
+dbutils.notebook.exit(str(result.rows))

@@ -1,0 +1,89 @@
+"""Model registry conventions shared by the job notebooks: aliases, tags and registry URIs.
+
+The training job hands a model version from task to task through aliases, not task values:
+Train sets ``challenger`` on the version it registers, ModelValidation records its verdict in
+version tags, and ModelDeployment moves ``champion`` to that version and drops ``challenger``.
+Batch inference scores with whatever version ``champion`` points at.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+
+CHAMPION_ALIAS = "champion"
+"""Alias of the version batch inference scores with."""
+CHALLENGER_ALIAS = "challenger"
+"""Alias Train sets on the version it registers; ModelValidation and ModelDeployment read it."""
+
+VALIDATION_STATUS_TAG = "validation_status"
+"""Model version tag: PENDING (set by Train), then PASSED, FAILED or SKIPPED."""
+VALIDATION_MODE_TAG = "validation_mode"
+"""Model version tag: the run_mode ModelValidation ran in."""
+VALIDATION_DETAILS_TAG = "validation_details"
+"""Model version tag: a short summary of the failed checks (full report is a run artifact)."""
+
+REGISTRY_URIS = {"unity_catalog": "databricks-uc", "workspace": "databricks"}
+"""MLflow registry URI for each ``model_registry`` job parameter value."""
+
+_UC_NAME = re.compile(r"^[^.\s]+\.[^.\s]+\.[^.\s]+$")
+
+
+def is_unity_catalog_name(model_name: str) -> bool:
+    """Whether ``model_name`` is a three-part ``catalog.schema.name`` Unity Catalog name."""
+    return bool(_UC_NAME.match(model_name))
+
+
+def registry_uri(model_registry: str, model_name: str | None = None) -> str:
+    """The MLflow registry URI for the ``model_registry`` job parameter.
+
+    When ``model_name`` is given it must fit the registry: Unity Catalog needs a three-part
+    name, the workspace registry a plain name.
+    """
+    if model_registry not in REGISTRY_URIS:
+        raise ValueError(
+            f"model_registry must be one of {sorted(REGISTRY_URIS)}, got {model_registry!r}"
+        )
+    if model_name is not None:
+        if model_registry == "unity_catalog" and not is_unity_catalog_name(model_name):
+            raise ValueError(
+                f"model {model_name!r}: the unity_catalog registry needs a three-part name "
+                "'catalog.schema.model'"
+            )
+        if model_registry == "workspace" and "." in model_name:
+            raise ValueError(
+                f"model {model_name!r}: the workspace registry needs a plain name without dots"
+            )
+    return REGISTRY_URIS[model_registry]
+
+
+def registry_uri_for_model(model_name: str) -> str:
+    """Registry URI implied by a model name: three-part names live in Unity Catalog.
+
+    The batch inference job has no ``model_registry`` parameter, so it goes by the name.
+    """
+    return "databricks-uc" if is_unity_catalog_name(model_name) else "databricks"
+
+
+def version_by_alias(client: MlflowClient, model_name: str, alias: str) -> ModelVersion | None:
+    """The version ``alias`` points at, or None when the model or the alias doesn't exist."""
+    try:
+        model = client.get_registered_model(model_name)
+    except MlflowException as error:
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise
+    if alias not in (model.aliases or {}):
+        return None
+    return client.get_model_version_by_alias(model_name, alias)
+
+
+def require_version_by_alias(client: MlflowClient, model_name: str, alias: str) -> ModelVersion:
+    """The version ``alias`` points at; a clear error naming model and alias when there is none."""
+    version = version_by_alias(client, model_name, alias)
+    if version is None:
+        raise LookupError(f"model {model_name!r} has no version with alias {alias!r}")
+    return version

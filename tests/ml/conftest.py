@@ -1,0 +1,174 @@
+"""Fixtures for the notebooks' logic: a local SparkSession and a fresh local MLflow store.
+
+Every test that uses :func:`mlflow_env` gets its own SQLite tracking store and model
+registry under ``tmp_path`` (a copy of a store migrated once per session), with the tracking
+and registry URIs set explicitly and restored afterwards. One local SparkSession (in-memory
+catalog, warehouse in a temporary directory) serves the whole session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# MLflow 3 reports usage over the network unless told not to; tests have no network.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+import mlflow
+import mlflow.tracking._model_registry.utils as registry_utils
+import mlflow.tracking._tracking_service.utils as tracking_utils
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from mlops_ml.train import TrainingResult, train_model
+from pyspark.sql import SparkSession
+
+FEATURES = (
+    "fixed acidity",
+    "volatile acidity",
+    "citric acid",
+    "residual sugar",
+    "chlorides",
+    "free sulfur dioxide",
+    "total sulfur dioxide",
+    "density",
+    "pH",
+    "sulphates",
+    "alcohol",
+)
+"""Column names of the wine-quality CSV (before normalization), label excluded."""
+
+
+def wine_frame(rows: int = 300, seed: int = 7) -> pd.DataFrame:
+    """Synthetic wine-quality data: quality rises with alcohol and falls with volatile acidity."""
+    rng = np.random.default_rng(seed)
+    data = {name: rng.uniform(0.0, 1.0, rows).round(4) for name in FEATURES}
+    data["alcohol"] = rng.uniform(8.0, 14.0, rows).round(2)
+    data["volatile acidity"] = rng.uniform(0.1, 1.2, rows).round(3)
+    score = (data["alcohol"] - 11.0) * 1.2 - (data["volatile acidity"] - 0.6) * 3.0
+    noise = rng.normal(0.0, 0.3, rows)
+    data["quality"] = np.clip(np.round(5.5 + score + noise), 3, 8).astype("int64")
+    return pd.DataFrame(data)
+
+
+def write_wine_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` like the Databricks sample file: ``;``-separated, quoted header."""
+    header = ";".join(f'"{c}"' for c in frame.columns)
+    body = frame.to_csv(sep=";", header=False, index=False)
+    path.write_text(header + "\n" + body)
+    return path
+
+
+def normalized_wine_frame(rows: int = 300, seed: int = 7) -> pd.DataFrame:
+    """:func:`wine_frame` with the column names training uses (spaces -> underscores)."""
+    frame = wine_frame(rows, seed)
+    return frame.rename(columns=lambda c: c.replace(" ", "_"))
+
+
+@dataclass(frozen=True)
+class MlflowEnv:
+    """A local MLflow tracking store and registry for one test."""
+
+    uri: str
+    experiment_name: str
+    artifact_root: Path
+    client: MlflowClient
+
+    def train(self, model_name: str, estimator: Any = None, seed: int = 7) -> TrainingResult:
+        """Train on synthetic wine data and register a version of ``model_name``."""
+        return train_model(
+            normalized_wine_frame(seed=seed),
+            "quality",
+            self.experiment_name,
+            model_name,
+            training_data="synthetic",
+            estimator=estimator,
+            client=self.client,
+        )
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
+    """One local SparkSession for the session: 2 threads, small shuffles, no UI, no Hive."""
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    with pytest.MonkeyPatch.context() as patch:
+        # Python workers must run this interpreter (the venv), not whatever python3 is on PATH.
+        patch.setenv("PYSPARK_PYTHON", sys.executable)
+        patch.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
+        patch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("mlops-ml-tests")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.default.parallelism", "2")
+            .config("spark.sql.catalogImplementation", "in-memory")
+            .config("spark.sql.warehouse.dir", str(warehouse))
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", "1g")
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+        try:
+            yield session
+        finally:
+            session.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow SQLite store, migrated once; tests copy it (migrating takes seconds)."""
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    uri = f"sqlite:///{path}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.search_experiments()
+    client.search_registered_models()
+    return path
+
+
+@pytest.fixture
+def mlflow_env(
+    tmp_path: Path, mlflow_template_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MlflowEnv]:
+    """A fresh local tracking store and registry, set as MLflow's URIs for this test only."""
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(mlflow_template_db, db)
+    uri = f"sqlite:///{db}"
+    # monkeypatch restores the module globals and variables mlflow.set_*_uri change.
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", None)
+    monkeypatch.setattr(registry_utils, "_registry_uri", None)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    artifact_root = tmp_path / "artifacts"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    experiment_name = "/Shared/wine-quality/test/experiment"
+    client.create_experiment(experiment_name, artifact_location=artifact_root.as_uri())
+    try:
+        yield MlflowEnv(uri, experiment_name, artifact_root, client)
+    finally:
+        while mlflow.active_run() is not None:
+            mlflow.end_run("FAILED")
+
+
+THIRD_PARTY_DEPRECATIONS = (
+    "ignore::DeprecationWarning:pyspark",
+    "ignore:The ``noload`` loader strategy is deprecated",
+)
+"""Deprecation warnings raised inside pyspark 3.5 and MLflow's SQL store, not by our code."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Silence :data:`THIRD_PARTY_DEPRECATIONS` for the tests of this directory only."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            for spec in THIRD_PARTY_DEPRECATIONS:
+                item.add_marker(pytest.mark.filterwarnings(spec))

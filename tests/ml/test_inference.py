@@ -1,0 +1,113 @@
+"""BatchInference scores a table with the champion and overwrites the output table."""
+
+from __future__ import annotations
+
+import mlflow.sklearn
+import pandas as pd
+import pytest
+from mlops_ml.deployment import deploy_challenger
+from mlops_ml.inference import SchemaMismatchError, TableNotFoundError, score_table
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T  # noqa: N812 - the usual alias
+
+from tests.ml.conftest import MlflowEnv, normalized_wine_frame
+
+MODEL = "wine_model"
+INPUT = "default.scoring_input"
+OUTPUT = "default.predictions"
+
+
+def write_input_table(spark: SparkSession, rows: int = 25) -> list[str]:
+    """Scoring rows: the features plus an id; alcohol is an integer column (model: double)."""
+    frame = normalized_wine_frame(rows=rows, seed=11).drop(columns=["quality"])
+    frame.insert(0, "wine_id", range(rows))
+    frame["alcohol"] = frame["alcohol"].round().astype("int32")
+    spark.createDataFrame(frame).write.mode("overwrite").saveAsTable(INPUT)
+    return list(frame.columns)
+
+
+def test_scores_the_table_with_the_champion(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
+    mlflow_env.train(MODEL)
+    deploy_challenger(MODEL, "disabled")
+    input_columns = write_input_table(spark)
+    assert dict(spark.table(INPUT).dtypes)["alcohol"] in ("int", "bigint")
+
+    result = score_table(spark, MODEL, INPUT, OUTPUT)
+
+    assert (result.output_table_name, result.model_version, result.rows) == (OUTPUT, "1", 25)
+    output = spark.table(OUTPUT)
+    assert output.columns == [*input_columns, "prediction", "model_version", "scoring_timestamp"]
+    types = {f.name: f.dataType for f in output.schema.fields}
+    assert types["prediction"] == T.LongType()
+    assert types["model_version"] == T.LongType()
+    assert types["scoring_timestamp"] == T.TimestampType()
+
+    scored: pd.DataFrame = output.toPandas()
+    scored = scored.sort_values("wine_id").reset_index(drop=True)
+    assert scored["wine_id"].tolist() == list(range(25))
+    assert set(scored["model_version"]) == {1}
+    assert scored["scoring_timestamp"].notna().all()
+    assert scored["scoring_timestamp"].nunique() == 1
+    # Same predictions as the registered model itself gives for the same (cast) features.
+    model = mlflow.sklearn.load_model(f"models:/{MODEL}/1")
+    features = scored[input_columns[1:]].astype("float64")
+    assert scored["prediction"].tolist() == model.predict(features).tolist()
+    assert set(scored["prediction"]) <= {0, 1}
+
+
+def test_rescoring_overwrites_with_the_new_champion(
+    spark: SparkSession, mlflow_env: MlflowEnv
+) -> None:
+    mlflow_env.train(MODEL)
+    deploy_challenger(MODEL, "disabled")
+    write_input_table(spark, rows=10)
+    score_table(spark, MODEL, INPUT, OUTPUT)
+    mlflow_env.train(MODEL, seed=8)
+    deploy_challenger(MODEL, "disabled")
+
+    result = score_table(spark, MODEL, INPUT, OUTPUT)
+
+    assert result.model_version == "2"
+    versions: pd.DataFrame = spark.table(OUTPUT).select("model_version").toPandas()
+    assert versions["model_version"].tolist() == [2] * 10
+
+
+def test_a_missing_input_table_is_named(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
+    with pytest.raises(TableNotFoundError, match=r"input table 'default\.no_such_input' does not"):
+        score_table(spark, MODEL, "default.no_such_input", OUTPUT)
+
+
+def test_missing_feature_columns_are_listed(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
+    mlflow_env.train(MODEL)
+    deploy_challenger(MODEL, "disabled")
+    frame = normalized_wine_frame(rows=5).drop(columns=["quality", "pH", "density"])
+    frame = frame.rename(columns={"alcohol": "alcohol content"})
+    spark.createDataFrame(frame).write.mode("overwrite").saveAsTable("default.bad_input")
+
+    with pytest.raises(SchemaMismatchError) as error:
+        score_table(spark, MODEL, "default.bad_input", "default.bad_predictions")
+    message = str(error.value)
+    assert "input table 'default.bad_input' lacks columns" in message
+    assert "model 'wine_model' version 1 (@champion)" in message
+    assert "['density', 'pH', 'alcohol']" in message
+    assert not spark.catalog.tableExists("default.bad_predictions")
+
+
+def test_scoring_needs_a_champion(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
+    mlflow_env.train(MODEL)
+    write_input_table(spark, rows=3)
+    with pytest.raises(LookupError, match="'wine_model' has no version with alias 'champion'"):
+        score_table(spark, MODEL, INPUT, OUTPUT)
+
+
+def test_input_columns_named_like_outputs_are_refused(
+    spark: SparkSession, mlflow_env: MlflowEnv
+) -> None:
+    mlflow_env.train(MODEL)
+    deploy_challenger(MODEL, "disabled")
+    frame = normalized_wine_frame(rows=3).drop(columns=["quality"]).assign(prediction=1)
+    spark.createDataFrame(frame).write.mode("overwrite").saveAsTable("default.scored_before")
+    with pytest.raises(
+        SchemaMismatchError, match=r"already has output column\(s\) \['prediction'\]"
+    ):
+        score_table(spark, MODEL, "default.scored_before", OUTPUT)

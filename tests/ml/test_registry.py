@@ -1,0 +1,42 @@
+"""Registry URIs for the job parameters, and alias look-ups."""
+
+from __future__ import annotations
+
+import pytest
+from mlops_ml.registry import (
+    CHALLENGER_ALIAS,
+    registry_uri,
+    registry_uri_for_model,
+    version_by_alias,
+)
+
+from tests.ml.conftest import MlflowEnv
+
+
+def test_registry_uri_per_model_registry_parameter() -> None:
+    assert registry_uri("unity_catalog") == "databricks-uc"
+    assert registry_uri("workspace") == "databricks"
+    assert registry_uri("unity_catalog", "staging.wine_quality.model") == "databricks-uc"
+    assert registry_uri("workspace", "staging-wine-quality-model") == "databricks"
+    with pytest.raises(ValueError, match="model_registry must be one of"):
+        registry_uri("mlflow")
+
+
+def test_model_name_must_fit_the_registry() -> None:
+    with pytest.raises(ValueError, match="'wine_model': the unity_catalog registry needs"):
+        registry_uri("unity_catalog", "wine_model")
+    with pytest.raises(ValueError, match=r"'a\.b\.c': the workspace registry needs a plain name"):
+        registry_uri("workspace", "a.b.c")
+
+
+def test_batch_inference_infers_the_registry_from_the_name() -> None:
+    assert registry_uri_for_model("prod.wine_quality.prod_wine_quality_model") == "databricks-uc"
+    assert registry_uri_for_model("prod-wine-quality-model") == "databricks"
+
+
+def test_alias_lookup_of_a_missing_model_or_alias(mlflow_env: MlflowEnv) -> None:
+    assert version_by_alias(mlflow_env.client, "no_such_model", CHALLENGER_ALIAS) is None
+    mlflow_env.train("wine_model")
+    assert version_by_alias(mlflow_env.client, "wine_model", "champion") is None
+    found = version_by_alias(mlflow_env.client, "wine_model", CHALLENGER_ALIAS)
+    assert found is not None and str(found.version) == "1"
