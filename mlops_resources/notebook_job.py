@@ -170,12 +170,14 @@ class NotebookJob(pulumi.ComponentResource):
             ),
             # No block at all without addresses: an empty one reads back as absent (a diff).
             email_notifications=(
-                databricks.JobEmailNotificationsArgs(
-                    on_failures=sorted(settings.on_failure_emails),
-                    no_alert_for_skipped_runs=True,
-                )
+                databricks.JobEmailNotificationsArgs(on_failures=sorted(settings.on_failure_emails))
                 if settings.on_failure_emails
                 else None
+            ),
+            # A run skipped by max_concurrent_runs is expected, not an alert. (The same flag
+            # inside email_notifications is deprecated in the Jobs API.)
+            notification_settings=databricks.JobNotificationSettingsArgs(
+                no_alert_for_skipped_runs=True
             ),
             timeout_seconds=settings.timeout_seconds,
             max_concurrent_runs=1,

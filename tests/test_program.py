@@ -143,7 +143,8 @@ def test_jobs_are_hardened(result: Evaluation, stack: str) -> None:
     for name in ("mlops-training-job", "mlops-batch-inference-job"):
         job = result.get(name).inputs
         assert job["runAs"] == {"servicePrincipalName": SP[stack]}
-        assert job["emailNotifications"]["onFailures"] == ["ml-oncall@example.com"]
+        assert job["emailNotifications"] == {"onFailures": ["ml-oncall@example.com"]}
+        assert job["notificationSettings"] == {"noAlertForSkippedRuns": True}
         assert job["timeoutSeconds"] == 7200 and isinstance(job["timeoutSeconds"], int)
         assert job["maxConcurrentRuns"] == 1
         assert job["editMode"] == "UI_LOCKED"
