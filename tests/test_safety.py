@@ -11,6 +11,7 @@ import pulumi_databricks as databricks
 import pytest
 
 from mlops_resources import code_source
+from mlops_resources.batch_inference_job import TASKS as BATCH_TASKS
 from mlops_resources.code_source import MissingNotebookError, notebook_file
 from mlops_resources.config import ConfigError, RawConfig, validate
 from mlops_resources.notebook_job import job_cluster
@@ -35,9 +36,13 @@ def test_bad_config_declares_nothing() -> None:
 
 
 def test_every_notebook_a_job_runs_exists() -> None:
-    for task in (*TRAINING_TASKS, "BatchInference"):
-        key = task if isinstance(task, str) else task.key
-        assert notebook_file(key).read_text().startswith("# Databricks notebook source")
+    for task in (*TRAINING_TASKS, *BATCH_TASKS):
+        assert notebook_file(task.key).read_text().startswith("# Databricks notebook source")
+
+
+def test_missing_notebook_error_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(MissingNotebookError, match=r"notebooks/Nope\.py does not exist"):
+        notebook_file("Nope", tmp_path)
 
 
 def test_missing_notebook_fails_the_program(
