@@ -1,5 +1,7 @@
 """GitHub Actions: every workflow is valid against GitHub's schema (offline, the copy
-check-jsonschema ships), and each job runs the commands and stack order the docs promise."""
+check-jsonschema ships), and each job runs the commands and stack order the docs promise.
+The Pulumi project files are checked against Pulumi's project schema (a copy in
+tests/schemas/)."""
 
 from __future__ import annotations
 
@@ -32,8 +34,12 @@ def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
 
 
 def check_schema(schema: str, files: list[Path]) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema with a schema it ships (``vendor.*``) or a schema file's path."""
+    option = (
+        ["--builtin-schema", schema] if schema.startswith("vendor.") else ["--schemafile", schema]
+    )
     return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
+        [sys.executable, "-m", "check_jsonschema", *option, *map(str, files)],
         capture_output=True,
         text=True,
         check=False,
@@ -172,3 +178,13 @@ def test_every_secret_and_variable_is_documented() -> None:
         assert f"`{name}`" in DEPLOYMENT_GUIDE, f"{name} is not in docs/deployment.md"
     for environment in ("staging", "prod", "staging-preview", "prod-preview"):
         assert f"`{environment}`" in DEPLOYMENT_GUIDE
+
+
+def test_pulumi_project_files_match_the_project_schema(tmp_path: Path) -> None:
+    schema = str(PROJECT_DIR / "tests" / "schemas" / "pulumi-project.schema.json")
+    projects = [PROJECT_DIR / "Pulumi.yaml", PROJECT_DIR / "bootstrap" / "Pulumi.yaml"]
+    done = check_schema(schema, projects)
+    assert done.returncode == 0, done.stdout + done.stderr
+    broken = tmp_path / "Pulumi.yaml"
+    broken.write_text("name: x\nruntime: python\nbackend:\n  uri: s3://bucket\n")
+    assert check_schema(schema, [broken]).returncode != 0
