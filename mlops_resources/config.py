@@ -614,7 +614,7 @@ def _host_problem(host: str | None) -> str | None:
     return None
 
 
-MLOPS = Namespace("mlops", StackConfig, {"environment": "", "host": DATABRICKS_HOST_KEY})
+MLOPS = Namespace(NAMESPACE, StackConfig, {"environment": "", "host": DATABRICKS_HOST_KEY})
 
 
 def validate(raw: RawConfig, stack: str) -> StackConfig:

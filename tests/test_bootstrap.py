@@ -9,20 +9,22 @@ import pytest
 
 from mlops_resources.config import ConfigError, RawConfig, validate_bootstrap
 from mlops_resources.offline import PROJECT_DIR, Evaluation, StackFile, evaluate, read_stack_file
+from tests.conftest import encode_overrides
 
 BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
 SOURCE = read_stack_file("shared", BOOTSTRAP_DIR)
 BUCKET_ARN = "arn:aws:s3:::example-org-mlops-pulumi-state"
 
 
-def run(overrides: dict[str, Any] | None = None) -> Evaluation:
-    values = dict(SOURCE.values)
-    for key, value in (overrides or {}).items():
-        if value is None:
-            values.pop(key, None)
-        else:
-            values[key] = value if isinstance(value, str) else json.dumps(value)
-    return evaluate("shared", BOOTSTRAP_DIR, StackFile(SOURCE.path, values, SOURCE.secret_keys))
+def edited(changes: dict[str, Any]) -> StackFile:
+    """The bootstrap stack file with top-level keys replaced (None: removed)."""
+    values = {k: v for k, v in SOURCE.values.items() if changes.get(k, "") is not None}
+    values.update(encode_overrides({k: v for k, v in changes.items() if v is not None}))
+    return StackFile(SOURCE.path, values, SOURCE.secret_keys)
+
+
+def run(changes: dict[str, Any] | None = None) -> Evaluation:
+    return evaluate("shared", BOOTSTRAP_DIR, edited(changes or {}))
 
 
 @pytest.fixture(scope="module")
@@ -172,13 +174,8 @@ def test_without_github_no_ci_role() -> None:
 
 
 def raw(changes: dict[str, Any]) -> RawConfig:
-    values = dict(SOURCE.values)
-    for key, value in changes.items():
-        if value is None:
-            values.pop(key)
-        else:
-            values[key] = value if isinstance(value, str) else json.dumps(value)
-    return RawConfig(values, SOURCE.secret_keys)
+    source = edited(changes)
+    return RawConfig(source.values, source.secret_keys)
 
 
 BAD = [

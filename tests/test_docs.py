@@ -5,20 +5,29 @@ from __future__ import annotations
 import re
 
 from mlops_resources.cli import reference_table
-from mlops_resources.config import config_reference
-from mlops_resources.offline import PROJECT_DIR
+from mlops_resources.config import BOOTSTRAP, MLOPS, config_reference
+from mlops_resources.offline import PROJECT_DIR, project_name
 
 README = (PROJECT_DIR / "README.md").read_text()
 
 
+def between(text: str, marker: str) -> str:
+    """The text between ``<!-- marker:start -->`` and ``<!-- marker:end -->``."""
+    start = text.index(f"<!-- {marker}:start -->") + len(f"<!-- {marker}:start -->")
+    return text[start : text.index(f"<!-- {marker}:end -->")].strip()
+
+
 def test_config_reference_in_readme_matches_the_code() -> None:
-    start = README.index("<!-- config-reference:start -->\n") + len(
-        "<!-- config-reference:start -->\n"
-    )
-    end = README.index("<!-- config-reference:end -->")
-    assert README[start:end].strip() == reference_table()
+    assert between(README, "config-reference") == reference_table()
     for entry in config_reference():
         assert f"| `{entry.key}` |" in README
+
+
+def test_bootstrap_reference_in_deployment_guide_matches_the_code() -> None:
+    guide = (PROJECT_DIR / "docs" / "deployment.md").read_text()
+    assert between(guide, "bootstrap-reference") == reference_table("bootstrap")
+    for entry in config_reference(BOOTSTRAP):
+        assert f"| `{entry.key}` |" in guide
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -30,3 +39,9 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in ci
     assert "-r requirements-dev.txt" in install_and_render
     assert any("-r requirements-dev.txt" in line for line in ci)
+
+
+def test_config_namespaces_are_the_pulumi_project_names() -> None:
+    # The CLI namespaces config by project name: a renamed project would read no config at all.
+    assert project_name() == MLOPS.name
+    assert project_name(PROJECT_DIR / "bootstrap") == BOOTSTRAP.name
