@@ -6,8 +6,8 @@ differs between environments is in ``Pulumi.<stack>.yaml``.
 
 import pulumi
 
-from mlops_resources.config import load_config
-from mlops_resources.stack import MlopsStack
+from mlops_resources.config.stack import load_config
+from mlops_resources.databricks.stack import MlopsStack
 
 config = load_config()
 stack = MlopsStack("mlops", config)

@@ -11,9 +11,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pulumi
 
-from mlops_resources.ci_role import GitHubCiRole, GitHubCiRoleArgs
-from mlops_resources.config import load_bootstrap_config
-from mlops_resources.state_backend import StateBackend, StateBackendArgs
+from mlops_resources.aws.ci_role import GitHubCiRole, GitHubCiRoleArgs
+from mlops_resources.aws.state_backend import StateBackend, StateBackendArgs
+from mlops_resources.config.bootstrap import load_bootstrap_config
 
 config = load_bootstrap_config()
 tags = {"managed-by": "pulumi", "purpose": "pulumi-state"}

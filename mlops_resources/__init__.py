@@ -1,1 +1,13 @@
-"""Typed Pulumi components for one ML project's Databricks MLOps resources."""
+"""The mlops Pulumi programs' code, by concern.
+
+- ``config``: reading and validating stack files (one module per program, shared machinery
+  and value checks apart);
+- ``databricks``: the components the ``mlops`` stacks declare (experiment, model, jobs, grants);
+- ``aws``: the components of ``bootstrap/`` (state bucket, KMS key, CI role);
+- ``offline``: evaluating a program under mocks, and the ``python -m mlops_resources`` commands.
+"""
+
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+"""The repository root: stack files, ``__main__.py`` and ``notebooks/`` are relative to it."""

@@ -2,6 +2,6 @@
 
 import sys
 
-from mlops_resources.cli import main
+from mlops_resources.offline.cli import main
 
 sys.exit(main())

@@ -65,7 +65,7 @@ class TrainingResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def default_estimator(random_state: int = 42) -> Pipeline:
+def default_estimator(random_state: int = 42, n_estimators: int = 200) -> Pipeline:
     """The classifier trained by default: median imputation, then a random forest."""
     return Pipeline(
         [
@@ -73,7 +73,10 @@ def default_estimator(random_state: int = 42) -> Pipeline:
             (
                 "classifier",
                 RandomForestClassifier(
-                    n_estimators=200, min_samples_leaf=2, random_state=random_state, n_jobs=1
+                    n_estimators=n_estimators,
+                    min_samples_leaf=2,
+                    random_state=random_state,
+                    n_jobs=1,
                 ),
             ),
         ]

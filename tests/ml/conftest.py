@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
-from mlops_ml.train import TrainingResult, train_model
+from mlops_ml.train import TrainingResult, default_estimator, train_model
 from pyspark.sql import SparkSession
 
 FEATURES = (
@@ -81,14 +81,18 @@ class MlflowEnv:
     client: MlflowClient
 
     def train(self, model_name: str, estimator: Any = None, seed: int = 7) -> TrainingResult:
-        """Train on synthetic wine data and register a version of ``model_name``."""
+        """Train on synthetic wine data and register a version of ``model_name``.
+
+        The default model is the production pipeline with a small forest: the tests check
+        what training logs and registers, not how good 200 trees are, and stay fast.
+        """
         return train_model(
             normalized_wine_frame(seed=seed),
             "quality",
             self.experiment_name,
             model_name,
             training_data="synthetic",
-            estimator=estimator,
+            estimator=estimator if estimator is not None else default_estimator(n_estimators=10),
             client=self.client,
         )
 

@@ -1,0 +1,1 @@
+"""The AWS components of the bootstrap program: state bucket, KMS key, CI role."""

@@ -1,0 +1,1 @@
+"""Stack file config: reading machinery, value checks, one module per program."""

@@ -1,0 +1,167 @@
+"""Value checks shared by the config models: each raises ``ValueError`` saying what is expected.
+
+Field types such as :data:`QuartzCron` or :data:`TableName` attach a check to a string, so a
+model declares what a key holds and the error names the key. Quartz cron has its own grammar
+here: Databricks passes ``quartz_cron_expression`` to the Quartz scheduler, which differs from
+Unix cron (a leading seconds field, an optional trailing year, 1-7 (SUN-SAT) for the day of
+week, exactly one of day-of-month / day-of-week set to ``?``). The Jobs API only rejects a
+malformed expression at ``pulumi up``, after other resources changed; checking it here moves
+that failure before anything is declared.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    low: int
+    high: int
+    names: tuple[str, ...] = ()
+
+    def value(self, token: str) -> int | None:
+        """The numeric value of a single token, or None when it is not one."""
+        upper = token.upper()
+        if upper in self.names:
+            return self.names.index(upper) + self.low
+        if token.isdigit():
+            number = int(token)
+            return number if self.low <= number <= self.high else None
+        return None
+
+
+_FIELDS = (
+    _Field("seconds", 0, 59),
+    _Field("minutes", 0, 59),
+    _Field("hours", 0, 23),
+    _Field("day-of-month", 1, 31),
+    _Field("month", 1, 12, _MONTHS),
+    _Field("day-of-week", 1, 7, _DAYS),
+    _Field("year", 1970, 2099),
+)
+
+# Special forms Quartz accepts only in the day fields.
+_DAY_OF_MONTH_SPECIAL = re.compile(r"^(L|LW|L-([1-9]|[12][0-9]|30)|([1-9]|[12][0-9]|3[01])W)$")
+_DAY_OF_WEEK_SPECIAL = re.compile(r"^([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)(L|#[1-5])$", re.IGNORECASE)
+
+
+def _item_ok(field: _Field, item: str) -> bool:
+    base, _, step = item.partition("/")
+    if step and (not step.isdigit() or int(step) == 0):
+        return False
+    if base == "*":
+        return True
+    start, dash, end = base.partition("-")
+    if not dash:
+        return field.value(start) is not None
+    return field.value(start) is not None and field.value(end) is not None
+
+
+def _field_problem(field: _Field, text: str) -> str | None:
+    if text == "?":
+        return (
+            None
+            if field.name in ("day-of-month", "day-of-week")
+            else f"'?' is not allowed in {field.name}"
+        )
+    if field.name == "day-of-month" and _DAY_OF_MONTH_SPECIAL.match(text):
+        return None
+    if field.name == "day-of-week" and _DAY_OF_WEEK_SPECIAL.match(text):
+        return None
+    for item in text.split(","):
+        if not item or not _item_ok(field, item):
+            allowed = f"{field.low}-{field.high}"
+            if field.names:
+                allowed += f" or {field.names[0]}-{field.names[-1]}"
+            return (
+                f"{field.name} field {text!r} is not valid "
+                f"(allowed: {allowed}, '*', ranges, lists, '/step')"
+            )
+    return None
+
+
+def quartz_problem(expression: str) -> str | None:
+    """Return why ``expression`` is not a valid Quartz cron expression, or None if it is."""
+    parts = expression.split()
+    if len(parts) not in (6, 7):
+        return (
+            f"has {len(parts)} fields; a Quartz expression has 6 or 7: "
+            "seconds minutes hours day-of-month month day-of-week [year], e.g. '0 0 9 * * ?'"
+        )
+    for field, text in zip(_FIELDS, parts, strict=False):
+        problem = _field_problem(field, text)
+        if problem:
+            return problem
+    day_of_month, day_of_week = parts[3], parts[5]
+    if (day_of_month == "?") == (day_of_week == "?"):
+        return "exactly one of day-of-month and day-of-week must be '?' (e.g. '0 0 9 * * ?')"
+    return None
+
+
+def check_quartz(expression: str) -> str:
+    problem = quartz_problem(expression)
+    if problem:
+        raise ValueError(f"invalid Quartz cron expression {expression!r}: {problem}")
+    return expression
+
+
+def check_timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}; expected an IANA/Java id such as 'UTC' or 'Europe/Paris'"
+        ) from None
+    return name
+
+
+def check_email(address: str) -> str:
+    if not _EMAIL.match(address):
+        raise ValueError(f"malformed email address {address!r}; expected name@example.com")
+    return address
+
+
+def check_workspace_path(path: str) -> str:
+    if not path.startswith("/") or path.endswith("/") or "//" in path:
+        raise ValueError(
+            f"expected an absolute workspace path like '/Shared/my-project', got {path!r}"
+        )
+    return path
+
+
+def check_table_name(name: str) -> str:
+    parts = name.split(".")
+    if not 1 <= len(parts) <= 3 or not all(_IDENTIFIER.match(part) for part in parts):
+        raise ValueError(
+            f"malformed table name {name!r}; expected <catalog>.<schema>.<table> "
+            "of letters, digits and underscores"
+        )
+    return name
+
+
+def check_identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"expected letters, digits and underscores only, got {name!r}")
+    return name
+
+
+QuartzCron = Annotated[str, AfterValidator(check_quartz)]
+TimeZone = Annotated[str, AfterValidator(check_timezone)]
+Email = Annotated[str, AfterValidator(check_email)]
+WorkspacePath = Annotated[str, AfterValidator(check_workspace_path)]
+TableName = Annotated[str, AfterValidator(check_table_name)]
+Identifier = Annotated[str, AfterValidator(check_identifier)]
+NonEmpty = Annotated[str, Field(min_length=1)]

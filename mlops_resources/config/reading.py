@@ -1,0 +1,253 @@
+"""The config machinery every program of the repository shares.
+
+A program's config is a namespace (its Pulumi project name) whose keys are the fields of a
+root pydantic model. :class:`RawConfig` holds what the Pulumi runtime passes (``ns:key`` ->
+string, structured values as JSON), :class:`Namespace` turns it into the model and every
+pydantic error into a problem naming the key as a user writes it in the stack file, and
+:class:`ConfigError` reports all problems at once, before any resource is declared.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.fields import FieldInfo
+
+_PAT = re.compile(r"\bdapi[0-9a-f]{32}(-\d+)?\b")
+_CREDENTIAL_KEY = re.compile(r"(token|password|secret|private_?key|access_?key)", re.IGNORECASE)
+
+
+class ConfigError(pulumi.RunError):
+    """Raised when the stack config is invalid; lists every problem found.
+
+    A ``pulumi.RunError`` makes the Pulumi CLI print the message without a Python traceback.
+    """
+
+    def __init__(self, stack_file: str, problems: list[str]) -> None:
+        self.stack_file = stack_file
+        self.problems = problems
+        lines = "\n".join(f"  - {stack_file}: {problem}" for problem in problems)
+        super().__init__(
+            f"{len(problems)} problem(s) in {stack_file}; nothing was declared:\n{lines}"
+        )
+
+
+class Section(BaseModel):
+    """Base of every config section: immutable, strict types, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+@dataclass(frozen=True)
+class RawConfig:
+    """Config as the Pulumi runtime holds it: ``namespace:key`` -> string, plus secret keys."""
+
+    values: Mapping[str, str]
+    secret_keys: frozenset[str]
+
+    @classmethod
+    def from_runtime(cls) -> RawConfig:
+        values: dict[str, Any] = dict(runtime_config.get_config_env())
+        values.update(runtime_config.CONFIG.get())
+        secret = set(runtime_config.get_config_secret_keys_env())
+        secret.update(k for k in values if runtime_config.is_config_secret(k))
+        return cls({k: str(v) for k, v in values.items()}, frozenset(secret))
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    candidates = (annotation, *getattr(annotation, "__args__", ()))
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _is_text(annotation: Any) -> bool:
+    """Whether a top-level key holds plain text (the CLI passes anything else as JSON)."""
+    args = [a for a in (get_args(annotation) or (annotation,)) if a is not type(None)]
+    if get_origin(annotation) is Annotated:
+        return _is_text(args[0])
+    return all(a is str or (get_origin(a) is Annotated and get_args(a)[0] is str) for a in args)
+
+
+def _json_kind(annotation: Any) -> str:
+    if _nested_model(annotation):
+        return "a mapping"
+    if bool in (annotation, *get_args(annotation)):
+        return "true or false"
+    return _type_name(annotation)
+
+
+@dataclass(frozen=True)
+class ReferenceEntry:
+    """One configurable key, for a config reference table."""
+
+    key: str
+    type: str
+    default: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """A config namespace whose keys are the fields of a root section model.
+
+    Turns CLI-encoded values into the model and pydantic errors into problems that name the
+    key as a user writes it in the stack file (``mlops:cluster.num_workers``).
+    """
+
+    name: str
+    root: type[BaseModel]
+    injected: Mapping[str, str] = field(default_factory=dict)
+    """Root fields the program fills in, mapped to the key reported for them."""
+    provider_keys: tuple[ReferenceEntry, ...] = ()
+    """Keys of other namespaces (a provider's) the program reads, for the reference."""
+
+    def key(self, loc: tuple[Any, ...]) -> str:
+        head, *rest = loc
+        key = self.injected.get(head) or f"{self.name}:{head}"
+        for part in rest:
+            key += f"[{part}]" if isinstance(part, int) else f".{part}"
+        return key
+
+    def locate(self, loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+        """The section model that holds the last part of an error location, and its field."""
+        model: type[BaseModel] | None = self.root
+        found: FieldInfo | None = None
+        for index, part in enumerate(loc):
+            if model is None or not isinstance(part, str):
+                return None, None
+            by_alias = {f.alias or n: f for n, f in model.model_fields.items()}
+            found = by_alias.get(part)
+            if index == len(loc) - 1 or found is None:
+                break
+            model = _nested_model(found.annotation)
+        return model, found
+
+    def known_keys(self, loc: tuple[Any, ...]) -> list[str]:
+        model, _ = self.locate(loc)
+        if model is None:
+            return []
+        names = [f.alias or n for n, f in model.model_fields.items()]
+        return [n for n in names if not (model is self.root and n in self.injected)]
+
+    def describe(self, error: Mapping[str, Any]) -> str:
+        loc = tuple(error["loc"])
+        kind = error["type"]
+        _, found = self.locate(loc)
+        expected = (found.description or "") if found else ""
+        key = self.key(loc)
+        if kind == "missing":
+            return f"{key}: required key is missing; expected {expected}"
+        if kind == "extra_forbidden":
+            known = self.known_keys(loc)
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            return f"{key}: unknown key{hint}; expected one of: {', '.join(sorted(known))}"
+        if kind == "value_error":
+            return f"{key}: {error['ctx']['error']}"
+        message = str(error["msg"]).replace("Input should be", "expected")
+        suffix = f" ({expected})" if expected else ""
+        return f"{key}: {message}, got {error['input']!r}{suffix}"
+
+    def decode(self, raw: RawConfig) -> tuple[dict[str, Any], list[str]]:
+        """This namespace's keys, decoded the way the CLI encoded them."""
+        data: dict[str, Any] = {}
+        problems = []
+        prefix = f"{self.name}:"
+        fields = self.root.model_fields
+        for key, text in sorted(raw.values.items()):
+            if not key.startswith(prefix):
+                continue
+            name = key[len(prefix) :]
+            if name in self.injected:
+                problems.append(f"{key}: unknown key; it is derived, not configured")
+            elif name in fields and not _is_text(fields[name].annotation):
+                try:
+                    data[name] = json.loads(text)
+                except json.JSONDecodeError:
+                    problems.append(
+                        f"{key}: expected {_json_kind(fields[name].annotation)}, got {text!r}"
+                    )
+            else:
+                data[name] = text
+        return data, problems
+
+    def build(
+        self, raw: RawConfig, injected: Mapping[str, Any]
+    ) -> tuple[BaseModel | None, list[str]]:
+        """The validated root model (None if invalid) and every problem found."""
+        data, problems = self.decode(raw)
+        data.update(injected)
+        try:
+            return self.root.model_validate(data), problems
+        except ValidationError as error:
+            return None, problems + [self.describe(e) for e in error.errors(include_url=False)]
+
+    def reference(self) -> Iterable[ReferenceEntry]:
+        """Every configurable key, provider keys first, then the model's in declaration order."""
+        yield from self.provider_keys
+
+        def walk(model: type[BaseModel], prefix: str) -> Iterable[ReferenceEntry]:
+            for name, info in model.model_fields.items():
+                key = info.alias or name
+                if model is self.root and key in self.injected:
+                    continue
+                path = f"{prefix}{key}"
+                nested = _nested_model(info.annotation)
+                if nested is not None:
+                    yield from walk(nested, f"{path}.")
+                    continue
+                default = (
+                    "required"
+                    if info.is_required()
+                    else json.dumps(info.get_default(call_default_factory=True))
+                )
+                yield ReferenceEntry(
+                    path, _type_name(info.annotation), default, info.description or ""
+                )
+
+        yield from walk(self.root, f"{self.name}:")
+
+
+def credential_problems(raw: RawConfig) -> list[str]:
+    """Plaintext credentials: a credential-named key that is not a secret, or a token value."""
+    problems = []
+    for key, value in sorted(raw.values.items()):
+        if key in raw.secret_keys:
+            continue
+        if _CREDENTIAL_KEY.search(key.partition(":")[2]):
+            problems.append(
+                f"{key}: a credential in plaintext; store it with "
+                f"`pulumi config set --secret {key}` or an environment variable"
+            )
+        elif _PAT.search(value):
+            problems.append(
+                f"{key}: contains what looks like a Databricks personal access token in "
+                "plaintext; remove it and use a Pulumi secret or DATABRICKS_TOKEN"
+            )
+    return problems
+
+
+def _type_name(annotation: Any) -> str:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _type_name(args[0])
+    if origin is Literal:
+        return " or ".join(repr(a) for a in args)
+    if origin in (UnionType, Union):
+        return " or ".join(_type_name(a) for a in args if a is not type(None))
+    if origin is list:
+        return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        return f"map of {_type_name(args[0])} to {_type_name(args[1])}"
+    return getattr(annotation, "__name__", str(annotation))

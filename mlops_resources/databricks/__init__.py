@@ -1,0 +1,1 @@
+"""The Databricks components an mlops stack declares, one module per component."""

@@ -1,0 +1,95 @@
+"""The registered model, in Unity Catalog or in the workspace model registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+import pulumi_databricks as databricks
+
+from mlops_resources.databricks.common import access_controls, child_opts
+
+
+@dataclass(frozen=True)
+class ModelArgs:
+    """Inputs of :class:`Model`."""
+
+    registry: Literal["unity_catalog", "workspace"]
+    """Which registry holds the model."""
+    full_name: str
+    """``<catalog>.<schema>.<name>`` in Unity Catalog, the model name in the workspace registry."""
+    description: str
+    """Model description (Unity Catalog comment)."""
+    readers_group: str
+    """Group that may load the model: EXECUTE (Unity Catalog) or CAN_READ (workspace)."""
+    run_as_service_principal: str | None
+    """Principal the jobs run as: it registers versions and moves the champion alias."""
+    tags: dict[str, str]
+    """Tags of a workspace-registry model (Unity Catalog models take no tags here)."""
+    protect: bool
+    """Protect and retain the model: its versions are data a destroy must not lose."""
+
+
+class Model(pulumi.ComponentResource):
+    """A model and who may read it, in the registry the stack chose."""
+
+    name: pulumi.Output[str]
+    """Name the jobs load and register to (three-part in Unity Catalog)."""
+
+    def __init__(
+        self, name: str, args: ModelArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:databricks:Model", name, None, opts)
+        if args.registry == "unity_catalog":
+            self.name = self._unity_catalog(name, args)
+        else:
+            self.name = self._workspace(name, args)
+        self.register_outputs({"name": self.name})
+
+    def _unity_catalog(self, name: str, args: ModelArgs) -> pulumi.Output[str]:
+        catalog, schema, model_name = args.full_name.split(".")
+        model = databricks.RegisteredModel(
+            f"{name}-model",
+            catalog_name=catalog,
+            schema_name=schema,
+            name=model_name,
+            comment=args.description,
+            # The owner may create versions and set aliases; the training job needs both.
+            owner=args.run_as_service_principal,
+            opts=child_opts(self, protect=args.protect),
+        )
+        # Authoritative on this model only, which the stack owns.
+        databricks.Grants(
+            f"{name}-grants",
+            model=model.full_name,
+            grants=[
+                databricks.GrantsGrantArgs(principal=args.readers_group, privileges=["EXECUTE"])
+            ],
+            opts=child_opts(self),
+        )
+        full_name: pulumi.Output[str] = model.full_name
+        return full_name
+
+    def _workspace(self, name: str, args: ModelArgs) -> pulumi.Output[str]:
+        model = databricks.MlflowModel(
+            f"{name}-model",
+            name=args.full_name,
+            description=args.description,
+            tags=[
+                databricks.MlflowModelTagArgs(key=key, value=value)
+                for key, value in sorted(args.tags.items())
+            ],
+            opts=child_opts(self, protect=args.protect),
+        )
+        databricks.Permissions(
+            f"{name}-permissions",
+            registered_model_id=model.registered_model_id,
+            access_controls=access_controls(
+                {args.readers_group: "CAN_READ"},
+                {args.run_as_service_principal: "CAN_MANAGE_PRODUCTION_VERSIONS"},
+            ),
+            opts=child_opts(self),
+        )
+        model_name: pulumi.Output[str] = model.name
+        return model_name

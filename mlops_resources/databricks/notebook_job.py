@@ -1,0 +1,220 @@
+"""A Databricks job of notebook tasks on one job cluster, hardened by default.
+
+The training and batch inference jobs share this: both get a pinned, tagged, Unity Catalog
+capable job cluster, job-level parameters, a Quartz schedule, run-as, failure emails, a
+timeout, task retries, one concurrent run, tags, a UI lock, and one authoritative
+``Permissions`` resource. Everything that becomes a list is sorted, so evaluating the same
+config twice gives identical inputs and the provider sees no reordering diffs
+(pulumi-databricks#49: tasks must be in ``task_key`` order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_databricks as databricks
+
+from mlops_resources.databricks.code_source import CodeSource
+from mlops_resources.databricks.common import MANAGED_BY, access_controls, child_opts
+
+CLUSTER_SOURCE = "mlops-stacks-pulumi"
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """The job cluster all of a job's tasks share."""
+
+    spark_version: str
+    """Pinned Databricks runtime."""
+    node_type_id: str
+    """Worker and driver node type."""
+    num_workers: int
+    """Fixed number of workers."""
+    data_security_mode: str
+    """SINGLE_USER or USER_ISOLATION: modes that can read Unity Catalog."""
+    custom_tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra cluster tags from config; the project/env tags win on a clash."""
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """Hardening and access shared by every job of a stack."""
+
+    environment: str
+    """Stack name: tags and names carry it."""
+    project: str
+    """Project name, for tags."""
+    cluster: ClusterSpec
+    """Job cluster spec."""
+    timeout_seconds: int
+    """Run timeout."""
+    max_retries: int
+    """Retries per task."""
+    min_retry_interval_millis: int
+    """Wait before a retry."""
+    on_failure_emails: tuple[str, ...]
+    """Addresses emailed on failure."""
+    readers_group: str
+    """Granted CAN_VIEW."""
+    operators_group: str | None
+    """Granted CAN_MANAGE_RUN when set."""
+    run_as_service_principal: str | None
+    """Application id the job runs as when set."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A resolved job schedule."""
+
+    quartz_cron: str
+    """Quartz cron expression."""
+    timezone: str
+    """Time zone id."""
+    paused: bool
+    """Pause status."""
+
+
+@dataclass(frozen=True)
+class NotebookTask:
+    """One task: a notebook of notebooks/ and the tasks it waits for."""
+
+    key: str
+    """Task key, also the notebook name."""
+    depends_on: tuple[str, ...] = ()
+    """Task keys that must succeed first."""
+
+
+@dataclass(frozen=True)
+class NotebookJobArgs:
+    """Inputs of :class:`NotebookJob`."""
+
+    job_name: str
+    """Databricks job name (carries the environment)."""
+    cluster_key: str
+    """Key of the shared job cluster."""
+    tasks: tuple[NotebookTask, ...]
+    """Tasks; they are declared sorted by key whatever the order here."""
+    parameters: Mapping[str, pulumi.Input[str]]
+    """Job-level parameters; Databricks passes them to every notebook as widgets."""
+    schedule: Schedule
+    """When the job runs."""
+    code: CodeSource
+    """Where task notebooks come from."""
+    settings: JobSettings
+    """Shared hardening."""
+
+
+def cluster_tags(settings: JobSettings) -> dict[str, str]:
+    tags = dict(settings.cluster.custom_tags)
+    tags.update(
+        {"clusterSource": CLUSTER_SOURCE, "env": settings.environment, "project": settings.project}
+    )
+    return dict(sorted(tags.items()))
+
+
+def job_cluster(cluster_key: str, settings: JobSettings) -> databricks.JobJobClusterArgs:
+    """The shared job cluster: pinned runtime, fixed size, tags, UC-capable access mode."""
+    spec = settings.cluster
+    return databricks.JobJobClusterArgs(
+        job_cluster_key=cluster_key,
+        new_cluster=databricks.JobJobClusterNewClusterArgs(
+            spark_version=spec.spark_version,
+            node_type_id=spec.node_type_id,
+            num_workers=spec.num_workers,
+            data_security_mode=spec.data_security_mode,
+            custom_tags=cluster_tags(settings),
+        ),
+    )
+
+
+def job_tags(settings: JobSettings) -> dict[str, str]:
+    return {"env": settings.environment, "managed-by": MANAGED_BY, "project": settings.project}
+
+
+class NotebookJob(pulumi.ComponentResource):
+    """Base of the job components: a hardened notebook job and its permissions."""
+
+    job_id: pulumi.Output[str]
+    url: pulumi.Output[str]
+
+    def __init__(
+        self,
+        type_token: str,
+        name: str,
+        args: NotebookJobArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(type_token, name, None, opts)
+        settings = args.settings
+        job = databricks.Job(
+            f"{name}-job",
+            name=args.job_name,
+            job_clusters=[job_cluster(args.cluster_key, settings)],
+            tasks=[self._task(args, task) for task in sorted(args.tasks, key=lambda t: t.key)],
+            parameters=[
+                databricks.JobParameterArgs(name=key, default=value)
+                for key, value in sorted(args.parameters.items())
+            ],
+            git_source=args.code.git_source,
+            schedule=databricks.JobScheduleArgs(
+                quartz_cron_expression=args.schedule.quartz_cron,
+                timezone_id=args.schedule.timezone,
+                pause_status="PAUSED" if args.schedule.paused else "UNPAUSED",
+            ),
+            run_as=(
+                databricks.JobRunAsArgs(service_principal_name=settings.run_as_service_principal)
+                if settings.run_as_service_principal
+                else None
+            ),
+            # No block at all without addresses: an empty one reads back as absent (a diff).
+            email_notifications=(
+                databricks.JobEmailNotificationsArgs(on_failures=sorted(settings.on_failure_emails))
+                if settings.on_failure_emails
+                else None
+            ),
+            # A run skipped by max_concurrent_runs is expected, not an alert. (The same flag
+            # inside email_notifications is deprecated in the Jobs API.)
+            notification_settings=databricks.JobNotificationSettingsArgs(
+                no_alert_for_skipped_runs=True
+            ),
+            timeout_seconds=settings.timeout_seconds,
+            max_concurrent_runs=1,
+            queue=databricks.JobQueueArgs(enabled=True),
+            # Edits belong in the stack file; a UI edit would be silent drift.
+            edit_mode="UI_LOCKED",
+            tags=job_tags(settings),
+            opts=child_opts(self),
+        )
+        groups = {settings.readers_group: "CAN_VIEW"}
+        if settings.operators_group:
+            groups[settings.operators_group] = "CAN_MANAGE_RUN"
+        databricks.Permissions(
+            f"{name}-permissions",
+            job_id=job.id,
+            access_controls=access_controls(groups),
+            opts=child_opts(self),
+        )
+        self.job_id = job.id
+        self.url = job.url
+        self.register_outputs({"job_id": self.job_id, "url": self.url})
+
+    @staticmethod
+    def _task(args: NotebookJobArgs, task: NotebookTask) -> databricks.JobTaskArgs:
+        settings = args.settings
+        return databricks.JobTaskArgs(
+            task_key=task.key,
+            depends_ons=[
+                databricks.JobTaskDependsOnArgs(task_key=key) for key in sorted(task.depends_on)
+            ]
+            or None,
+            job_cluster_key=args.cluster_key,
+            notebook_task=databricks.JobTaskNotebookTaskArgs(
+                notebook_path=args.code.notebook_path(task.key),
+                source=args.code.task_source,
+            ),
+            max_retries=settings.max_retries,
+            min_retry_interval_millis=settings.min_retry_interval_millis,
+            retry_on_timeout=False,
+        )

@@ -1,0 +1,169 @@
+"""The top component: one environment's MLOps resources, composed from validated config."""
+
+from __future__ import annotations
+
+import pulumi
+
+from mlops_resources.config.stack import ScheduleConfig, StackConfig
+from mlops_resources.databricks.batch_inference_job import TASKS as BATCH_TASKS
+from mlops_resources.databricks.batch_inference_job import BatchInferenceJob, BatchInferenceJobArgs
+from mlops_resources.databricks.code_source import CodeSource, CodeSourceArgs
+from mlops_resources.databricks.experiment import Experiment, ExperimentArgs
+from mlops_resources.databricks.model import Model, ModelArgs
+from mlops_resources.databricks.notebook_job import ClusterSpec, JobSettings, Schedule
+from mlops_resources.databricks.table_grants import TableGrants, TableGrantsArgs
+from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
+from mlops_resources.databricks.training_job import TrainingJob, TrainingJobArgs
+
+
+def _schedule(cfg: StackConfig, schedule: ScheduleConfig) -> Schedule:
+    return Schedule(schedule.quartz_cron, schedule.timezone, cfg.schedule_paused(schedule))
+
+
+def job_settings(cfg: StackConfig) -> JobSettings:
+    """The hardening both jobs share, from config."""
+    return JobSettings(
+        environment=cfg.environment,
+        project=cfg.project_name,
+        cluster=ClusterSpec(
+            spark_version=cfg.cluster.spark_version,
+            node_type_id=cfg.cluster.node_type_id,
+            num_workers=cfg.cluster.num_workers,
+            data_security_mode=cfg.cluster.data_security_mode,
+            custom_tags=cfg.cluster.custom_tags,
+        ),
+        timeout_seconds=cfg.jobs.timeout_seconds,
+        max_retries=cfg.jobs.max_retries,
+        min_retry_interval_millis=cfg.jobs.min_retry_interval_millis,
+        on_failure_emails=tuple(cfg.jobs.on_failure_emails),
+        readers_group=cfg.access.readers_group,
+        operators_group=cfg.access.operators_group,
+        run_as_service_principal=cfg.access.run_as_service_principal,
+    )
+
+
+class MlopsStack(pulumi.ComponentResource):
+    """Experiment, model, training job, batch inference job and grants for one stack."""
+
+    experiment_id: pulumi.Output[str]
+    experiment_name: pulumi.Output[str]
+    model_name: pulumi.Output[str]
+    training_job_id: pulumi.Output[str]
+    training_job_url: pulumi.Output[str]
+    batch_inference_job_id: pulumi.Output[str]
+    batch_inference_job_url: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mlops:databricks:MlopsStack", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        access = cfg.access
+        description = (
+            f"{cfg.project_name} ({cfg.environment}), managed by Pulumi; "
+            f"trained by job '{cfg.training_job_name}'"
+        )
+
+        experiment = Experiment(
+            f"{name}-experiment",
+            ExperimentArgs(
+                directory=cfg.stack_dir,
+                name=cfg.experiment_name,
+                description=description,
+                readers_group=access.readers_group,
+                run_as_service_principal=access.run_as_service_principal,
+                protect=cfg.protect_ml_assets,
+            ),
+            child,
+        )
+        code = CodeSource(
+            f"{name}-code",
+            CodeSourceArgs(
+                type=cfg.code_source.type,
+                notebooks=tuple(t.key for t in TRAINING_TASKS + BATCH_TASKS),
+                workspace_dir=f"{cfg.stack_dir}/notebooks",
+                git_url=cfg.code_source.url,
+                git_provider=cfg.code_source.provider,
+                git_branch=cfg.code_source.branch,
+                git_tag=cfg.code_source.tag,
+                folder=experiment.directory,
+            ),
+            child,
+        )
+        model = Model(
+            f"{name}-model",
+            ModelArgs(
+                registry=cfg.model.registry,
+                full_name=cfg.model_name,
+                description=description,
+                readers_group=access.readers_group,
+                run_as_service_principal=access.run_as_service_principal,
+                tags={"env": cfg.environment, "project": cfg.project_name},
+                protect=cfg.protect_ml_assets,
+            ),
+            child,
+        )
+        settings = job_settings(cfg)
+        training = TrainingJob(
+            f"{name}-training",
+            TrainingJobArgs(
+                job_name=cfg.training_job_name,
+                experiment_name=experiment.name,
+                model_name=model.name,
+                model_registry=cfg.model.registry,
+                training_data=cfg.training.training_data,
+                label_column=cfg.training.label_column,
+                run_mode=cfg.training.run_mode,
+                validation_thresholds=cfg.training.validation_thresholds,
+                schedule=_schedule(cfg, cfg.training.schedule),
+                code=code,
+                settings=settings,
+            ),
+            child,
+        )
+        batch = cfg.batch_inference
+        inference = BatchInferenceJob(
+            f"{name}-batch-inference",
+            BatchInferenceJobArgs(
+                job_name=cfg.batch_inference_job_name,
+                model_name=model.name,
+                input_table_name=batch.input_table_name,
+                output_table_name=batch.output_table_name,
+                schedule=_schedule(cfg, batch.schedule),
+                code=code,
+                settings=settings,
+            ),
+            child,
+        )
+        if batch.grant_table_access and access.run_as_service_principal:
+            TableGrants(
+                f"{name}-table-grants",
+                TableGrantsArgs(
+                    principal=access.run_as_service_principal,
+                    input_table_name=batch.input_table_name,
+                    output_table_name=batch.output_table_name,
+                    output_table_exists=batch.output_table_exists,
+                    model_schema=f"{cfg.model.catalog}.{cfg.model.schema_name}",
+                    training_table_name=cfg.training.training_table_name,
+                ),
+                child,
+            )
+
+        self.experiment_id = experiment.experiment_id
+        self.experiment_name = experiment.name
+        self.model_name = model.name
+        self.training_job_id = training.job_id
+        self.training_job_url = training.url
+        self.batch_inference_job_id = inference.job_id
+        self.batch_inference_job_url = inference.url
+        self.register_outputs(
+            {
+                "experiment_id": self.experiment_id,
+                "experiment_name": self.experiment_name,
+                "model_name": self.model_name,
+                "training_job_id": self.training_job_id,
+                "training_job_url": self.training_job_url,
+                "batch_inference_job_id": self.batch_inference_job_id,
+                "batch_inference_job_url": self.batch_inference_job_url,
+            }
+        )

@@ -1,0 +1,1 @@
+"""Offline tools: evaluate a program under mocks; render, diff and the command line."""

@@ -1,0 +1,277 @@
+"""Evaluate the real program offline: stack file in, declared resources out.
+
+No Pulumi CLI, provider plugin or credentials are involved. The stack file is turned into
+runtime config exactly as the CLI passes it (``namespace:key`` -> string, structured values as
+JSON), ``__main__.py`` runs under ``pulumi.runtime.set_mocks``, and a recording monitor keeps
+every registration with its options (parent, protect, retain_on_delete). The tests and the
+``render`` command both use :func:`evaluate`.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as runtime_mocks
+from pulumi.runtime import rpc, settings
+
+from mlops_resources import PROJECT_DIR
+
+SECRET_PLACEHOLDER = "[secret]"
+OFFLINE_HOST = "https://offline.invalid"
+MOCK_ACCOUNT = "123456789012"
+MOCK_REGION = "us-east-1"
+
+
+class StackFileError(Exception):
+    """The stack file is missing or is not a Pulumi stack file."""
+
+
+@dataclass(frozen=True)
+class StackFile:
+    """A stack file's config as the CLI would hand it to the program."""
+
+    path: Path
+    values: dict[str, str]
+    secret_keys: frozenset[str]
+
+
+def project_name(project_dir: Path | None = None) -> str:
+    with ((project_dir or PROJECT_DIR) / "Pulumi.yaml").open() as handle:
+        return str(yaml.safe_load(handle)["name"])
+
+
+def _encode(value: Any) -> str:
+    """Config values as the CLI passes them: strings as-is, everything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def read_stack_file(stack: str, project_dir: Path | None = None) -> StackFile:
+    """Read ``Pulumi.<stack>.yaml``; keys are namespaced the way the CLI passes them."""
+    project_dir = project_dir or PROJECT_DIR
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise StackFileError(f"{path.name}: no such stack file in {project_dir}")
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{path.name}: not valid YAML: {error}") from None
+    config = document.get("config") or {} if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise StackFileError(f"{path.name}: 'config' should be a mapping of keys to values")
+    namespace = project_name(project_dir)
+    values: dict[str, str] = {}
+    secrets = set()
+    for key, value in config.items():
+        full_key = key if ":" in key else f"{namespace}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Encrypted values stay encrypted offline; the program sees a placeholder.
+            secrets.add(full_key)
+            value = SECRET_PLACEHOLDER
+        values[full_key] = _encode(value)
+    return StackFile(path, values, frozenset(secrets))
+
+
+@dataclass(frozen=True)
+class DeclaredResource:
+    """One registration the program made."""
+
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    protect: bool
+    retain_on_delete: bool
+    inputs: dict[str, Any] = field(default_factory=dict)
+    dependencies: tuple[str, ...] = ()
+    """Logical names of the resources this one explicitly depends on."""
+
+    def input(self, path: str) -> Any:
+        """A nested input by dotted wire-name path, e.g. ``schedule.quartzCronExpression``."""
+        value: Any = self.inputs
+        for part in path.split("."):
+            value = value[int(part)] if isinstance(value, list) else value[part]
+        return value
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What one run of the program declared and exported."""
+
+    stack: str
+    resources: tuple[DeclaredResource, ...]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, name: str) -> DeclaredResource:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}")
+        return matches[0]
+
+    def to_json(self) -> str:
+        """Stable JSON: resources sorted by type and name, keys sorted."""
+        document = {
+            "stack": self.stack,
+            "resources": [
+                {
+                    "type": r.type,
+                    "name": r.name,
+                    "parent": r.parent,
+                    "protect": r.protect,
+                    "retainOnDelete": r.retain_on_delete,
+                    "inputs": r.inputs,
+                }
+                for r in sorted(self.resources, key=lambda r: (r.type, r.name))
+            ],
+            "outputs": self.outputs,
+        }
+        return json.dumps(document, indent=2, sort_keys=True)
+
+
+class OfflineMocks(pulumi.runtime.Mocks):
+    """Echo inputs as outputs and fill the few computed outputs the program reads."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host.rstrip("/")
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        # Deterministic ids, so two evaluations of the same config are identical.
+        resource_id = str(zlib.crc32(f"{args.typ}::{args.name}".encode()))
+        if args.typ == "databricks:index/job:Job":
+            outputs["url"] = f"{self.host}/#job/{resource_id}"
+        elif args.typ == "databricks:index/mlflowModel:MlflowModel":
+            outputs["registeredModelId"] = resource_id
+        elif args.typ == "databricks:index/registeredModel:RegisteredModel":
+            inputs = args.inputs
+            outputs["fullName"] = f"{inputs['catalogName']}.{inputs['schemaName']}.{inputs['name']}"
+        elif args.typ.startswith("aws:"):
+            resource_id = self._aws(args, outputs) or resource_id
+        return resource_id, outputs
+
+    @staticmethod
+    def _aws(args: pulumi.runtime.MockResourceArgs, outputs: dict[str, Any]) -> str | None:
+        """ARNs the way AWS forms them, so policies built from them can be asserted."""
+        inputs = args.inputs
+        if args.typ == "aws:s3/bucket:Bucket":
+            outputs["arn"] = f"arn:aws:s3:::{inputs['bucket']}"
+            return str(inputs["bucket"])
+        if args.typ == "aws:kms/key:Key":
+            key_id = f"key-{zlib.crc32(args.name.encode())}"
+            outputs.update(
+                keyId=key_id, arn=f"arn:aws:kms:{MOCK_REGION}:{MOCK_ACCOUNT}:key/{key_id}"
+            )
+            return key_id
+        if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(inputs["url"]).removeprefix("https://")
+            outputs["arn"] = f"arn:aws:iam::{MOCK_ACCOUNT}:oidc-provider/{host}"
+        elif args.typ == "aws:iam/role:Role":
+            outputs["arn"] = f"arn:aws:iam::{MOCK_ACCOUNT}:role/{inputs['name']}"
+            return str(inputs["name"])
+        return None
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        raise NotImplementedError(f"the program should make no provider calls, got {args.token}")
+
+
+class RecordingMonitor(runtime_mocks.MockMonitor):
+    """A mock monitor that also records resource options mocks don't see."""
+
+    def __init__(self, mocks: OfflineMocks) -> None:
+        super().__init__(mocks)
+        self.declared: list[DeclaredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self.declared.append(
+                DeclaredResource(
+                    type=request.type,
+                    name=request.name,
+                    parent=_parent_name(request.parent),
+                    custom=bool(request.custom),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    inputs=_plain(rpc.deserialize_properties(request.object)),
+                    dependencies=tuple(
+                        sorted(urn.rsplit("::", 1)[-1] for urn in request.dependencies)
+                    ),
+                )
+            )
+        return response
+
+
+def _parent_name(urn: str) -> str | None:
+    """Logical name of a parent URN; None for the root stack (urn:pulumi:s::p::type::name)."""
+    if not urn:
+        return None
+    _, _, qualified_type, name = urn.split("::", 3)
+    return None if qualified_type.split("$")[-1] == "pulumi:pulumi:Stack" else name
+
+
+def _plain(value: Any) -> Any:
+    """Inputs as JSON-ready values (protobuf structs and secrets unwrapped)."""
+    if isinstance(value, Mapping):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return _plain(value["value"])
+        return {str(k): _plain(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def install_mocks(stack: str, host: str, project_dir: Path | None = None) -> RecordingMonitor:
+    """Point the Pulumi runtime at fresh recording mocks for ``stack``; return the monitor."""
+    monitor = RecordingMonitor(OfflineMocks(host if host.startswith("https://") else OFFLINE_HOST))
+    settings.ROOT.set(None)  # a fresh Stack resource, so outputs of an earlier run don't leak
+    pulumi.runtime.set_mocks(
+        monitor.mocks,
+        project=project_name(project_dir),
+        stack=stack,
+        preview=False,
+        monitor=monitor,
+    )
+    return monitor
+
+
+def evaluate(
+    stack: str,
+    project_dir: Path | None = None,
+    stack_file: StackFile | None = None,
+) -> Evaluation:
+    """Run ``__main__.py`` for ``stack`` under mocks and return what it declared.
+
+    ``stack_file`` replaces reading ``Pulumi.<stack>.yaml`` (tests pass edited config).
+    Raises whatever the program raises, e.g. ``ConfigError`` for an invalid stack file.
+    """
+    project_dir = project_dir or PROJECT_DIR
+    source = stack_file or read_stack_file(stack, project_dir)
+    values = dict(source.values)
+    monitor = install_mocks(stack, values.get("databricks:host", OFFLINE_HOST), project_dir)
+    pulumi.runtime.set_all_config(values, sorted(source.secret_keys))
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def run() -> pulumi.Output[Any]:
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        root = settings.get_root_resource()
+        exported = dict(getattr(root, "outputs", {}))
+        return pulumi.Output.all(**exported).apply(outputs.update)
+
+    run()
+    declared = sorted(monitor.declared, key=lambda r: (r.type, r.name))
+    return Evaluation(stack, tuple(declared), _plain(outputs))

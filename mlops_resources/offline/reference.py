@@ -1,0 +1,67 @@
+"""Config reference tables, generated from the config models so the docs can't drift."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_resources import PROJECT_DIR
+from mlops_resources.config.bootstrap import BOOTSTRAP
+from mlops_resources.config.reading import Namespace
+from mlops_resources.config.stack import MLOPS
+from mlops_resources.offline.evaluation import read_stack_file
+
+
+@dataclass(frozen=True)
+class Program:
+    """A Pulumi program of this repository, for the commands that read its config."""
+
+    folder: str
+    """Folder of the program in the repository ('' for the root)."""
+    namespace: Namespace
+    example_stack: str
+
+    @property
+    def project_dir(self) -> Path:
+        return PROJECT_DIR / self.folder
+
+
+PROGRAMS = {
+    "mlops": Program("", MLOPS, "staging"),
+    "bootstrap": Program("bootstrap", BOOTSTRAP, "shared"),
+}
+
+
+def _example(values: dict[str, Any], key: str) -> str:
+    """The value a key has in the example stack file, as YAML would show it."""
+    top, _, path = key.partition(".")
+    if top not in values:
+        return ""
+    value: Any = values[top]
+    for part in path.split(".") if path else ():
+        if not isinstance(value, dict) or part not in value:
+            return ""
+        value = value[part]
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def reference_table(program: str = "mlops") -> str:
+    """A program's config reference: generated from its config models, with one stack file's
+    values as examples."""
+    spec = PROGRAMS[program]
+    stack_file = read_stack_file(spec.example_stack, spec.project_dir).values
+    values = {k: json.loads(v) if v[:1] in "{[" else v for k, v in stack_file.items()}
+    lines = [
+        f"| key | type | default | example ({spec.example_stack}) | description |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for entry in spec.namespace.reference():
+        default = entry.default if entry.default == "required" else f"`{entry.default}`"
+        example = _example(values, entry.key)
+        lines.append(
+            f"| `{entry.key}` | {entry.type} | {default} | "
+            f"{f'`{example}`' if example else ''} | {entry.description} |"
+        )
+    return "\n".join(lines)

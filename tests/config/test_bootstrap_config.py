@@ -1,0 +1,89 @@
+"""The bootstrap program's config: every bad value gets a message naming the key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mlops_resources.config.bootstrap import validate_bootstrap
+from mlops_resources.config.reading import ConfigError, RawConfig
+from tests.stacks import bootstrap_stack_file
+
+
+def raw(changes: dict[str, Any]) -> RawConfig:
+    source = bootstrap_stack_file(changes)
+    return RawConfig(source.values, source.secret_keys)
+
+
+BAD = [
+    (
+        "bucket name with capitals",
+        {"mlops-bootstrap:bucket_name": "My_State"},
+        [
+            "mlops-bootstrap:bucket_name: expected an S3 bucket name (3-63 lowercase letters, "
+            "digits, dots, hyphens), got 'My_State'"
+        ],
+    ),
+    (
+        "missing region",
+        {"aws:region": None},
+        ["aws:region: required key is missing; expected an AWS region like us-east-1"],
+    ),
+    (
+        "prefix with slashes",
+        {"mlops-bootstrap:state_prefix": "/state/"},
+        [
+            "mlops-bootstrap:state_prefix: expected a folder like 'mlops' or 'teams/ml' (no "
+            "leading or trailing '/'), got '/state/'"
+        ],
+    ),
+    (
+        "zero retention",
+        {"mlops-bootstrap:noncurrent_version_days": "0"},
+        [
+            "mlops-bootstrap:noncurrent_version_days: expected greater than or equal to 1, got 0 "
+            "(days an overwritten state file version is kept)"
+        ],
+    ),
+    (
+        "typo",
+        {"mlops-bootstrap:bucket": "x"},
+        [
+            "mlops-bootstrap:bucket: unknown key (did you mean 'bucket_name'?); expected one "
+            "of: bucket_name, github, kms_alias, kms_deletion_window_days, "
+            "noncurrent_version_days, state_prefix"
+        ],
+    ),
+    (
+        "reused provider without its ARN",
+        {"mlops-bootstrap:github": {"repository": "acme/ml", "create_oidc_provider": False}},
+        [
+            "mlops-bootstrap:github.oidc_provider_arn: required when create_oidc_provider is "
+            "false (the ARN of the account's token.actions.githubusercontent.com provider)"
+        ],
+    ),
+    (
+        "repository without owner",
+        {"mlops-bootstrap:github": {"repository": "ml"}},
+        ["mlops-bootstrap:github.repository: expected 'owner/name', got 'ml'"],
+    ),
+    (
+        "plaintext AWS secret key",
+        {"aws:secretKey": "abc"},
+        [
+            "aws:secretKey: a credential in plaintext; store it with `pulumi config set "
+            "--secret aws:secretKey` or an environment variable"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_bootstrap_config_gets_exact_message(
+    changes: dict[str, Any], expected: list[str]
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_bootstrap(raw(changes), "shared")
+    assert caught.value.problems == expected
+    assert str(caught.value).startswith(f"{len(expected)} problem(s) in Pulumi.shared.yaml")

@@ -1,0 +1,83 @@
+"""Properties that keep deploys safe: nothing declared on bad input, notebooks exist,
+identical inputs for identical config, typed nested inputs."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pulumi
+import pulumi_databricks as databricks
+import pytest
+
+from mlops_resources import PROJECT_DIR
+from mlops_resources.config.reading import ConfigError, RawConfig
+from mlops_resources.config.stack import validate
+from mlops_resources.databricks import code_source
+from mlops_resources.databricks.batch_inference_job import TASKS as BATCH_TASKS
+from mlops_resources.databricks.code_source import MissingNotebookError, notebook_file
+from mlops_resources.databricks.notebook_job import job_cluster
+from mlops_resources.databricks.stack import job_settings
+from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
+from mlops_resources.offline.evaluation import evaluate, install_mocks, read_stack_file
+from tests.stacks import run_stack
+
+
+def test_bad_config_declares_nothing() -> None:
+    source = read_stack_file("staging")
+    monitor = install_mocks("staging", "https://dbc-staging-0000.cloud.databricks.com")
+    pulumi.runtime.set_all_config({**source.values, "mlops:cluster": '{"num_workers": 0}'})
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def run() -> None:
+        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+
+    with pytest.raises(ConfigError, match=r"mlops:cluster\.num_workers"):
+        run()
+    assert monitor.declared == []
+
+
+def test_every_notebook_a_job_runs_exists() -> None:
+    for task in (*TRAINING_TASKS, *BATCH_TASKS):
+        assert notebook_file(task.key).read_text().startswith("# Databricks notebook source")
+
+
+def test_missing_notebook_error_names_the_file(tmp_path: Path) -> None:
+    with pytest.raises(MissingNotebookError, match=r"notebooks/Nope\.py does not exist"):
+        notebook_file("Nope", tmp_path)
+
+
+def test_missing_notebook_fails_the_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "notebooks").mkdir()
+    for name in ("Train", "ModelValidation", "BatchInference"):
+        (tmp_path / "notebooks" / f"{name}.py").write_text("# Databricks notebook source\n")
+    monkeypatch.setattr(code_source, "PROJECT_DIR", tmp_path)
+    with pytest.raises(MissingNotebookError) as caught:
+        run_stack("staging")
+    assert str(caught.value) == (
+        "job task references notebook 'notebooks/ModelDeployment', but "
+        f"notebooks/ModelDeployment.py does not exist in {tmp_path}"
+    )
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_same_config_gives_identical_inputs(stack: str) -> None:
+    assert evaluate(stack).to_json() == evaluate(stack).to_json()
+
+
+def test_tasks_are_declared_in_task_key_order() -> None:
+    tasks = run_stack("prod").get("mlops-training-job").inputs["tasks"]
+    keys = [t["taskKey"] for t in tasks]
+    assert keys == sorted(keys)
+
+
+def test_nested_job_inputs_are_typed_args() -> None:
+    source = read_stack_file("prod")
+    settings = job_settings(validate(RawConfig(source.values, source.secret_keys), "prod"))
+    cluster = job_cluster("model_training_job_cluster", settings)
+    assert isinstance(cluster, databricks.JobJobClusterArgs)
+    assert isinstance(cluster.new_cluster, databricks.JobJobClusterNewClusterArgs)
+    with pytest.raises(TypeError):
+        databricks.JobJobClusterNewClusterArgs(num_worker=3)

@@ -1,0 +1,243 @@
+"""The real program, run for the committed staging and prod stack files under mocks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlops_resources.offline.evaluation import Evaluation
+from tests.stacks import run_stack
+
+JOB = "databricks:index/job:Job"
+PERMISSIONS = "databricks:index/permissions:Permissions"
+SP = {
+    "staging": "00000000-0000-0000-0000-00000000a001",
+    "prod": "00000000-0000-0000-0000-00000000b001",
+}
+
+
+@pytest.fixture(scope="module", params=["staging", "prod"])
+def stack(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="module")
+def result(stack: str) -> Evaluation:
+    return run_stack(stack)
+
+
+def params(evaluation: Evaluation, job: str) -> dict[str, str]:
+    return {p["name"]: p["default"] for p in evaluation.get(job).inputs["parameters"]}
+
+
+def test_declares_the_mlops_resources_under_typed_components(result: Evaluation) -> None:
+    by_name = {r.name: (r.type, r.parent) for r in result.resources}
+    assert by_name["mlops"] == ("mlops:databricks:MlopsStack", None)
+    assert by_name["mlops-experiment-experiment"] == (
+        "databricks:index/mlflowExperiment:MlflowExperiment",
+        "mlops-experiment",
+    )
+    assert by_name["mlops-model-model"] == (
+        "databricks:index/registeredModel:RegisteredModel",
+        "mlops-model",
+    )
+    assert by_name["mlops-training-job"] == (JOB, "mlops-training")
+    assert by_name["mlops-batch-inference-job"] == (JOB, "mlops-batch-inference")
+    components = {r.name: r.type for r in result.resources if not r.custom}
+    assert components == {
+        "mlops": "mlops:databricks:MlopsStack",
+        "mlops-code": "mlops:databricks:CodeSource",
+        "mlops-experiment": "mlops:databricks:Experiment",
+        "mlops-model": "mlops:databricks:Model",
+        "mlops-training": "mlops:databricks:TrainingJob",
+        "mlops-batch-inference": "mlops:databricks:BatchInferenceJob",
+        "mlops-table-grants": "mlops:databricks:TableGrants",
+    }
+    assert all(r.parent for r in result.resources if r.name != "mlops")
+
+
+def test_names_carry_the_environment(result: Evaluation, stack: str) -> None:
+    assert result.get("mlops-training-job").inputs["name"] == (
+        f"{stack}-wine-quality-model-training-job"
+    )
+    assert result.get("mlops-batch-inference-job").inputs["name"] == (
+        f"{stack}-wine-quality-batch-inference-job"
+    )
+    assert result.get("mlops-experiment-experiment").inputs["name"] == (
+        f"/Shared/wine-quality/{stack}/{stack}-wine-quality-experiment"
+    )
+    assert (
+        result.get("mlops-experiment-directory").inputs["path"] == f"/Shared/wine-quality/{stack}"
+    )
+    model = result.get("mlops-model-model").inputs
+    assert (model["catalogName"], model["schemaName"], model["name"]) == (
+        stack,
+        "wine_quality",
+        f"{stack}_wine_quality_model",
+    )
+
+
+def test_training_job_runs_three_tasks_in_order_on_one_cluster(result: Evaluation) -> None:
+    job = result.get("mlops-training-job").inputs
+    tasks = job["tasks"]
+    assert [t["taskKey"] for t in tasks] == ["ModelDeployment", "ModelValidation", "Train"]
+    depends = {t["taskKey"]: [d["taskKey"] for d in t.get("dependsOns", [])] for t in tasks}
+    assert depends == {
+        "Train": [],
+        "ModelValidation": ["Train"],
+        "ModelDeployment": ["ModelValidation"],
+    }
+    assert [c["jobClusterKey"] for c in job["jobClusters"]] == ["model_training_job_cluster"]
+    assert {t["jobClusterKey"] for t in tasks} == {"model_training_job_cluster"}
+    assert {t["notebookTask"]["notebookPath"] for t in tasks} == {
+        "notebooks/Train",
+        "notebooks/ModelValidation",
+        "notebooks/ModelDeployment",
+    }
+
+
+def test_training_parameters_match_config(result: Evaluation, stack: str) -> None:
+    assert params(result, "mlops-training-job") == {
+        "env": stack,
+        "experiment_name": f"/Shared/wine-quality/{stack}/{stack}-wine-quality-experiment",
+        "model_name": f"{stack}.wine_quality.{stack}_wine_quality_model",
+        "model_registry": "unity_catalog",
+        "training_data": "/databricks-datasets/wine-quality/winequality-red.csv",
+        "label_column": "quality",
+        "run_mode": {"staging": "dry_run", "prod": "enabled"}[stack],
+        "validation_thresholds": json.dumps({"accuracy_score": 0.5}),
+    }
+
+
+def test_batch_job_parameters_name_the_tables(result: Evaluation, stack: str) -> None:
+    assert params(result, "mlops-batch-inference-job") == {
+        "env": stack,
+        "input_table_name": f"{stack}.wine_quality.scoring_input",
+        "output_table_name": f"{stack}.wine_quality.predictions",
+        "model_name": f"{stack}.wine_quality.{stack}_wine_quality_model",
+    }
+    tasks = result.get("mlops-batch-inference-job").inputs["tasks"]
+    assert [(t["taskKey"], t["notebookTask"]["notebookPath"]) for t in tasks] == [
+        ("BatchInference", "notebooks/BatchInference")
+    ]
+
+
+def test_schedules_come_from_the_stack_file(result: Evaluation, stack: str) -> None:
+    training = result.get("mlops-training-job").inputs["schedule"]
+    batch = result.get("mlops-batch-inference-job").inputs["schedule"]
+    assert training == {
+        "quartzCronExpression": {"staging": "0 0 9 * * ?", "prod": "0 0 9 ? * MON"}[stack],
+        "timezoneId": "UTC",
+        "pauseStatus": "UNPAUSED",
+    }
+    assert batch == {
+        "quartzCronExpression": "0 0 11 * * ?",
+        "timezoneId": "UTC",
+        "pauseStatus": "UNPAUSED",
+    }
+
+
+def test_jobs_are_hardened(result: Evaluation, stack: str) -> None:
+    for name in ("mlops-training-job", "mlops-batch-inference-job"):
+        job = result.get(name).inputs
+        assert job["runAs"] == {"servicePrincipalName": SP[stack]}
+        assert job["emailNotifications"] == {"onFailures": ["ml-oncall@example.com"]}
+        assert job["notificationSettings"] == {"noAlertForSkippedRuns": True}
+        assert job["timeoutSeconds"] == 7200 and isinstance(job["timeoutSeconds"], int)
+        assert job["maxConcurrentRuns"] == 1
+        assert job["editMode"] == "UI_LOCKED"
+        assert job["tags"] == {"env": stack, "managed-by": "pulumi", "project": "wine-quality"}
+        retries = {"staging": 1, "prod": 2}[stack]
+        assert {(t["maxRetries"], t["retryOnTimeout"]) for t in job["tasks"]} == {(retries, False)}
+        assert job["gitSource"] == {
+            "url": "https://github.com/example-org/wine-quality-mlops",
+            "provider": "gitHub",
+            "branch": {"staging": "main", "prod": "release"}[stack],
+        }
+        assert {t["notebookTask"]["source"] for t in job["tasks"]} == {"GIT"}
+
+
+def test_job_cluster_is_pinned_tagged_and_unity_catalog_capable(
+    result: Evaluation, stack: str
+) -> None:
+    for name in ("mlops-training-job", "mlops-batch-inference-job"):
+        (cluster,) = result.get(name).inputs["jobClusters"]
+        spec = cluster["newCluster"]
+        assert spec["sparkVersion"] == "15.4.x-cpu-ml-scala2.12"
+        assert spec["nodeTypeId"] == "i3.xlarge"
+        assert spec["numWorkers"] == {"staging": 2, "prod": 3}[stack]
+        assert isinstance(spec["numWorkers"], int)
+        assert spec["dataSecurityMode"] == "SINGLE_USER"
+        assert spec["customTags"] == {
+            "clusterSource": "mlops-stacks-pulumi",
+            "cost-center": "ml-platform",
+            "env": stack,
+            "project": "wine-quality",
+        }
+
+
+def test_one_permission_level_per_principal(result: Evaluation, stack: str) -> None:
+    acls = {r.name: r.inputs["accessControls"] for r in result.of_type(PERMISSIONS)}
+    job_acl = [
+        {"groupName": "ml-engineers", "permissionLevel": "CAN_MANAGE_RUN"},
+        {"groupName": "users", "permissionLevel": "CAN_VIEW"},
+    ]
+    assert acls == {
+        "mlops-training-permissions": job_acl,
+        "mlops-batch-inference-permissions": job_acl,
+        "mlops-experiment-permissions": [
+            {"groupName": "users", "permissionLevel": "CAN_READ"},
+            {"servicePrincipalName": SP[stack], "permissionLevel": "CAN_MANAGE"},
+        ],
+    }
+    for acl in acls.values():
+        principals = [a.get("groupName") or a.get("servicePrincipalName") for a in acl]
+        assert len(principals) == len(set(principals))
+
+
+def test_unity_catalog_model_grants_execute_to_readers(result: Evaluation, stack: str) -> None:
+    grants = result.get("mlops-model-grants").inputs
+    assert grants["model"] == f"{stack}.wine_quality.{stack}_wine_quality_model"
+    assert grants["grants"] == [{"principal": "users", "privileges": ["EXECUTE"]}]
+    assert result.get("mlops-model-model").inputs["owner"] == SP[stack]
+
+
+def test_run_as_principal_gets_the_table_grants_it_needs(result: Evaluation, stack: str) -> None:
+    grants = {
+        r.name.removeprefix("mlops-table-grants-"): (r.inputs["principal"], r.inputs["privileges"])
+        for r in result.of_type("databricks:index/grant:Grant")
+    }
+    sp = SP[stack]
+    assert grants == {
+        f"catalog-{stack}": (sp, ["USE_CATALOG"]),
+        f"schema-{stack}.wine_quality": (sp, ["CREATE_TABLE", "USE_SCHEMA"]),
+        f"table-{stack}.wine_quality.scoring_input": (sp, ["SELECT"]),
+    }
+
+
+def test_protection_follows_the_stack(result: Evaluation, stack: str) -> None:
+    protected = {r.name for r in result.resources if r.protect and r.retain_on_delete}
+    if stack == "prod":
+        assert protected == {
+            "mlops-experiment-directory",
+            "mlops-experiment-experiment",
+            "mlops-model-model",
+        }
+    else:
+        assert protected == set()
+    assert not any(r.protect for r in result.of_type(JOB))
+
+
+def test_outputs(result: Evaluation, stack: str) -> None:
+    outputs = result.outputs
+    host = f"https://dbc-{stack}-0000.cloud.databricks.com"
+    assert outputs["experiment_name"] == (
+        f"/Shared/wine-quality/{stack}/{stack}-wine-quality-experiment"
+    )
+    assert outputs["model_name"] == f"{stack}.wine_quality.{stack}_wine_quality_model"
+    assert outputs["training_job_url"] == f"{host}/#job/{outputs['training_job_id']}"
+    assert outputs["batch_inference_job_url"] == f"{host}/#job/{outputs['batch_inference_job_id']}"
+    assert outputs["experiment_id"]
+    assert outputs["training_job_id"] != outputs["batch_inference_job_id"]

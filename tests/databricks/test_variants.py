@@ -1,0 +1,215 @@
+"""The same program with other choices a stack file can make: registry, code source,
+personal dev stacks, optional access settings."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from mlops_resources import PROJECT_DIR
+from mlops_resources.databricks.code_source import support_files
+from mlops_resources.offline.evaluation import Evaluation
+from tests.stacks import run_stack, section
+
+JOB = "databricks:index/job:Job"
+
+WORKSPACE_REGISTRY = {
+    "mlops:model": {"registry": "workspace"},
+    "mlops:batch_inference": section(
+        "staging",
+        "batch_inference",
+        grant_table_access=False,
+        input_table_name="wine_quality.scoring_input",
+        output_table_name="wine_quality.predictions",
+    ),
+}
+
+
+def test_workspace_registry_declares_mlflow_model_with_permissions() -> None:
+    result = run_stack("staging", WORKSPACE_REGISTRY)
+    assert result.of_type("databricks:index/registeredModel:RegisteredModel") == []
+    assert result.of_type("databricks:index/grants:Grants") == []
+    assert result.of_type("databricks:index/grant:Grant") == []
+    model = result.get("mlops-model-model")
+    assert model.type == "databricks:index/mlflowModel:MlflowModel"
+    assert model.inputs["name"] == "staging-wine-quality-model"
+    assert model.inputs["tags"] == [
+        {"key": "env", "value": "staging"},
+        {"key": "project", "value": "wine-quality"},
+    ]
+    acl = result.get("mlops-model-permissions").inputs
+    # The registry's numeric id (a mock value here), not the model name.
+    assert acl["registeredModelId"].isdigit()
+    assert acl["accessControls"] == [
+        {"groupName": "users", "permissionLevel": "CAN_READ"},
+        {
+            "servicePrincipalName": "00000000-0000-0000-0000-00000000a001",
+            "permissionLevel": "CAN_MANAGE_PRODUCTION_VERSIONS",
+        },
+    ]
+    assert result.outputs["model_name"] == "staging-wine-quality-model"
+    training = {
+        p["name"]: p["default"] for p in result.get("mlops-training-job").inputs["parameters"]
+    }
+    assert training["model_name"] == "staging-wine-quality-model"
+    assert training["model_registry"] == "workspace"
+
+
+def test_workspace_code_source_uploads_notebooks_and_modules() -> None:
+    result = run_stack("staging", {"mlops:code_source": {"type": "workspace"}})
+    notebooks = {r.name: r.inputs for r in result.of_type("databricks:index/notebook:Notebook")}
+    folder = "/Shared/wine-quality/staging/notebooks"
+    assert sorted(n["path"] for n in notebooks.values()) == [
+        f"{folder}/BatchInference",
+        f"{folder}/ModelDeployment",
+        f"{folder}/ModelValidation",
+        f"{folder}/Train",
+    ]
+    # Created after the stack's folder and deleted before it (it is not deleted recursively);
+    # notebooks also wait for the modules they import.
+    files = result.of_type("databricks:index/workspaceFile:WorkspaceFile")
+    assert files, "the notebooks' package is uploaded"
+    assert {f.dependencies for f in files} == {("mlops-experiment-directory",)}
+    assert {n.dependencies for n in result.of_type("databricks:index/notebook:Notebook")} == {
+        tuple(sorted(["mlops-experiment-directory", *(f.name for f in files)]))
+    }
+    train = notebooks["mlops-code-notebook-Train"]
+    assert train["language"] == "PYTHON"
+    assert (
+        base64.b64decode(train["contentBase64"])
+        == (PROJECT_DIR / "notebooks/Train.py").read_bytes()
+    )
+    assert sorted(f.inputs["path"] for f in files) == sorted(
+        f"{folder}/{p.relative_to(PROJECT_DIR / 'notebooks').as_posix()}" for p in support_files()
+    )
+    for name in ("mlops-training-job", "mlops-batch-inference-job"):
+        job = result.get(name).inputs
+        assert "gitSource" not in job
+        for task in job["tasks"]:
+            assert task["notebookTask"]["source"] == "WORKSPACE"
+            assert task["notebookTask"]["notebookPath"] == f"{folder}/{task['taskKey']}"
+
+
+def test_git_tag_instead_of_branch() -> None:
+    source = section("prod", "code_source", tag="v1.2.0")
+    del source["branch"]
+    result = run_stack("prod", {"mlops:code_source": source})
+    assert result.get("mlops-training-job").inputs["gitSource"] == {
+        "url": "https://github.com/example-org/wine-quality-mlops",
+        "provider": "gitHub",
+        "tag": "v1.2.0",
+    }
+
+
+def test_personal_dev_stack_prefixes_names_and_pauses_schedules() -> None:
+    training = section("staging", "training")
+    del training["schedule"]["paused"]
+    batch = section("staging", "batch_inference")
+    del batch["schedule"]["paused"]
+    result = run_stack(
+        "staging",
+        {"mlops:training": training, "mlops:batch_inference": batch},
+        as_stack="dev-alice",
+    )
+    jobs = {r.name: r.inputs for r in result.of_type(JOB)}
+    assert jobs["mlops-training-job"]["name"] == "dev-alice-wine-quality-model-training-job"
+    assert jobs["mlops-batch-inference-job"]["name"] == "dev-alice-wine-quality-batch-inference-job"
+    assert {j["schedule"]["pauseStatus"] for j in jobs.values()} == {"PAUSED"}
+    assert result.outputs["model_name"] == "staging.wine_quality.dev_alice_wine_quality_model"
+    assert result.outputs["experiment_name"] == (
+        "/Shared/wine-quality/dev-alice/dev-alice-wine-quality-experiment"
+    )
+
+
+def test_stack_file_can_pause_a_schedule() -> None:
+    batch = section("prod", "batch_inference")
+    batch["schedule"]["paused"] = True
+    result = run_stack("prod", {"mlops:batch_inference": batch})
+    assert result.get("mlops-batch-inference-job").inputs["schedule"]["pauseStatus"] == "PAUSED"
+    assert result.get("mlops-training-job").inputs["schedule"]["pauseStatus"] == "UNPAUSED"
+
+
+def test_without_run_as_operators_or_emails() -> None:
+    result = run_stack(
+        "staging",
+        {
+            "mlops:access": {"readers_group": "data-scientists"},
+            "mlops:jobs": {},
+            "mlops:batch_inference": section(
+                "staging", "batch_inference", grant_table_access=False
+            ),
+        },
+    )
+    for name in ("mlops-training-job", "mlops-batch-inference-job"):
+        job = result.get(name).inputs
+        assert "runAs" not in job
+        # An empty notifications block would read back as absent: a diff on every preview.
+        assert "emailNotifications" not in job
+        assert job["timeoutSeconds"] == 14400
+    assert result.get("mlops-training-permissions").inputs["accessControls"] == [
+        {"groupName": "data-scientists", "permissionLevel": "CAN_VIEW"}
+    ]
+    assert "owner" not in result.get("mlops-model-model").inputs
+    assert result.of_type("databricks:index/grant:Grant") == []
+    assert result.get("mlops-experiment-permissions").inputs["accessControls"] == [
+        {"groupName": "data-scientists", "permissionLevel": "CAN_READ"}
+    ]
+
+
+def test_existing_output_table_and_training_table_get_grants() -> None:
+    result = run_stack(
+        "staging",
+        {
+            "mlops:batch_inference": section(
+                "staging",
+                "batch_inference",
+                output_table_exists=True,
+                output_table_name="shared.scores.wine_predictions",
+            ),
+            "mlops:training": section("staging", "training", training_data="raw.wine.samples"),
+        },
+    )
+    grants = {
+        r.name.removeprefix("mlops-table-grants-"): r.inputs["privileges"]
+        for r in result.of_type("databricks:index/grant:Grant")
+    }
+    assert grants == {
+        "catalog-raw": ["USE_CATALOG"],
+        "catalog-shared": ["USE_CATALOG"],
+        "catalog-staging": ["USE_CATALOG"],
+        "schema-raw.wine": ["USE_SCHEMA"],
+        "schema-shared.scores": ["CREATE_TABLE", "USE_SCHEMA"],
+        "schema-staging.wine_quality": ["USE_SCHEMA"],
+        "table-raw.wine.samples": ["SELECT"],
+        "table-shared.scores.wine_predictions": ["MODIFY"],
+        "table-staging.wine_quality.scoring_input": ["SELECT"],
+    }
+
+
+def test_logical_names_do_not_change_with_config_values() -> None:
+    def names(result: Evaluation) -> set[str]:
+        return {r.name for r in result.resources if not r.type.endswith("grant:Grant")}
+
+    base = run_stack("staging")
+    changed = run_stack(
+        "staging",
+        {
+            "mlops:project_name": "churn-model",
+            "mlops:cluster": section("staging", "cluster", num_workers=8, node_type_id="m5.large"),
+            "mlops:model": section("staging", "model", catalog="ml", schema="churn"),
+        },
+    )
+    assert names(changed) == names(base)
+    assert (
+        changed.get("mlops-training-job").inputs["name"] == "staging-churn-model-model-training-job"
+    )
+
+
+def test_validation_thresholds_are_passed_as_sorted_json() -> None:
+    training = section("prod", "training", validation_thresholds={"roc_auc": 0.7, "f1_score": 0.6})
+    result = run_stack("prod", {"mlops:training": training})
+    params = {
+        p["name"]: p["default"] for p in result.get("mlops-training-job").inputs["parameters"]
+    }
+    assert params["validation_thresholds"] == '{"f1_score": 0.6, "roc_auc": 0.7}'
+    assert json.loads(params["validation_thresholds"]) == {"f1_score": 0.6, "roc_auc": 0.7}

@@ -1,0 +1,96 @@
+"""``python -m mlops_resources render``: the offline view of a stack."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlops_resources import PROJECT_DIR
+from mlops_resources.offline import reference
+from mlops_resources.offline.cli import main
+
+
+def test_render_prints_the_tree_and_outputs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "--stack", "prod"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Stack prod (offline render under mocks; no provider was called)"
+    assert out[3].split() == ["pulumi:pulumi:Stack", "mlops-prod"]
+    assert out[4].split() == ["└─", "mlops:databricks:MlopsStack", "mlops"]
+    training = out.index(next(line for line in out if line.endswith(" mlops-training-job")))
+    assert "databricks:index:Job" in out[training]
+    details = [line.strip(" │") for line in out[training + 1 : training + 6]]
+    assert "name: prod-wine-quality-model-training-job" in details
+    assert "schedule.quartzCronExpression: 0 0 9 ? * MON" in details
+    assert "gitSource.branch: release" in details
+    model = next(line for line in out if " mlops-model-model" in line)
+    assert model.endswith("mlops-model-model  [protected, retained on delete]")
+    assert '    model_name             : "prod.wine_quality.prod_wine_quality_model"' in out
+    assert out[-1] == "Resources: 12 resources in 7 components"
+
+
+def test_render_json_is_complete_and_sorted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "--stack", "staging", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["stack"] == "staging"
+    keys = [(r["type"], r["name"]) for r in document["resources"]]
+    assert keys == sorted(keys)
+    job = next(r for r in document["resources"] if r["name"] == "mlops-batch-inference-job")
+    assert job["inputs"]["maxConcurrentRuns"] == 1
+    assert job["parent"] == "mlops-batch-inference"
+    assert set(document["outputs"]) == {
+        "experiment_id",
+        "experiment_name",
+        "model_name",
+        "training_job_id",
+        "training_job_url",
+        "batch_inference_job_id",
+        "batch_inference_job_url",
+    }
+
+
+def test_render_reports_config_problems_and_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    stack_file = (PROJECT_DIR / "Pulumi.staging.yaml").read_text()
+    (tmp_path / "Pulumi.broken.yaml").write_text(
+        stack_file.replace("num_workers: 2", "num_workers: 0").replace(
+            "quartz_cron: 0 0 11 * * ?", "quartz_cron: 0 11 * * *"
+        )
+    )
+    monkeypatch.setattr(reference, "PROJECT_DIR", tmp_path)
+    assert main(["render", "--stack", "broken"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "2 problem(s) in Pulumi.broken.yaml; nothing was declared:"
+    assert err[1] == (
+        "  - Pulumi.broken.yaml: mlops:cluster.num_workers: expected a positive number of "
+        "workers, got 0"
+    )
+    assert err[2].startswith(
+        "  - Pulumi.broken.yaml: mlops:batch_inference.schedule.quartz_cron: invalid Quartz"
+    )
+
+
+def test_render_unknown_stack(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["render", "--stack", "nope"]) == 2
+    assert capsys.readouterr().err.startswith("Pulumi.nope.yaml: no such stack file in ")
+
+
+def test_module_entry_point_runs_offline() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mlops_resources", "render", "--stack", "staging"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Stack staging (offline render")
+    assert done.stdout.rstrip().endswith("Resources: 12 resources in 7 components")

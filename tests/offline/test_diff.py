@@ -1,0 +1,122 @@
+"""``python -m mlops_resources diff``: what a pull request changes, from two offline renders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mlops_resources.offline.cli import main
+from mlops_resources.offline.diff import compare, to_markdown
+from mlops_resources.offline.evaluation import Evaluation
+from tests.stacks import run_stack, section
+
+
+def document(evaluation: Evaluation) -> dict[str, object]:
+    loaded: dict[str, object] = json.loads(evaluation.to_json())
+    return loaded
+
+
+def test_identical_renders_have_no_changes() -> None:
+    render = document(run_stack("prod"))
+    diff = compare(render, render)
+    assert diff.empty
+    assert to_markdown(diff) == (
+        "### Offline render: `prod`\n\n"
+        "No changes: base and head declare identical resources (19).\n"
+    )
+
+
+def test_config_change_is_reported_input_by_input() -> None:
+    base = document(run_stack("staging"))
+    head = document(
+        run_stack(
+            "staging",
+            {
+                "mlops:cluster": section("staging", "cluster", num_workers=4),
+                "mlops:batch_inference": section(
+                    "staging", "batch_inference", output_table_exists=True
+                ),
+                "mlops:protect_ml_assets": "true",
+            },
+        )
+    )
+    diff = compare(base, head)
+    assert diff.added == (
+        (
+            "databricks:index/grant:Grant",
+            "mlops-table-grants-table-staging.wine_quality.predictions",
+        ),
+    )
+    assert diff.removed == ()
+    changed = {
+        (c.name, change.path): (change.base, change.head)
+        for c in diff.changed
+        for change in c.changes
+    }
+    assert changed == {
+        ("mlops-training-job", "jobClusters[0].newCluster.numWorkers"): (2, 4),
+        ("mlops-batch-inference-job", "jobClusters[0].newCluster.numWorkers"): (2, 4),
+        ("mlops-experiment-directory", "(protect)"): (False, True),
+        ("mlops-experiment-directory", "(retainOnDelete)"): (False, True),
+        ("mlops-experiment-experiment", "(protect)"): (False, True),
+        ("mlops-experiment-experiment", "(retainOnDelete)"): (False, True),
+        ("mlops-model-model", "(protect)"): (False, True),
+        ("mlops-model-model", "(retainOnDelete)"): (False, True),
+    }
+    report = to_markdown(diff)
+    assert "**1 to add, 0 to remove, 5 to change**" in report
+    assert "| `jobClusters[0].newCluster.numWorkers` | `2` | `4` |" in report
+    assert (
+        "#### Added\n\n- `databricks:index/grant:Grant` **mlops-table-grants-table-staging"
+        in report
+    )
+
+
+def test_removed_resources_and_absent_inputs() -> None:
+    base = document(run_stack("staging"))
+    head = document(
+        run_stack(
+            "staging",
+            {
+                "mlops:access": {"readers_group": "users"},
+                "mlops:batch_inference": section(
+                    "staging", "batch_inference", grant_table_access=False
+                ),
+            },
+        )
+    )
+    diff = compare(base, head)
+    removed_types = {type_ for type_, _ in diff.removed}
+    assert removed_types == {"databricks:index/grant:Grant", "mlops:databricks:TableGrants"}
+    job = next(c for c in diff.changed if c.name == "mlops-training-job")
+    run_as = next(c for c in job.changes if c.path == "runAs.servicePrincipalName")
+    assert (run_as.base, run_as.head) == ("00000000-0000-0000-0000-00000000a001", None)
+    assert (
+        "| `runAs.servicePrincipalName` | `00000000-0000-0000-0000-00000000a001` | _(absent)_ |"
+        in to_markdown(diff)
+    )
+
+
+def test_long_values_are_shortened_and_pipes_escaped() -> None:
+    base = {"stack": "s", "resources": [{"type": "t", "name": "n", "inputs": {"a": "x|y"}}]}
+    head = {"stack": "s", "resources": [{"type": "t", "name": "n", "inputs": {"a": "z" * 200}}]}
+    report = to_markdown(compare(base, head))
+    assert "| `a` | `x\\|y` | `" + "z" * 79 + "…` |" in report
+
+
+def test_cli_diff_and_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base, head, empty = tmp_path / "base.json", tmp_path / "head.json", tmp_path / "empty.json"
+    base.write_text(run_stack("prod").to_json())
+    head.write_text(run_stack("prod", {"mlops:jobs": {"max_retries": 3}}).to_json())
+    empty.write_text("")
+    assert main(["diff", str(base), str(base), "--exit-code"]) == 0
+    assert main(["diff", str(base), str(head), "--exit-code"]) == 1
+    assert main(["diff", str(base), str(head)]) == 0
+    out = capsys.readouterr().out
+    assert "| `tasks[0].maxRetries` | `2` | `3` |" in out
+    # A base without a renderer (the PR that introduces it): everything is added.
+    assert main(["diff", str(empty), str(head)]) == 0
+    assert "**19 to add, 0 to remove, 0 to change**" in capsys.readouterr().out
+    assert main(["diff", str(tmp_path / "missing.json"), str(head)]) == 2
