@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,32 +99,89 @@ class MlflowEnv:
         )
 
 
-@pytest.fixture(scope="session")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
-    """One local SparkSession for the session: 2 threads, small shuffles, no UI, no Hive."""
-    warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    with pytest.MonkeyPatch.context() as patch:
-        # Python workers must run this interpreter (the venv), not whatever python3 is on PATH.
-        patch.setenv("PYSPARK_PYTHON", sys.executable)
-        patch.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
-        patch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("mlops-ml-tests")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "2")
-            .config("spark.default.parallelism", "2")
-            .config("spark.sql.catalogImplementation", "in-memory")
-            .config("spark.sql.warehouse.dir", str(warehouse))
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", "1g")
-            .getOrCreate()
+def _start_spark(warehouse: str) -> SparkSession:
+    """A local SparkSession (2 threads, small shuffles, no UI, no Hive), warmed up.
+
+    The warm-up runs the kinds of work the tests do (a CSV read with schema inference, a
+    table write, a pandas UDF in a Python worker that imports MLflow), so the JVM's JIT and
+    Spark's Python workers are ready when the first Spark test runs.
+    """
+    java_home = os.environ.get("JAVA_HOME")
+    if not (java_home and Path(java_home, "bin", "java").is_file()) and not shutil.which("java"):
+        raise RuntimeError(
+            "the Spark tests need Java 17 (PySpark 3.5 runs on the JVM): no `java` on PATH and "
+            "no JAVA_HOME; install it, e.g. `apt-get install openjdk-17-jre-headless`"
         )
-        session.sparkContext.setLogLevel("ERROR")
-        try:
-            yield session
-        finally:
-            session.stop()
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("mlops-ml-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.catalogImplementation", "in-memory")
+        .config("spark.sql.warehouse.dir", warehouse)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        # Short-lived test JVM: the C1 compiler warms up faster and costs less CPU than C2.
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    csv = Path(warehouse) / "warm-up.csv"
+    csv.write_text('"a";"b"\n1;2.5\n3;4.5\n')
+    frame = (
+        session.read.option("header", "true")
+        .option("sep", ";")
+        .option("inferSchema", "true")
+        .csv(str(csv))
+    )
+    frame.write.mode("overwrite").saveAsTable("default.warm_up")
+
+    def import_mlflow(batches: Iterable[pd.DataFrame]) -> Iterable[pd.DataFrame]:
+        import mlflow.pyfunc  # noqa: F401 - loaded once per reused Python worker
+
+        yield from batches
+
+    session.table("default.warm_up").repartition(2).mapInPandas(
+        import_mlflow, frame.schema
+    ).collect()
+    session.sql("DROP TABLE default.warm_up")
+    return session
+
+
+_SPARK: Future[SparkSession] | None = None
+"""The session being started in the background, when any collected test uses Spark."""
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start Spark in a background thread as soon as collection is done.
+
+    The JVM starts and warms up (seconds of mostly Java CPU) while the tests that need no
+    Spark run; :func:`pytest_collection_modifyitems` puts the Spark tests last.
+    """
+    global _SPARK
+    if _SPARK is None and any("spark" in getattr(i, "fixturenames", ()) for i in session.items):
+        # Python workers must run this interpreter (the venv), not whatever python3 is on PATH.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+        os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+        os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+        warehouse = tempfile.mkdtemp(prefix="mlops-spark-warehouse-")
+        _SPARK = ThreadPoolExecutor(1, thread_name_prefix="spark-start").submit(
+            _start_spark, warehouse
+        )
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    """The one local SparkSession of the test run (started by :func:`pytest_collection_finish`)."""
+    assert _SPARK is not None, "pytest_collection_finish starts Spark when a test needs it"
+    session = _SPARK.result(timeout=300)
+    warehouse = session.conf.get("spark.sql.warehouse.dir")
+    try:
+        yield session
+    finally:
+        session.stop()
+        shutil.rmtree(str(warehouse).removeprefix("file:"), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -170,9 +229,11 @@ THIRD_PARTY_DEPRECATIONS = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Silence :data:`THIRD_PARTY_DEPRECATIONS` for the tests of this directory only."""
+    """For the tests of this directory: silence :data:`THIRD_PARTY_DEPRECATIONS`, and run the
+    tests that use Spark last, so Spark warms up in the background meanwhile."""
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents:
             for spec in THIRD_PARTY_DEPRECATIONS:
                 item.add_marker(pytest.mark.filterwarnings(spec))
+    items.sort(key=lambda item: "spark" in getattr(item, "fixturenames", ()))
