@@ -29,6 +29,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 from mlops_ml.train import TrainingResult, default_estimator, train_model
+from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 FEATURES = (
@@ -180,7 +181,15 @@ def spark() -> Iterator[SparkSession]:
     try:
         yield session
     finally:
+        gateway = SparkContext._gateway
         session.stop()
+        if gateway is not None:
+            # Stop the JVM (and the Python workers it forked) now, not at interpreter exit.
+            gateway.shutdown()
+            gateway.proc.stdin.close()  # PySpark's launcher exits when its stdin closes
+            gateway.proc.wait(timeout=30)
+            SparkContext._gateway = None
+            SparkContext._jvm = None
         shutil.rmtree(str(warehouse).removeprefix("file:"), ignore_errors=True)
 
 
