@@ -113,12 +113,13 @@ BOOTSTRAP = Namespace(
     BootstrapConfig,
     {"region": "aws:region"},
     (ReferenceEntry("aws:region", "str", "required", "AWS region of the bucket and key"),),
+    providers=("aws",),
 )
 
 
 def validate_bootstrap(raw: RawConfig, stack: str) -> BootstrapConfig:
     """Validate the bootstrap program's config; raise ConfigError listing every problem."""
-    problems = credential_problems(raw)
+    problems = credential_problems(raw) + BOOTSTRAP.namespace_problems(raw)
     region = raw.values.get("aws:region")
     if region is None:
         problems.append(

@@ -7,7 +7,8 @@ plugin or credentials needed.
 
 ``diff BASE.json HEAD.json`` compares two such renders as a markdown report.
 
-``config-reference`` prints a program's config reference table.
+``config-reference [--write]`` prints a program's config reference table, or writes it into
+the document that holds it.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mlops_resources.config.reading import ConfigError
+from mlops_resources.config.stack_files import StackFileError, project_name
 from mlops_resources.offline.diff import compare, load, to_markdown
-from mlops_resources.offline.evaluation import StackFileError, evaluate, project_name
-from mlops_resources.offline.reference import PROGRAMS, reference_table
+from mlops_resources.offline.evaluation import evaluate
+from mlops_resources.offline.reference import PROGRAMS, reference_table, write_reference
 from mlops_resources.offline.render import render_tree
 
 
@@ -41,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when the renders differ")
     reference = commands.add_parser("config-reference", help="print a config reference table")
     reference.add_argument("--program", choices=sorted(PROGRAMS), default="mlops")
+    reference.add_argument(
+        "--write",
+        action="store_true",
+        help="update the table in the program's document (README.md or docs/deployment.md)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "diff":
@@ -53,7 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if args.exit_code and not result.empty else 0
 
     if args.command == "config-reference":
-        print(reference_table(args.program))
+        if args.write:
+            changed = write_reference(args.program)
+            document = PROGRAMS[args.program].document
+            print(f"{document}: {'updated' if changed else 'already up to date'}")
+        else:
+            print(reference_table(args.program))
         return 0
 
     project_dir = PROGRAMS[args.program].project_dir

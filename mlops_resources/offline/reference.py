@@ -11,7 +11,7 @@ from mlops_resources import PROJECT_DIR
 from mlops_resources.config.bootstrap import BOOTSTRAP
 from mlops_resources.config.reading import Namespace
 from mlops_resources.config.stack import MLOPS
-from mlops_resources.offline.evaluation import read_stack_file
+from mlops_resources.config.stack_files import read_stack_file
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,10 @@ class Program:
     """Folder of the program in the repository ('' for the root)."""
     namespace: Namespace
     example_stack: str
+    document: str
+    """The document (relative to the repository) that holds the program's reference table,
+    between ``<!-- <marker>:start -->`` and ``<!-- <marker>:end -->``."""
+    marker: str
 
     @property
     def project_dir(self) -> Path:
@@ -29,8 +33,10 @@ class Program:
 
 
 PROGRAMS = {
-    "mlops": Program("", MLOPS, "staging"),
-    "bootstrap": Program("bootstrap", BOOTSTRAP, "shared"),
+    "mlops": Program("", MLOPS, "staging", "README.md", "config-reference"),
+    "bootstrap": Program(
+        "bootstrap", BOOTSTRAP, "shared", "docs/deployment.md", "bootstrap-reference"
+    ),
 }
 
 
@@ -65,3 +71,30 @@ def reference_table(program: str = "mlops") -> str:
             f"{f'`{example}`' if example else ''} | {entry.description} |"
         )
     return "\n".join(lines)
+
+
+def _markers(marker: str) -> tuple[str, str]:
+    return f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+
+
+def documented_table(program: str = "mlops") -> str:
+    """The reference table a program's document holds now."""
+    spec = PROGRAMS[program]
+    text = (PROJECT_DIR / spec.document).read_text()
+    start, end = _markers(spec.marker)
+    return text[text.index(start) + len(start) : text.index(end)].strip()
+
+
+def write_reference(program: str = "mlops") -> bool:
+    """Replace the table in the program's document with the generated one; True if changed."""
+    spec = PROGRAMS[program]
+    path = PROJECT_DIR / spec.document
+    text = path.read_text()
+    start, end = _markers(spec.marker)
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    updated = f"{head}{start}\n{reference_table(program)}\n{end}{tail}"
+    if updated == text:
+        return False
+    path.write_text(updated)
+    return True

@@ -30,7 +30,7 @@ def test_render_prints_the_tree_and_outputs(capsys: pytest.CaptureFixture[str]) 
     model = next(line for line in out if " mlops-model-model" in line)
     assert model.endswith("mlops-model-model  [protected, retained on delete]")
     assert '    model_name             : "prod.wine_quality.prod_wine_quality_model"' in out
-    assert out[-1] == "Resources: 12 resources in 7 components"
+    assert out[-1] == "Resources: 15 resources in 7 components"
 
 
 def test_render_json_is_complete_and_sorted(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,4 +93,4 @@ def test_module_entry_point_runs_offline() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Stack staging (offline render")
-    assert done.stdout.rstrip().endswith("Resources: 12 resources in 7 components")
+    assert done.stdout.rstrip().endswith("Resources: 15 resources in 7 components")
