@@ -547,6 +547,9 @@ def committed_stacks(stack: str, project_dir: Path | None = None) -> list[tuple[
 
 
 def load_config() -> StackConfig:
-    """Read and validate the current stack's config from the Pulumi runtime."""
+    """Read and validate the current stack's config from the Pulumi runtime; a personal stack
+    is checked against the committed stack files next to the project's ``Pulumi.yaml``."""
     stack = pulumi.get_stack()
-    return validate(RawConfig.from_runtime(), stack, committed_stacks(stack))
+    root = pulumi.get_root_directory()
+    others = committed_stacks(stack, Path(root) if root else None)
+    return validate(RawConfig.from_runtime(), stack, others)

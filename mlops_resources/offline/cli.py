@@ -7,6 +7,8 @@ plugin or credentials needed.
 
 ``diff BASE.json HEAD.json`` compares two such renders as a markdown report.
 
+``init --dev NAME`` writes a personal dev stack file that cannot touch staging or prod.
+
 ``config-reference [--write]`` prints a program's config reference table, or writes it into
 the document that holds it.
 """
@@ -22,6 +24,7 @@ from mlops_resources.config.reading import ConfigError
 from mlops_resources.config.stack_files import StackFileError, project_name
 from mlops_resources.offline.diff import compare, load, to_markdown
 from mlops_resources.offline.evaluation import evaluate
+from mlops_resources.offline.init import InitError, init_dev
 from mlops_resources.offline.reference import PROGRAMS, reference_table, write_reference
 from mlops_resources.offline.render import render_tree
 
@@ -48,7 +51,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="update the table in the program's document (README.md or docs/deployment.md)",
     )
+    init = commands.add_parser(
+        "init", help="write a stack file: --dev NAME for a personal dev stack"
+    )
+    init.add_argument("--dev", required=True, metavar="NAME", help="writes Pulumi.dev-NAME.yaml")
+    init.add_argument("--output-table", help="the dev stack's output table (default: derived)")
+    init.add_argument(
+        "--from", dest="from_stack", default="staging", help="stack file to start from"
+    )
+    init.add_argument("--run-as", help="application id the dev jobs run as (default: copied)")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
     args = parser.parse_args(argv)
+
+    if args.command == "init":
+        try:
+            dev = init_dev(
+                args.dev,
+                output_table=args.output_table,
+                from_stack=args.from_stack,
+                run_as=args.run_as,
+                force=args.force,
+            )
+        except (InitError, ConfigError, StackFileError) as error:
+            print(error, file=sys.stderr)
+            return 2
+        print(f"Wrote {dev.path.name}: schedules paused, output table {dev.output_table},")
+        print("no Unity Catalog grants. Next:")
+        print(f"  venv/bin/python -m mlops_resources render --stack {dev.stack}")
+        print(f"  pulumi stack init {dev.stack}   # then: pulumi up --stack {dev.stack}")
+        return 0
 
     if args.command == "diff":
         try:

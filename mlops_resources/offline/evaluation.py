@@ -251,6 +251,8 @@ def install_mocks(
         preview=False,
         monitor=monitor,
     )
+    # As the CLI does: the program finds its project (Pulumi.yaml) here.
+    settings.SETTINGS.root_directory = str(project_dir or PROJECT_DIR)
     return monitor
 
 
