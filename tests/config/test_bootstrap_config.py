@@ -76,6 +76,15 @@ BAD = [
             "--secret aws:secretKey` or an environment variable"
         ],
     ),
+    (
+        "the main program's keys in the bootstrap file",
+        {"mlops:project_name": "wine-quality"},
+        [
+            "mlops:project_name: unknown namespace 'mlops'; "
+            "this program reads only mlops-bootstrap:, aws:, pulumi: keys, so it would ignore "
+            "this one"
+        ],
+    ),
 ]
 
 
