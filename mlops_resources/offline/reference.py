@@ -73,28 +73,69 @@ def reference_table(program: str = "mlops") -> str:
     return "\n".join(lines)
 
 
+POLICY_MARKER = "policy-reference"
+
+
+def policy_table() -> str:
+    """The policy pack's table: every policy, its level and what it protects, with evidence."""
+    from mlops_resources.policies import POLICIES  # pulumi_policy, only when asked
+    from mlops_resources.policies.cross_stack import SHARED_GRANTS, SHARED_OUTPUT
+
+    lines = ["| policy | level | what it protects (evidence) |", "| --- | --- | --- |"]
+    for policy in POLICIES:
+        level = policy.enforcement_level.value if policy.enforcement_level else "advisory"
+        lines.append(f"| `{policy.name}` | {level} | {policy.description} |")
+    lines.append(
+        f"| `{SHARED_GRANTS}` | mandatory, `check` only | no (group, securable) grant is managed "
+        "by two stack files: each Grant revokes the other's privileges |"
+    )
+    lines.append(
+        f"| `{SHARED_OUTPUT}` | mandatory, `check` only | no output table is written by two "
+        "stack files |"
+    )
+    return "\n".join(lines)
+
+
 def _markers(marker: str) -> tuple[str, str]:
     return f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+
+
+def _documented(document: str, marker: str) -> str:
+    text = (PROJECT_DIR / document).read_text()
+    start, end = _markers(marker)
+    return text[text.index(start) + len(start) : text.index(end)].strip()
+
+
+def _write(document: str, marker: str, table: str) -> bool:
+    path = PROJECT_DIR / document
+    text = path.read_text()
+    start, end = _markers(marker)
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    updated = f"{head}{start}\n{table}\n{end}{tail}"
+    if updated == text:
+        return False
+    path.write_text(updated)
+    return True
 
 
 def documented_table(program: str = "mlops") -> str:
     """The reference table a program's document holds now."""
     spec = PROGRAMS[program]
-    text = (PROJECT_DIR / spec.document).read_text()
-    start, end = _markers(spec.marker)
-    return text[text.index(start) + len(start) : text.index(end)].strip()
+    return _documented(spec.document, spec.marker)
 
 
 def write_reference(program: str = "mlops") -> bool:
     """Replace the table in the program's document with the generated one; True if changed."""
     spec = PROGRAMS[program]
-    path = PROJECT_DIR / spec.document
-    text = path.read_text()
-    start, end = _markers(spec.marker)
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    updated = f"{head}{start}\n{reference_table(program)}\n{end}{tail}"
-    if updated == text:
-        return False
-    path.write_text(updated)
-    return True
+    return _write(spec.document, spec.marker, reference_table(program))
+
+
+def documented_policies() -> str:
+    """The policy table README.md holds now."""
+    return _documented("README.md", POLICY_MARKER)
+
+
+def write_policies() -> bool:
+    """Replace README.md's policy table with the generated one; True if changed."""
+    return _write("README.md", POLICY_MARKER, policy_table())

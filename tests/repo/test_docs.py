@@ -17,10 +17,13 @@ from mlops_resources.offline import reference
 from mlops_resources.offline.cli import main
 from mlops_resources.offline.reference import (
     PROGRAMS,
+    documented_policies,
     documented_table,
+    policy_table,
     reference_table,
     write_reference,
 )
+from mlops_resources.policies import POLICIES
 
 README = (PROJECT_DIR / "README.md").read_text()
 
@@ -33,6 +36,13 @@ def test_config_references_in_the_docs_match_the_code(program: str, namespace: N
     text = (PROJECT_DIR / document).read_text()
     for entry in namespace.reference():
         assert f"| `{entry.key}` |" in text
+
+
+def test_policy_table_in_readme_matches_the_pack() -> None:
+    command = "venv/bin/python -m mlops_resources policy-reference --write"
+    assert documented_policies() == policy_table(), f"README.md is stale: {command}"
+    for policy in POLICIES:
+        assert f"| `{policy.name}` |" in README
 
 
 def test_config_reference_write_updates_a_stale_table(
