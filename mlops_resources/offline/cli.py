@@ -8,6 +8,10 @@ plugin or credentials needed.
 ``diff BASE.json HEAD.json`` compares two such renders as a markdown report.
 
 ``config-reference`` prints a program's config reference table.
+
+``smoke --stack staging --ref TAG`` is the one command that talks to a workspace: it runs the
+stack's deployed jobs once at a git tag (:mod:`mlops_resources.delivery.smoke`). It is imported
+only when called, so the offline commands never load the Databricks SDK.
 """
 
 from __future__ import annotations
@@ -41,7 +45,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when the renders differ")
     reference = commands.add_parser("config-reference", help="print a config reference table")
     reference.add_argument("--program", choices=sorted(PROGRAMS), default="mlops")
+    smoke = commands.add_parser(
+        "smoke",
+        help="run the stack's training then batch inference job once at a git tag "
+        "(talks to the workspace)",
+    )
+    smoke.add_argument("--stack", required=True, help="stack whose deployed jobs run")
+    smoke.add_argument("--ref", required=True, help="git tag the runs check out")
+    smoke.add_argument(
+        "--timeout-minutes", type=int, default=60, help="longest wait for each run (default 60)"
+    )
+    smoke.add_argument(
+        "--outputs",
+        type=Path,
+        help="the stack's outputs as `pulumi stack output --json` prints them "
+        "(default: ask the Pulumi CLI)",
+    )
     args = parser.parse_args(argv)
+
+    if args.command == "smoke":
+        from mlops_resources.delivery import smoke as smoke_run
+
+        return smoke_run.main(args.stack, args.ref, args.timeout_minutes, args.outputs)
 
     if args.command == "diff":
         try:
