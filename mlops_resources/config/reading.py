@@ -100,10 +100,13 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
 
 def _is_text(annotation: Any) -> bool:
     """Whether a top-level key holds plain text (the CLI passes anything else as JSON)."""
-    args = [a for a in (get_args(annotation) or (annotation,)) if a is not type(None)]
-    if get_origin(annotation) is Annotated:
-        return _is_text(args[0])
-    return all(a is str or (get_origin(a) is Annotated and get_args(a)[0] is str) for a in args)
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_text(get_args(annotation)[0])
+    if origin in (UnionType, Union):
+        return all(_is_text(a) for a in get_args(annotation) if a is not type(None))
+    # list[str] is not text: its arguments are the items' type.
+    return annotation is str
 
 
 def _json_kind(annotation: Any) -> str:

@@ -16,6 +16,10 @@ exits 1 on a mandatory violation.
 
 ``config-reference [--write]`` prints a program's config reference table, or writes it into
 the document that holds it.
+
+``smoke --stack staging --ref TAG`` is the one command that talks to a workspace: it runs the
+stack's deployed jobs once at a git tag (:mod:`mlops_resources.delivery.smoke`). It is imported
+only when called, so the offline commands never load the Databricks SDK.
 """
 
 from __future__ import annotations
@@ -113,7 +117,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     init.add_argument("--run-as", help="application id the dev jobs run as (default: copied)")
     init.add_argument("--force", action="store_true", help="replace an existing file")
+    smoke = commands.add_parser(
+        "smoke",
+        help="run the stack's training then batch inference job once at a git tag "
+        "(talks to the workspace)",
+    )
+    smoke.add_argument("--stack", required=True, help="stack whose deployed jobs run")
+    smoke.add_argument("--ref", required=True, help="git tag the runs check out")
+    smoke.add_argument(
+        "--timeout-minutes", type=int, default=60, help="longest wait for each run (default 60)"
+    )
+    smoke.add_argument(
+        "--outputs",
+        type=Path,
+        help="the stack's outputs as `pulumi stack output --json` prints them "
+        "(default: ask the Pulumi CLI)",
+    )
     args = parser.parse_args(argv)
+
+    if args.command == "smoke":
+        from mlops_resources.delivery import smoke as smoke_run
+
+        return smoke_run.main(args.stack, args.ref, args.timeout_minutes, args.outputs)
 
     if args.command == "init":
         try:

@@ -154,10 +154,12 @@ def test_jobs_are_hardened(result: Evaluation, stack: str) -> None:
         assert job["tags"] == {"env": stack, "managed-by": "pulumi", "project": "wine-quality"}
         retries = {"staging": 1, "prod": 2}[stack]
         assert {(t["maxRetries"], t["retryOnTimeout"]) for t in job["tasks"]} == {(retries, False)}
+        # Staging follows main; prod runs an immutable tag a pull request promotes.
+        ref = {"staging": {"branch": "main"}, "prod": {"tag": "v0.1.0"}}[stack]
         assert job["gitSource"] == {
             "url": "https://github.com/example-org/wine-quality-mlops",
             "provider": "gitHub",
-            "branch": {"staging": "main", "prod": "release"}[stack],
+            **ref,
         }
         assert {t["notebookTask"]["source"] for t in job["tasks"]} == {"GIT"}
 

@@ -105,14 +105,14 @@ def test_workspace_code_source_uploads_notebooks_and_modules() -> None:
             assert task["notebookTask"]["notebookPath"] == f"{folder}/{task['taskKey']}"
 
 
-def test_git_tag_instead_of_branch() -> None:
-    source = section("prod", "code_source", tag="v1.2.0")
-    del source["branch"]
+def test_git_branch_instead_of_tag() -> None:
+    source = section("prod", "code_source", branch="release")
+    del source["tag"]
     result = run_stack("prod", {"mlops:code_source": source})
     assert result.get("mlops-training-job").inputs["gitSource"] == {
         "url": "https://github.com/example-org/wine-quality-mlops",
         "provider": "gitHub",
-        "tag": "v1.2.0",
+        "branch": "release",
     }
 
 

@@ -26,7 +26,7 @@ def test_render_prints_the_tree_and_outputs(capsys: pytest.CaptureFixture[str]) 
     details = [line.strip(" │") for line in out[training + 1 : training + 6]]
     assert "name: prod-wine-quality-model-training-job" in details
     assert "schedule.quartzCronExpression: 0 0 9 ? * MON" in details
-    assert "gitSource.branch: release" in details
+    assert "gitSource.tag: v0.1.0" in details
     model = next(line for line in out if " mlops-model-model" in line)
     assert model.endswith("mlops-model-model  [protected, retained on delete]")
     assert '    model_name             : "prod.wine_quality.prod_wine_quality_model"' in out
