@@ -19,6 +19,7 @@ from mlops_resources import PROJECT_DIR
 from mlops_resources.offline.check import Violation, run_policies
 from mlops_resources.offline.evaluation import DeclaredResource, Evaluation, evaluate
 from mlops_resources.policies import POLICIES
+from tests.databricks.test_safety import VARIANTS
 from tests.stacks import BOOTSTRAP_DIR, bootstrap_stack_file, run_stack
 
 Edit = Callable[[dict[str, DeclaredResource]], None]
@@ -364,3 +365,11 @@ def test_the_pack_entry_point_serves_the_policies() -> None:
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "variant", ["workspace registry + uploaded notebooks", "personal dev stack"]
+)
+def test_the_variants_a_team_uses_break_no_policy(variant: str) -> None:
+    stack, overrides, as_stack = VARIANTS[variant]
+    assert run_policies(run_stack(stack, overrides, as_stack), "mlops") == []

@@ -408,3 +408,72 @@ def test_pulumi_project_files_match_the_project_schema(tmp_path: Path) -> None:
     done = check_schema(schema, projects)
     assert done.returncode == 0, done.stdout + done.stderr
     assert check_schema(schema, [broken]).returncode != 0
+
+
+PULUMI_ACTIONS_INPUTS = frozenset(
+    [
+        "command",
+        "stack-name",
+        "pulumi-version",
+        "pulumi-version-file",
+        "work-dir",
+        "comment-on-pr",
+        "comment-on-pr-number",
+        "comment-on-summary",
+        "github-token",
+        "cloud-url",
+        "secrets-provider",
+        "parallel",
+        "message",
+        "config-map",
+        "expect-no-changes",
+        "diff",
+        "replace",
+        "exclude",
+        "exclude-dependents",
+        "target",
+        "target-dependents",
+        "policyPacks",
+        "policyPackConfigs",
+        "refresh",
+        "upsert",
+        "remove",
+        "edit-pr-comment",
+        "color",
+        "exclude-protected",
+        "plan",
+        "suppress-outputs",
+        "suppress-progress",
+        "always-include-summary",
+        "continue-on-error",
+        "log-verbosity",
+        "log-flow",
+        "debug",
+    ]
+)
+"""The inputs pulumi/actions v7.0.0 documents (action.yml at 8e5e406f40): an input it does not
+know is ignored with a warning, so a misspelt ``policyPacks`` would silently skip the pack."""
+
+
+def test_every_engine_run_runs_the_policy_pack_with_known_inputs() -> None:
+    steps = [
+        (path.name, step)
+        for path in WORKFLOWS
+        for job in load(path.name)["jobs"].values()
+        for step in job.get("steps", [])
+        if str(step.get("uses", "")).startswith("pulumi/actions@")
+    ]
+    assert len(steps) == 5  # PR preview, deploy preview, up, convergence preview, drift
+    for name, step in steps:
+        assert set(step["with"]) <= PULUMI_ACTIONS_INPUTS, (name, set(step["with"]))
+        assert step["with"]["policyPacks"] == "policy", name
+    assert (PROJECT_DIR / step["with"]["policyPacks"] / "PulumiPolicy.yaml").is_file()
+
+
+def test_pull_requests_check_every_stack_file_against_the_policies_offline() -> None:
+    render = load("pull-request.yml")["jobs"]["render-diff"]
+    assert "secrets." not in yaml.safe_dump(render)
+    (check,) = [s for s in render["steps"] if "mlops_resources check" in s.get("run", "")]
+    assert 'check --stack "$stack"' in check["run"] and "for stack in staging prod" in check["run"]
+    assert "check --program bootstrap --stack shared" in check["run"]
+    assert 'exit "$status"' in check["run"]
