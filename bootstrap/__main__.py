@@ -70,6 +70,7 @@ backend = StateBackend(
     ),
 )
 pulumi.export("backend_url", config.backend_url)
+pulumi.export("bootstrap_backend_url", config.bootstrap_backend_url)
 pulumi.export("secrets_providers", {s: config.secrets_provider(s) for s in config.stacks})
 pulumi.export("bucket_name", backend.bucket_name)
 pulumi.export("state_key_arn", backend.state_key_arn)

@@ -179,6 +179,12 @@ class BootstrapConfig(Section):
         """What ``pulumi login`` and Pulumi.yaml's ``backend.url`` take."""
         return f"s3://{self.bucket_name}/{self.state_prefix}?region={self.region}&awssdk=v2"
 
+    @property
+    def bootstrap_backend_url(self) -> str:
+        """Where the bootstrap's own state moves once the bucket exists: a prefix of its own,
+        which no CI role can reach."""
+        return f"s3://{self.bucket_name}/bootstrap?region={self.region}&awssdk=v2"
+
     def key_alias(self, suffix: str) -> str:
         """A key's alias without ``alias/``: a stack name, or ``state``."""
         return f"{self.kms_alias}-{suffix}"
