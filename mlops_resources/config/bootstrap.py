@@ -65,21 +65,28 @@ class GitHubCiConfig(Section):
     """The IAM roles GitHub Actions assumes through OIDC, one per trust domain."""
 
     repository: str = Field(
-        description="repository whose workflows may assume the roles, 'owner/name'"
+        examples=["example-org/wine-quality-mlops"],
+        description="repository whose workflows may assume the roles, 'owner/name'",
     )
     create_oidc_provider: bool = Field(
-        True, description="create the account's GitHub OIDC provider (an account has at most one)"
+        True,
+        examples=[False],
+        description="create the account's GitHub OIDC provider (an account has at most one)",
     )
     oidc_provider_arn: str | None = Field(
-        None, description="ARN of an existing GitHub OIDC provider (when not creating one)"
+        None,
+        examples=["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"],
+        description="ARN of an existing GitHub OIDC provider (when not creating one)",
     )
     role_prefix: NonEmpty = Field(
         "mlops",
+        examples=["wine-quality"],
         description="IAM role names are '<role_prefix>-deploy-<stack>' and "
         "'<role_prefix>-read-<stack>'",
     )
     read_environments: dict[str, str] = Field(
         {"staging": "staging-preview", "prod": "prod-drift"},
+        examples=[{"staging": "staging-preview", "prod": "prod-drift"}],
         description="stack -> the GitHub environment whose jobs may only read it (previews, "
         "drift); the environment named like the stack deploys it",
     )
@@ -97,40 +104,55 @@ class BootstrapConfig(Section):
 
     region: str = Field(description="AWS region (aws:region)")
     account_id: str = Field(
+        examples=["123456789012"],
         description="AWS account the bootstrap runs in (12 digits); key policies name its root "
-        "user for break-glass"
+        "user for break-glass",
     )
-    bucket_name: str = Field(description="globally unique S3 bucket name for Pulumi state")
+    bucket_name: str = Field(
+        examples=["example-org-mlops-pulumi-state"],
+        description="globally unique S3 bucket name for Pulumi state",
+    )
     state_prefix: NonEmpty = Field(
-        "mlops", description="folder in the bucket that holds this project's stacks"
+        "mlops",
+        examples=["wine-quality"],
+        description="folder in the bucket that holds this project's stacks",
     )
     project: NonEmpty = Field(
         "mlops",
+        examples=["mlops"],
         description="name of the Pulumi project whose stacks live under the prefix "
         "(its Pulumi.yaml name); state paths carry it",
     )
     stacks: list[str] = Field(
         ["staging", "prod"],
+        examples=[["staging", "prod"]],
         description="stacks that get their own secrets key, state paths and CI roles",
     )
     noncurrent_version_days: int = Field(
-        90, ge=1, description="days an overwritten state file version is kept"
+        90, ge=1, examples=[30], description="days an overwritten state file version is kept"
     )
     kms_alias: NonEmpty = Field(
         "mlops-pulumi",
+        examples=["wine-quality-pulumi"],
         description="KMS alias prefix (without 'alias/'): '<kms_alias>-<stack>' for each "
         "stack's secrets key, '<kms_alias>-state' for the state objects' key",
     )
     kms_deletion_window_days: int = Field(
-        30, ge=7, le=30, description="waiting period before a deleted key is destroyed"
+        30,
+        ge=7,
+        le=30,
+        examples=[7],
+        description="waiting period before a deleted key is destroyed",
     )
     key_admins: list[PrincipalArn] = Field(
         min_length=1,
+        examples=[["arn:aws:iam::123456789012:role/platform-key-admin"]],
         description="IAM principal ARNs that administer the keys but cannot use them; the "
         "principal running the bootstrap must be one",
     )
     operators: list[PrincipalArn] = Field(
         min_length=1,
+        examples=[["arn:aws:iam::123456789012:role/ml-platform-operator"]],
         description="IAM principal ARNs that run Pulumi by hand (stack init, secrets, "
         "bootstrap state): may use every key",
     )
@@ -211,7 +233,11 @@ BOOTSTRAP = Namespace(
     "mlops-bootstrap",
     BootstrapConfig,
     {"region": "aws:region"},
-    (ReferenceEntry("aws:region", "str", "required", "AWS region of the bucket and keys"),),
+    (
+        ReferenceEntry(
+            "aws:region", "str", "required", "AWS region of the bucket and keys", "eu-west-1"
+        ),
+    ),
     providers=("aws",),
 )
 

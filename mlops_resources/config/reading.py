@@ -125,6 +125,8 @@ class ReferenceEntry:
     type: str
     default: str
     description: str
+    example: str = ""
+    """The field's documented example (``Field(examples=[...])``), as YAML would show it."""
 
 
 @dataclass(frozen=True)
@@ -273,8 +275,13 @@ class Namespace:
                     if info.is_required()
                     else json.dumps(info.get_default(call_default_factory=True))
                 )
+                example = info.examples[0] if info.examples else None
                 yield ReferenceEntry(
-                    path, _type_name(info.annotation), default, info.description or ""
+                    path,
+                    _type_name(info.annotation),
+                    default,
+                    info.description or "",
+                    "" if example is None else _yaml_scalar(example),
                 )
 
         yield from walk(self.root, f"{self.name}:")
@@ -304,6 +311,11 @@ def credential_problems(raw: RawConfig) -> list[str]:
                 "principal, never through the URL"
             )
     return problems
+
+
+def _yaml_scalar(value: Any) -> str:
+    """A value as a stack file shows it: strings bare, everything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _type_name(annotation: Any) -> str:

@@ -66,10 +66,15 @@ _SPARK_VERSION = re.compile(r"^\d+\.\d+\.x-([a-z0-9-]+-)?scala\d+\.\d+$")
 class ScheduleConfig(Section):
     """When a job runs."""
 
-    quartz_cron: QuartzCron = Field(description="Quartz cron expression, e.g. '0 0 9 * * ?'")
-    timezone: TimeZone = Field("UTC", description="time zone id of the schedule")
+    quartz_cron: QuartzCron = Field(
+        examples=["0 0 9 * * ?"], description="Quartz cron expression, e.g. '0 0 9 * * ?'"
+    )
+    timezone: TimeZone = Field(
+        "UTC", examples=["Europe/Paris"], description="time zone id of the schedule"
+    )
     paused: bool | None = Field(
         None,
+        examples=[True],
         description="pause the schedule; default: running on staging/prod, paused on other stacks",
     )
 
@@ -78,16 +83,22 @@ class ModelConfig(Section):
     """Where the model is registered."""
 
     registry: Literal["unity_catalog", "workspace"] = Field(
-        description="'unity_catalog' (RegisteredModel) or 'workspace' (MlflowModel)"
+        examples=["unity_catalog"],
+        description="'unity_catalog' (RegisteredModel) or 'workspace' (MlflowModel)",
     )
     catalog: UcIdentifier | None = Field(
-        None, description="Unity Catalog catalog (unity_catalog only)"
+        None, examples=["staging"], description="Unity Catalog catalog (unity_catalog only)"
     )
     schema_name: UcIdentifier | None = Field(
-        None, alias="schema", description="Unity Catalog schema (unity_catalog only)"
+        None,
+        alias="schema",
+        examples=["wine_quality"],
+        description="Unity Catalog schema (unity_catalog only)",
     )
     name: UcIdentifier | None = Field(
-        None, description="model base name; the environment is prefixed. Default: <project>_model"
+        None,
+        examples=["wine_classifier"],
+        description="model base name; the environment is prefixed. Default: <project>_model",
     )
 
 
@@ -95,9 +106,14 @@ class CodeSourceConfig(Section):
     """Where jobs find the notebooks of ``notebooks/``."""
 
     type: Literal["git", "workspace"] = Field(
-        description="'git' (jobs check out the repo) or 'workspace' (the stack uploads notebooks)"
+        examples=["git"],
+        description="'git' (jobs check out the repo) or 'workspace' (the stack uploads notebooks)",
     )
-    url: NonEmpty | None = Field(None, description="git repository URL (git only)")
+    url: NonEmpty | None = Field(
+        None,
+        examples=["https://github.com/example-org/wine-quality-mlops"],
+        description="git repository URL (git only)",
+    )
     provider: (
         Literal[
             "gitHub",
@@ -111,13 +127,15 @@ class CodeSourceConfig(Section):
         ]
         | None
     ) = Field(
-        None, description="git provider, as the Jobs API spells it (git only; default gitHub)"
+        None,
+        examples=["gitHubEnterprise"],
+        description="git provider, as the Jobs API spells it (git only; default gitHub)",
     )
     branch: NonEmpty | None = Field(
-        None, description="branch to run (git only; exactly one of branch/tag)"
+        None, examples=["main"], description="branch to run (git only; exactly one of branch/tag)"
     )
     tag: NonEmpty | None = Field(
-        None, description="tag to run (git only; exactly one of branch/tag)"
+        None, examples=["v1.4.0"], description="tag to run (git only; exactly one of branch/tag)"
     )
 
     @field_validator("url")
@@ -136,22 +154,31 @@ class CodeSourceConfig(Section):
 class ClusterConfig(Section):
     """The job cluster every task runs on."""
 
-    spark_version: NonEmpty = Field(description="pinned ML runtime, e.g. '15.4.x-cpu-ml-scala2.12'")
-    node_type_id: NonEmpty = Field(description="node type, e.g. 'i3.xlarge'")
-    num_workers: int = Field(description="number of workers, at least 1")
+    spark_version: NonEmpty = Field(
+        examples=["15.4.x-cpu-ml-scala2.12"],
+        description="pinned ML runtime, e.g. '15.4.x-cpu-ml-scala2.12'",
+    )
+    node_type_id: NonEmpty = Field(
+        examples=["i3.xlarge"], description="node type, e.g. 'i3.xlarge'"
+    )
+    num_workers: int = Field(examples=[2], description="number of workers, at least 1")
     max_num_workers: int = Field(
         MAX_WORKERS,
         ge=1,
+        examples=[128],
         description="upper bound num_workers is checked against; raise it to allow a bigger "
         "cluster on purpose",
     )
     data_security_mode: Literal["SINGLE_USER", "USER_ISOLATION"] = Field(
         "SINGLE_USER",
+        examples=["SINGLE_USER"],
         description="access mode; ML runtimes need SINGLE_USER (dedicated), which runs as the "
         "run-as principal",
     )
     custom_tags: dict[str, str] = Field(
-        default_factory=dict, description="extra cluster tags (cost attribution)"
+        default_factory=dict,
+        examples=[{"cost-center": "ml-platform"}],
+        description="extra cluster tags (cost attribution)",
     )
 
     @field_validator("spark_version")
@@ -217,11 +244,17 @@ class TrainingConfig(Section):
 class BatchInferenceConfig(Section):
     """The batch inference job and the tables it reads and writes."""
 
-    input_table_name: TableName = Field(description="table to score")
-    output_table_name: TableName = Field(description="table the predictions are written to")
+    input_table_name: TableName = Field(
+        examples=["staging.wine_quality.scoring_input"], description="table to score"
+    )
+    output_table_name: TableName = Field(
+        examples=["staging.wine_quality.predictions"],
+        description="table the predictions are written to",
+    )
     schedule: ScheduleConfig = Field(description="batch inference schedule")
     output_table_exists: bool = Field(
         False,
+        examples=[True],
         description="the output table pre-dates the job: it must exist, and access.jobs_group "
         "gets SELECT and MODIFY on it (else CREATE_TABLE on its schema)",
     )
@@ -231,12 +264,19 @@ class JobsConfig(Section):
     """Hardening applied to both jobs."""
 
     timeout_seconds: int = Field(
-        14400, gt=0, description=f"a run is cancelled after this long (at most {MAX_TIMEOUT} s)"
+        14400,
+        gt=0,
+        examples=[7200],
+        description=f"a run is cancelled after this long (at most {MAX_TIMEOUT} s)",
     )
-    max_retries: int = Field(1, ge=0, le=10, description="retries of a failed task")
-    min_retry_interval_millis: int = Field(60000, ge=0, description="wait before a retry")
+    max_retries: int = Field(1, ge=0, le=10, examples=[2], description="retries of a failed task")
+    min_retry_interval_millis: int = Field(
+        60000, ge=0, examples=[300000], description="wait before a retry"
+    )
     on_failure_emails: list[Email] = Field(
-        default_factory=list, description="addresses emailed when a run fails"
+        default_factory=list,
+        examples=[["ml-oncall@example.com"]],
+        description="addresses emailed when a run fails",
     )
 
     @field_validator("timeout_seconds")
@@ -258,24 +298,30 @@ class AccessConfig(Section):
     """
 
     run_as_service_principal: str = Field(
+        examples=["6a1e2c4b-8f2d-4c1a-9e3b-0d5f7a9c1b2e"],
         description="application id (UUID) of the service principal the jobs run as; it owns "
-        "the jobs and the model, and the environment deploys as it"
+        "the jobs and the model, and the environment deploys as it",
     )
     readers_group: NonEmpty = Field(
         "users",
+        examples=["data-scientists"],
         description="workspace group with read access: CAN_VIEW on jobs, CAN_READ on the "
         "experiment, its folder and a workspace-registry model",
     )
     operators_group: NonEmpty | None = Field(
-        None, description="optional workspace group that may run and cancel the jobs"
+        None,
+        examples=["ml-engineers"],
+        description="optional workspace group that may run and cancel the jobs",
     )
     jobs_group: NonEmpty | None = Field(
         None,
+        examples=["wine-quality-staging-jobs"],
         description="account-level group holding the run-as principal; gets the Unity Catalog "
         "privileges the jobs need (none declared when unset)",
     )
     model_readers_group: NonEmpty | None = Field(
         None,
+        examples=["wine-quality-model-readers"],
         description="account-level group that may load the Unity Catalog model (EXECUTE, and "
         "USE_CATALOG/USE_SCHEMA on its parents)",
     )
@@ -309,13 +355,17 @@ class StackConfig(Section):
     environment: str = Field(description="the stack name; prefixes every Databricks name")
     host: str = Field(description="workspace URL (databricks:host)")
     project_name: str = Field(
-        description="project name, lowercase with hyphens, e.g. 'wine-quality'"
+        examples=["wine-quality"],
+        description="project name, lowercase with hyphens, e.g. 'wine-quality'",
     )
     protect_ml_assets: bool = Field(
-        False, description="protect and retain experiment and model on delete (prod: true)"
+        False,
+        examples=[True],
+        description="protect and retain experiment and model on delete (prod: true)",
     )
     workspace_root: WorkspacePath | None = Field(
         None,
+        examples=["/Workspace/ml-projects/wine-quality"],
         description="workspace folder of the project; default: the run-as principal's home, "
         "/Users/<run_as_service_principal>/<project_name>",
     )
@@ -485,7 +535,15 @@ MLOPS = Namespace(
     NAMESPACE,
     StackConfig,
     {"environment": "", "host": DATABRICKS_HOST_KEY},
-    (ReferenceEntry(DATABRICKS_HOST_KEY, "str", "required", "workspace URL (https://...)"),),
+    (
+        ReferenceEntry(
+            DATABRICKS_HOST_KEY,
+            "str",
+            "required",
+            "workspace URL (https://...)",
+            "https://dbc-1234abcd-5678.cloud.databricks.com",
+        ),
+    ),
     providers=("databricks",),
 )
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.bootstrap import BOOTSTRAP
 from mlops_resources.config.reading import Namespace
 from mlops_resources.config.stack import MLOPS
-from mlops_resources.config.stack_files import read_stack_file
 
 
 @dataclass(frozen=True)
@@ -40,35 +37,20 @@ PROGRAMS = {
 }
 
 
-def _example(values: dict[str, Any], key: str) -> str:
-    """The value a key has in the example stack file, as YAML would show it."""
-    top, _, path = key.partition(".")
-    if top not in values:
-        return ""
-    value: Any = values[top]
-    for part in path.split(".") if path else ():
-        if not isinstance(value, dict) or part not in value:
-            return ""
-        value = value[part]
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def reference_table(program: str = "mlops") -> str:
-    """A program's config reference: generated from its config models, with one stack file's
-    values as examples."""
+    """A program's config reference, generated from its config models: keys, types, defaults,
+    the models' documented examples and descriptions. No stack file is read, so the docs do not
+    change when a team's values do."""
     spec = PROGRAMS[program]
-    stack_file = read_stack_file(spec.example_stack, spec.project_dir).values
-    values = {k: json.loads(v) if v[:1] in "{[" else v for k, v in stack_file.items()}
     lines = [
-        f"| key | type | default | example ({spec.example_stack}) | description |",
+        "| key | type | default | example | description |",
         "| --- | --- | --- | --- | --- |",
     ]
     for entry in spec.namespace.reference():
         default = entry.default if entry.default == "required" else f"`{entry.default}`"
-        example = _example(values, entry.key)
+        example = f"`{entry.example}`" if entry.example else ""
         lines.append(
-            f"| `{entry.key}` | {entry.type} | {default} | "
-            f"{f'`{example}`' if example else ''} | {entry.description} |"
+            f"| `{entry.key}` | {entry.type} | {default} | {example} | {entry.description} |"
         )
     return "\n".join(lines)
 

@@ -75,3 +75,16 @@ def test_config_namespaces_are_the_pulumi_project_names() -> None:
     # The CLI namespaces config by project name: a renamed project would read no config at all.
     assert project_name() == MLOPS.name
     assert project_name(PROJECT_DIR / "bootstrap") == BOOTSTRAP.name
+
+
+@pytest.mark.parametrize(("program", "namespace"), [("mlops", MLOPS), ("bootstrap", BOOTSTRAP)])
+def test_the_reference_documents_every_key_from_the_models_alone(
+    program: str, namespace: Namespace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The example column comes from the models' documented examples, so a team's own values
+    in its stack files never make the docs stale; every key a stack file must set has one."""
+    table = reference_table(program)
+    monkeypatch.setattr(reference, "PROJECT_DIR", tmp_path)  # no stack file to read
+    assert reference_table(program) == table
+    missing = [e.key for e in namespace.reference() if e.default == "required" and not e.example]
+    assert missing == []
