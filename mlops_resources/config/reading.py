@@ -204,7 +204,8 @@ class Namespace:
                     continue
                 path = f"{prefix}{key}"
                 nested = _nested_model(info.annotation)
-                if nested is not None:
+                mapping = get_origin(info.annotation) is dict
+                if nested is not None and not mapping:
                     yield from walk(nested, f"{path}.")
                     continue
                 default = (
@@ -215,6 +216,8 @@ class Namespace:
                 yield ReferenceEntry(
                     path, _type_name(info.annotation), default, info.description or ""
                 )
+                if nested is not None:  # a map of sections: their keys under <name>
+                    yield from walk(nested, f"{path}.<name>.")
 
         yield from walk(self.root, f"{self.name}:")
 
