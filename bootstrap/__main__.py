@@ -11,40 +11,66 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pulumi
 
-from mlops_resources.aws.ci_role import GitHubCiRole, GitHubCiRoleArgs
-from mlops_resources.aws.state_backend import StateBackend, StateBackendArgs
-from mlops_resources.config.bootstrap import load_bootstrap_config
+from mlops_resources.aws.ci_role import CiRoleSpec, GitHubCiRoles, GitHubCiRolesArgs
+from mlops_resources.aws.state_backend import Grantee, StackAccess, StateBackend, StateBackendArgs
+from mlops_resources.config.bootstrap import STATE_KEY_SUFFIX, load_bootstrap_config
 
 config = load_bootstrap_config()
 tags = {"managed-by": "pulumi", "purpose": "pulumi-state"}
+
+# One role per trust domain: deploy or read one stack, assumed from one GitHub environment.
+grantees: dict[tuple[str, str], Grantee] = {}
+if config.github is not None:
+    ci = GitHubCiRoles(
+        "ci",
+        GitHubCiRolesArgs(
+            repository=config.github.repository,
+            roles=tuple(
+                CiRoleSpec(
+                    d.environment,
+                    d.role_name,
+                    f"Pulumi: {d.access} stack {d.stack} from GitHub environment {d.environment}",
+                )
+                for d in config.trust_domains
+            ),
+            create_oidc_provider=config.github.create_oidc_provider,
+            oidc_provider_arn=config.github.oidc_provider_arn,
+            tags=tags,
+        ),
+    )
+    for d in config.trust_domains:
+        role = ci.roles[d.environment]
+        grantees[d.stack, d.access] = Grantee(name=role.name, arn=role.arn)
+    pulumi.export("role_arns", ci.role_arns)
+
 backend = StateBackend(
     "state",
     StateBackendArgs(
         bucket_name=config.bucket_name,
-        kms_alias=config.kms_alias,
+        region=config.region,
+        account_id=config.account_id,
+        state_prefix=config.state_prefix,
+        project=config.project,
+        stacks=tuple(
+            StackAccess(
+                stack,
+                deployer=grantees.get((stack, "deploy")),
+                reader=grantees.get((stack, "read")),
+            )
+            for stack in config.stacks
+        ),
+        key_aliases={
+            suffix: config.key_alias(suffix) for suffix in (*config.stacks, STATE_KEY_SUFFIX)
+        },
+        key_admins=tuple(config.key_admins),
+        operators=tuple(config.operators),
         kms_deletion_window_days=config.kms_deletion_window_days,
         noncurrent_version_days=config.noncurrent_version_days,
         tags=tags,
     ),
 )
 pulumi.export("backend_url", config.backend_url)
-pulumi.export("secrets_provider", config.secrets_provider)
+pulumi.export("secrets_providers", {s: config.secrets_provider(s) for s in config.stacks})
 pulumi.export("bucket_name", backend.bucket_name)
-pulumi.export("kms_key_arn", backend.key_arn)
-
-if config.github is not None:
-    ci = GitHubCiRole(
-        "ci",
-        GitHubCiRoleArgs(
-            repository=config.github.repository,
-            subjects=tuple(config.github.subjects),
-            role_name=config.github.role_name,
-            create_oidc_provider=config.github.create_oidc_provider,
-            oidc_provider_arn=config.github.oidc_provider_arn,
-            bucket_arn=backend.bucket_arn,
-            state_prefix=config.state_prefix,
-            key_arn=backend.key_arn,
-            tags=tags,
-        ),
-    )
-    pulumi.export("ci_role_arn", ci.role_arn)
+pulumi.export("state_key_arn", backend.state_key_arn)
+pulumi.export("secrets_key_arns", backend.secrets_key_arns)

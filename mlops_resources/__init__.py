@@ -3,8 +3,9 @@
 - ``config``: reading and validating stack files (one module per program, shared machinery
   and value checks apart);
 - ``databricks``: the components the ``mlops`` stacks declare (experiment, model, jobs, grants);
-- ``aws``: the components of ``bootstrap/`` (state bucket, KMS key, CI role);
-- ``offline``: evaluating a program under mocks, and the ``python -m mlops_resources`` commands.
+- ``aws``: the components of ``bootstrap/`` (state bucket, KMS keys, CI roles);
+- ``offline``: evaluating a program under mocks, and the ``python -m mlops_resources`` commands;
+- ``delivery``: the ``smoke`` command, the one tool that talks to a workspace.
 """
 
 from pathlib import Path

@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.offline.evaluation import Evaluation, StackFile, evaluate, read_stack_file
+from mlops_resources.config.stack_files import StackFile, read_stack_file
+from mlops_resources.offline.evaluation import Evaluation, evaluate
 
 BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
 

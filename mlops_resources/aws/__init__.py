@@ -1,1 +1,1 @@
-"""The AWS components of the bootstrap program: state bucket, KMS key, CI role."""
+"""The AWS components of the bootstrap program: state bucket, KMS keys, CI roles."""

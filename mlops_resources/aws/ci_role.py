@@ -1,4 +1,11 @@
-"""The IAM role GitHub Actions assumes (OIDC, no long-lived keys) to reach the state backend."""
+"""The IAM roles GitHub Actions assumes (OIDC, no long-lived keys): one per trust domain.
+
+A trust domain is one GitHub environment: each role trusts exactly one environment's token
+subject (``StringEquals``, no wildcard), so what a job may do is decided by the environment it
+names, whose protection rules (deployment branches, reviewers) GitHub enforces before the job
+gets a token. The roles carry no permissions here: the state backend grants each one its
+stack's paths and key (:mod:`mlops_resources.aws.state_backend`).
+"""
 
 from __future__ import annotations
 
@@ -12,41 +19,48 @@ from mlops_resources.aws.iam import policy_json
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
+SESSION_SECONDS = 3600
+"""Longest session a role allows; jobs that hold a stack lock must end before it does."""
 
 
 @dataclass(frozen=True)
-class GitHubCiRoleArgs:
-    """Inputs of :class:`GitHubCiRole`."""
+class CiRoleSpec:
+    """One role: the GitHub environment it trusts."""
 
-    repository: str
-    """``owner/name`` whose workflows may assume the role."""
-    subjects: tuple[str, ...]
-    """Token subjects after ``repo:<owner>/<name>:`` (branch, pull_request, environment)."""
+    environment: str
+    """GitHub environment whose jobs may assume the role (token ``sub`` ends with it)."""
     role_name: str
     """IAM role name."""
+    description: str
+    """What the role is for."""
+
+
+@dataclass(frozen=True)
+class GitHubCiRolesArgs:
+    """Inputs of :class:`GitHubCiRoles`."""
+
+    repository: str
+    """``owner/name`` whose workflows may assume the roles."""
+    roles: tuple[CiRoleSpec, ...]
+    """One role per trust domain."""
     create_oidc_provider: bool
     """Create the account's GitHub OIDC provider, or use ``oidc_provider_arn``."""
     oidc_provider_arn: str | None
     """Existing provider ARN when not creating one."""
-    bucket_arn: pulumi.Input[str]
-    """State bucket ARN."""
-    state_prefix: str
-    """Folder of the bucket the role may read and write."""
-    key_arn: pulumi.Input[str]
-    """KMS key the role may use."""
     tags: dict[str, str]
-    """Tags of the role and provider."""
+    """Tags of the roles and provider."""
 
 
-class GitHubCiRole(pulumi.ComponentResource):
-    """An OIDC-trusted role allowed only this bucket's prefix and this key."""
+class GitHubCiRoles(pulumi.ComponentResource):
+    """The GitHub OIDC provider and one role per GitHub environment."""
 
-    role_arn: pulumi.Output[str]
+    role_arns: pulumi.Output[dict[str, str]]
+    """Role ARN per GitHub environment: the environment's ``AWS_ROLE_ARN`` variable."""
 
     def __init__(
-        self, name: str, args: GitHubCiRoleArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: GitHubCiRolesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("mlops:aws:GitHubCiRole", name, None, opts)
+        super().__init__("mlops:aws:GitHubCiRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         provider_arn: pulumi.Input[str]
         if args.create_oidc_provider:
@@ -61,63 +75,32 @@ class GitHubCiRole(pulumi.ComponentResource):
         else:
             provider_arn = args.oidc_provider_arn or ""
 
-        subjects = [f"repo:{args.repository}:{subject}" for subject in sorted(args.subjects)]
-        role = aws.iam.Role(
-            f"{name}-role",
-            name=args.role_name,
-            description=f"Pulumi state access for GitHub Actions of {args.repository}",
-            assume_role_policy=policy_json(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Federated": provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": AUDIENCE},
-                        "StringLike": {f"{GITHUB_OIDC_HOST}:sub": subjects},
-                    },
-                }
-            ),
-            max_session_duration=3600,
-            tags=args.tags,
-            opts=child,
+        self.roles: dict[str, aws.iam.Role] = {}
+        """The role per GitHub environment, for the grants of the state backend."""
+        for spec in args.roles:
+            subject = f"repo:{args.repository}:environment:{spec.environment}"
+            self.roles[spec.environment] = aws.iam.Role(
+                f"{name}-role-{spec.environment}",
+                name=spec.role_name,
+                description=spec.description,
+                assume_role_policy=policy_json(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Federated": provider_arn},
+                        "Action": "sts:AssumeRoleWithWebIdentity",
+                        "Condition": {
+                            "StringEquals": {
+                                f"{GITHUB_OIDC_HOST}:aud": AUDIENCE,
+                                f"{GITHUB_OIDC_HOST}:sub": subject,
+                            }
+                        },
+                    }
+                ),
+                max_session_duration=SESSION_SECONDS,
+                tags={**args.tags, "github-environment": spec.environment},
+                opts=child,
+            )
+        self.role_arns = pulumi.Output.all(
+            **{environment: role.arn for environment, role in self.roles.items()}
         )
-        prefix = args.state_prefix
-        aws.iam.RolePolicy(
-            f"{name}-state-access",
-            role=role.name,
-            policy=policy_json(
-                {
-                    "Sid": "ListStatePrefix",
-                    "Effect": "Allow",
-                    "Action": "s3:ListBucket",
-                    "Resource": args.bucket_arn,
-                    "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}/*"]}},
-                },
-                {
-                    "Sid": "LocateBucket",
-                    "Effect": "Allow",
-                    "Action": "s3:GetBucketLocation",
-                    "Resource": args.bucket_arn,
-                },
-                {
-                    "Sid": "ReadWriteState",
-                    "Effect": "Allow",
-                    "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-                    "Resource": pulumi.Output.concat(args.bucket_arn, f"/{prefix}/*"),
-                },
-                {
-                    "Sid": "UseSecretsKey",
-                    "Effect": "Allow",
-                    "Action": [
-                        "kms:Decrypt",
-                        "kms:DescribeKey",
-                        "kms:Encrypt",
-                        "kms:GenerateDataKey",
-                    ],
-                    "Resource": args.key_arn,
-                },
-            ),
-            opts=child,
-        )
-        self.role_arn = role.arn
-        self.register_outputs({"role_arn": self.role_arn})
+        self.register_outputs({"role_arns": self.role_arns})

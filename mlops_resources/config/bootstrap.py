@@ -1,15 +1,18 @@
 """Config of the state-backend bootstrap program (``bootstrap/``): its own namespace and file.
 
 ``bootstrap/Pulumi.<stack>.yaml`` holds, under ``mlops-bootstrap:``, what the S3 backend of
-the mlops stacks needs: bucket, KMS key, and the CI role GitHub Actions assumes.
+the mlops stacks needs: bucket, KMS keys and who may administer and use them, and the CI roles
+GitHub Actions assumes (one per trust domain: deploy or read one stack).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import pulumi
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from mlops_resources.config.checks import NonEmpty
 from mlops_resources.config.reading import (
@@ -24,13 +27,45 @@ from mlops_resources.config.reading import (
 _BUCKET = re.compile(r"^(?!xn--)(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}):[A-Za-z0-9_+=,.@/-]+$")
+_STACK = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
+STATE_KEY_SUFFIX = "state"
+"""Alias suffix of the state objects' key; no stack may take it as a name."""
+
+
+def _principal_arn(value: str) -> str:
+    if not _PRINCIPAL_ARN.match(value):
+        raise ValueError(
+            "expected an IAM principal ARN like 'arn:aws:iam::123456789012:role/platform-admin', "
+            f"got {value!r}"
+        )
+    return value
+
+
+PrincipalArn = Annotated[str, AfterValidator(_principal_arn)]
+
+
+@dataclass(frozen=True)
+class TrustDomain:
+    """One CI role: the GitHub environment it trusts, the stack it reaches and how."""
+
+    stack: str
+    """Stack whose state and secrets key the role reaches."""
+    access: Literal["deploy", "read"]
+    """'deploy': read and write the stack's state paths; 'read': list and get them only."""
+    environment: str
+    """The only GitHub environment whose jobs may assume the role."""
+    role_name: str
+    """IAM role name."""
 
 
 class GitHubCiConfig(Section):
-    """The IAM role GitHub Actions assumes through OIDC."""
+    """The IAM roles GitHub Actions assumes through OIDC, one per trust domain."""
 
     repository: str = Field(
-        description="repository whose workflows may assume the role, 'owner/name'"
+        description="repository whose workflows may assume the roles, 'owner/name'"
     )
     create_oidc_provider: bool = Field(
         True, description="create the account's GitHub OIDC provider (an account has at most one)"
@@ -38,17 +73,16 @@ class GitHubCiConfig(Section):
     oidc_provider_arn: str | None = Field(
         None, description="ARN of an existing GitHub OIDC provider (when not creating one)"
     )
-    subjects: list[NonEmpty] = Field(
-        [
-            "environment:prod",
-            "environment:prod-preview",
-            "environment:staging",
-            "environment:staging-preview",
-        ],
-        description="token subjects allowed after 'repo:<owner>/<name>:' (the workflows' "
-        "GitHub environments)",
+    role_prefix: NonEmpty = Field(
+        "mlops",
+        description="IAM role names are '<role_prefix>-deploy-<stack>' and "
+        "'<role_prefix>-read-<stack>'",
     )
-    role_name: NonEmpty = Field("mlops-pulumi-ci", description="name of the IAM role")
+    read_environments: dict[str, str] = Field(
+        {"staging": "staging-preview", "prod": "prod-drift"},
+        description="stack -> the GitHub environment whose jobs may only read it (previews, "
+        "drift); the environment named like the stack deploys it",
+    )
 
     @field_validator("repository")
     @classmethod
@@ -59,23 +93,55 @@ class GitHubCiConfig(Section):
 
 
 class BootstrapConfig(Section):
-    """What the state backend needs: bucket, KMS key, optional CI role."""
+    """What the state backend needs: bucket, KMS keys, who may use them, optional CI roles."""
 
     region: str = Field(description="AWS region (aws:region)")
+    account_id: str = Field(
+        description="AWS account the bootstrap runs in (12 digits); key policies name its root "
+        "user for break-glass"
+    )
     bucket_name: str = Field(description="globally unique S3 bucket name for Pulumi state")
     state_prefix: NonEmpty = Field(
         "mlops", description="folder in the bucket that holds this project's stacks"
+    )
+    project: NonEmpty = Field(
+        "mlops",
+        description="name of the Pulumi project whose stacks live under the prefix "
+        "(its Pulumi.yaml name); state paths carry it",
+    )
+    stacks: list[str] = Field(
+        ["staging", "prod"],
+        description="stacks that get their own secrets key, state paths and CI roles",
     )
     noncurrent_version_days: int = Field(
         90, ge=1, description="days an overwritten state file version is kept"
     )
     kms_alias: NonEmpty = Field(
-        "mlops-pulumi-secrets", description="KMS alias (without 'alias/') of the secrets key"
+        "mlops-pulumi",
+        description="KMS alias prefix (without 'alias/'): '<kms_alias>-<stack>' for each "
+        "stack's secrets key, '<kms_alias>-state' for the state objects' key",
     )
     kms_deletion_window_days: int = Field(
         30, ge=7, le=30, description="waiting period before a deleted key is destroyed"
     )
-    github: GitHubCiConfig | None = Field(None, description="CI role for GitHub Actions")
+    key_admins: list[PrincipalArn] = Field(
+        min_length=1,
+        description="IAM principal ARNs that administer the keys but cannot use them; the "
+        "principal running the bootstrap must be one",
+    )
+    operators: list[PrincipalArn] = Field(
+        min_length=1,
+        description="IAM principal ARNs that run Pulumi by hand (stack init, secrets, "
+        "bootstrap state): may use every key",
+    )
+    github: GitHubCiConfig | None = Field(None, description="CI roles for GitHub Actions")
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not _ACCOUNT.match(value):
+            raise ValueError(f"expected a 12-digit AWS account id, got {value!r}")
+        return value
 
     @field_validator("bucket_name")
     @classmethod
@@ -97,28 +163,56 @@ class BootstrapConfig(Section):
             )
         return value
 
+    @field_validator("stacks")
+    @classmethod
+    def _stacks(cls, value: list[str]) -> list[str]:
+        bad = [s for s in value if not _STACK.match(s) or s == STATE_KEY_SUFFIX]
+        if bad or not value or len(set(value)) != len(value):
+            raise ValueError(
+                "expected distinct stack names of lowercase letters, digits and hyphens, not "
+                f"'{STATE_KEY_SUFFIX}' (the state key's alias suffix), got {value!r}"
+            )
+        return value
+
     @property
     def backend_url(self) -> str:
         """What ``pulumi login`` and Pulumi.yaml's ``backend.url`` take."""
         return f"s3://{self.bucket_name}/{self.state_prefix}?region={self.region}&awssdk=v2"
 
+    def key_alias(self, suffix: str) -> str:
+        """A key's alias without ``alias/``: a stack name, or ``state``."""
+        return f"{self.kms_alias}-{suffix}"
+
+    def secrets_provider(self, stack: str) -> str:
+        """What the stack file's ``secretsprovider`` takes: the stack's own key."""
+        return f"awskms://alias/{self.key_alias(stack)}?region={self.region}"
+
     @property
-    def secrets_provider(self) -> str:
-        """What a stack file's ``secretsprovider`` takes."""
-        return f"awskms://alias/{self.kms_alias}?region={self.region}"
+    def trust_domains(self) -> tuple[TrustDomain, ...]:
+        """One deploy and one read role per stack; none without ``github``."""
+        if self.github is None:
+            return ()
+        prefix = self.github.role_prefix
+        domains = []
+        for stack in self.stacks:
+            domains.append(TrustDomain(stack, "deploy", stack, f"{prefix}-deploy-{stack}"))
+            read_environment = self.github.read_environments.get(stack, "")
+            domains.append(TrustDomain(stack, "read", read_environment, f"{prefix}-read-{stack}"))
+        return tuple(domains)
 
 
 BOOTSTRAP = Namespace(
     "mlops-bootstrap",
     BootstrapConfig,
     {"region": "aws:region"},
-    (ReferenceEntry("aws:region", "str", "required", "AWS region of the bucket and key"),),
+    (ReferenceEntry("aws:region", "str", "required", "AWS region of the bucket and keys"),),
+    providers=("aws",),
 )
 
 
 def validate_bootstrap(raw: RawConfig, stack: str) -> BootstrapConfig:
     """Validate the bootstrap program's config; raise ConfigError listing every problem."""
-    problems = credential_problems(raw)
+    problems = credential_problems(raw) + BOOTSTRAP.namespace_problems(raw)
     region = raw.values.get("aws:region")
     if region is None:
         problems.append(
@@ -128,21 +222,54 @@ def validate_bootstrap(raw: RawConfig, stack: str) -> BootstrapConfig:
         problems.append(f"aws:region: expected an AWS region like us-east-1, got {region!r}")
     cfg, model_problems = BOOTSTRAP.build(raw, {"region": region or "us-east-1"})
     problems += model_problems
-    github = cfg.github if isinstance(cfg, BootstrapConfig) else None
-    if github is not None:
-        key = f"{BOOTSTRAP.name}:github"
-        if github.create_oidc_provider and github.oidc_provider_arn:
-            problems.append(
-                f"{key}.oidc_provider_arn: only used when create_oidc_provider is false"
-            )
-        if not github.create_oidc_provider and not github.oidc_provider_arn:
-            problems.append(
-                f"{key}.oidc_provider_arn: required when create_oidc_provider is false "
-                "(the ARN of the account's token.actions.githubusercontent.com provider)"
-            )
+    if isinstance(cfg, BootstrapConfig):
+        problems += _cross_key_problems(cfg)
     if problems or not isinstance(cfg, BootstrapConfig):
         raise ConfigError(f"Pulumi.{stack}.yaml", problems)
     return cfg
+
+
+def _cross_key_problems(cfg: BootstrapConfig) -> list[str]:
+    ns = BOOTSTRAP.name
+    problems = []
+    for key in ("key_admins", "operators"):
+        for arn in getattr(cfg, key):
+            match = _PRINCIPAL_ARN.match(arn)
+            if match and match.group(2) != cfg.account_id:
+                problems.append(
+                    f"{ns}:{key}: {arn} is not in account {cfg.account_id} ({ns}:account_id)"
+                )
+    github = cfg.github
+    if github is None:
+        return problems
+    key = f"{ns}:github"
+    if github.create_oidc_provider and github.oidc_provider_arn:
+        problems.append(f"{key}.oidc_provider_arn: only used when create_oidc_provider is false")
+    if not github.create_oidc_provider and not github.oidc_provider_arn:
+        problems.append(
+            f"{key}.oidc_provider_arn: required when create_oidc_provider is false "
+            "(the ARN of the account's token.actions.githubusercontent.com provider)"
+        )
+    readers = github.read_environments
+    if set(readers) != set(cfg.stacks):
+        problems.append(
+            f"{key}.read_environments: expected one entry per stack of {ns}:stacks "
+            f"({', '.join(sorted(cfg.stacks))}), got {', '.join(sorted(readers)) or 'none'}"
+        )
+    environments = [*cfg.stacks, *readers.values()]
+    bad = sorted({e for e in readers.values() if not _ENVIRONMENT.match(e)})
+    if bad:
+        problems.append(f"{key}.read_environments: not GitHub environment names: {bad}")
+    elif len(set(environments)) != len(environments):
+        problems.append(
+            f"{key}.read_environments: each role needs its own GitHub environment; the read "
+            "environments must differ from each other and from the stack names (the deploy "
+            f"environments), got {readers}"
+        )
+    too_long = [d.role_name for d in cfg.trust_domains if len(d.role_name) > 64]
+    if too_long:
+        problems.append(f"{key}.role_prefix: role names longer than 64 characters: {too_long}")
+    return problems
 
 
 def load_bootstrap_config() -> BootstrapConfig:

@@ -24,6 +24,11 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
+_UC_NAME = re.compile(r"^[a-z0-9_]+$")
+_LOWERCASE = (
+    "Unity Catalog names are case-insensitive and stored in lowercase: write them in lowercase "
+    "so that comparisons and the provider's read-back agree"
+)
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -153,6 +158,16 @@ def check_table_name(name: str) -> str:
             f"malformed table name {name!r}; expected <catalog>.<schema>.<table> "
             "of letters, digits and underscores"
         )
+    if name != name.lower():
+        raise ValueError(f"expected {name.lower()!r}, got {name!r}: {_LOWERCASE}")
+    return name
+
+
+def check_uc_identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"expected letters, digits and underscores only, got {name!r}")
+    if not _UC_NAME.match(name):
+        raise ValueError(f"expected {name.lower()!r}, got {name!r}: {_LOWERCASE}")
     return name
 
 
@@ -168,6 +183,7 @@ Email = Annotated[str, AfterValidator(check_email)]
 WorkspacePath = Annotated[str, AfterValidator(check_workspace_path)]
 TableName = Annotated[str, AfterValidator(check_table_name)]
 Identifier = Annotated[str, AfterValidator(check_identifier)]
+UcIdentifier = Annotated[str, AfterValidator(check_uc_identifier)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 

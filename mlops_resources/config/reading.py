@@ -22,20 +22,47 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
 
-_PAT = re.compile(r"\bdapi[0-9a-f]{32}(-\d+)?\b")
 _CREDENTIAL_KEY = re.compile(r"(token|password|secret|private_?key|access_?key)", re.IGNORECASE)
+_TOKENS = re.compile(
+    r"\b(?:"
+    r"dapi[0-9a-f]{32}(?:-\d+)?"  # Databricks personal access token
+    r"|dose[0-9a-f]{32}"  # Databricks OAuth secret
+    r"|gh[pousr]_[A-Za-z0-9]{36,}"  # GitHub tokens
+    r"|github_pat_[A-Za-z0-9_]{22,}"
+    r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key id
+    r")\b"
+)
+"""Values shaped like a credential, wherever they appear."""
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
+"""A URL with a user (and maybe a password or token) before its host: ``https://x@host``."""
+REDACTED = "<redacted>"
+NULL = "null"
+"""How the CLI passes a key written with no value (a YAML null)."""
+_NO_VALUE = object()
+
+
+def redact(text: str) -> str:
+    """``text`` with credential-shaped values and URL credentials replaced by <redacted>.
+
+    Every problem goes through this before it is shown: an error about a pasted token must not
+    print the token into CI logs.
+    """
+    text = _TOKENS.sub(REDACTED, text)
+    return _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
 
 
 class ConfigError(pulumi.RunError):
     """Raised when the stack config is invalid; lists every problem found.
 
     A ``pulumi.RunError`` makes the Pulumi CLI print the message without a Python traceback.
+    Problems are redacted (:func:`redact`).
     """
 
     def __init__(self, stack_file: str, problems: list[str]) -> None:
         self.stack_file = stack_file
-        self.problems = problems
-        lines = "\n".join(f"  - {stack_file}: {problem}" for problem in problems)
+        self.problems = [redact(problem) for problem in problems]
+        lines = "\n".join(f"  - {stack_file}: {problem}" for problem in self.problems)
         super().__init__(
             f"{len(problems)} problem(s) in {stack_file}; nothing was declared:\n{lines}"
         )
@@ -73,10 +100,13 @@ def _nested_model(annotation: Any) -> type[BaseModel] | None:
 
 def _is_text(annotation: Any) -> bool:
     """Whether a top-level key holds plain text (the CLI passes anything else as JSON)."""
-    args = [a for a in (get_args(annotation) or (annotation,)) if a is not type(None)]
-    if get_origin(annotation) is Annotated:
-        return _is_text(args[0])
-    return all(a is str or (get_origin(a) is Annotated and get_args(a)[0] is str) for a in args)
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_text(get_args(annotation)[0])
+    if origin in (UnionType, Union):
+        return all(_is_text(a) for a in get_args(annotation) if a is not type(None))
+    # list[str] is not text: its arguments are the items' type.
+    return annotation is str
 
 
 def _json_kind(annotation: Any) -> str:
@@ -111,6 +141,24 @@ class Namespace:
     """Root fields the program fills in, mapped to the key reported for them."""
     provider_keys: tuple[ReferenceEntry, ...] = ()
     """Keys of other namespaces (a provider's) the program reads, for the reference."""
+    providers: tuple[str, ...] = ()
+    """Namespaces of the providers the program uses; their keys configure the provider."""
+
+    def namespace_problems(self, raw: RawConfig) -> list[str]:
+        """Keys under a namespace the program never reads (another project's, a typo): the
+        program would silently ignore a whole section."""
+        known = (self.name, *self.providers, "pulumi")
+        problems = []
+        for key in sorted(raw.values):
+            namespace = key.partition(":")[0]
+            if namespace not in known:
+                close = difflib.get_close_matches(namespace, known, n=1)
+                hint = f" (did you mean '{close[0]}:'?)" if close else ""
+                problems.append(
+                    f"{key}: unknown namespace '{namespace}'{hint}; this program reads only "
+                    f"{', '.join(f'{n}:' for n in known)} keys, so it would ignore this one"
+                )
+        return problems
 
     def key(self, loc: tuple[Any, ...]) -> str:
         head, *rest = loc
@@ -160,7 +208,8 @@ class Namespace:
         return f"{key}: {message}, got {error['input']!r}{suffix}"
 
     def decode(self, raw: RawConfig) -> tuple[dict[str, Any], list[str]]:
-        """This namespace's keys, decoded the way the CLI encoded them."""
+        """This namespace's keys, decoded the way the CLI encoded them; a key without a value
+        is a problem of its own (and not also a missing key)."""
         data: dict[str, Any] = {}
         problems = []
         prefix = f"{self.name}:"
@@ -171,6 +220,14 @@ class Namespace:
             name = key[len(prefix) :]
             if name in self.injected:
                 problems.append(f"{key}: unknown key; it is derived, not configured")
+            elif text == NULL:
+                expected = fields[name].description if name in fields else None
+                problems.append(
+                    f"{key}: has no value (the YAML key is empty); give it a value"
+                    + (f" ({expected})" if expected else "")
+                    + " or remove the key"
+                )
+                data[name] = _NO_VALUE
             elif name in fields and not _is_text(fields[name].annotation):
                 try:
                     data[name] = json.loads(text)
@@ -187,11 +244,15 @@ class Namespace:
     ) -> tuple[BaseModel | None, list[str]]:
         """The validated root model (None if invalid) and every problem found."""
         data, problems = self.decode(raw)
+        empty = {name for name, value in data.items() if value is _NO_VALUE}
+        data = {name: value for name, value in data.items() if name not in empty}
         data.update(injected)
         try:
-            return self.root.model_validate(data), problems
+            model = self.root.model_validate(data)
         except ValidationError as error:
-            return None, problems + [self.describe(e) for e in error.errors(include_url=False)]
+            errors = error.errors(include_url=False)
+            return None, problems + [self.describe(e) for e in errors if e["loc"][0] not in empty]
+        return (None if empty else model), problems
 
     def reference(self) -> Iterable[ReferenceEntry]:
         """Every configurable key, provider keys first, then the model's in declaration order."""
@@ -223,7 +284,8 @@ class Namespace:
 
 
 def credential_problems(raw: RawConfig) -> list[str]:
-    """Plaintext credentials: a credential-named key that is not a secret, or a token value."""
+    """Plaintext credentials: a credential-named key that is not a secret, a token-shaped
+    value, or a URL with credentials before its host. The value is never repeated."""
     problems = []
     for key, value in sorted(raw.values.items()):
         if key in raw.secret_keys:
@@ -233,10 +295,16 @@ def credential_problems(raw: RawConfig) -> list[str]:
                 f"{key}: a credential in plaintext; store it with "
                 f"`pulumi config set --secret {key}` or an environment variable"
             )
-        elif _PAT.search(value):
+        elif _TOKENS.search(value):
             problems.append(
-                f"{key}: contains what looks like a Databricks personal access token in "
-                "plaintext; remove it and use a Pulumi secret or DATABRICKS_TOKEN"
+                f"{key}: contains what looks like an access token in plaintext; remove it and "
+                "use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
+            )
+        elif _URL_CREDENTIALS.search(value):
+            problems.append(
+                f"{key}: contains a URL with a user name, password or token before its host; "
+                "remove it: repository access goes through a Git credential of the run-as "
+                "principal, never through the URL"
             )
     return problems
 

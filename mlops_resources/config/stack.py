@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Literal
 
 import pulumi
@@ -27,6 +29,7 @@ from mlops_resources.config.checks import (
     QuartzCron,
     TableName,
     TimeZone,
+    UcIdentifier,
     WorkspacePath,
     check_table_name,
     raise_problems,
@@ -40,6 +43,7 @@ from mlops_resources.config.reading import (
     Section,
     credential_problems,
 )
+from mlops_resources.config.stack_files import StackFileError, read_stack_file
 
 NAMESPACE = "mlops"
 """Config namespace: the Pulumi project name in ``Pulumi.yaml``."""
@@ -51,7 +55,14 @@ SCHEDULED_STACKS = ("staging", "prod")
 DATABRICKS_HOST_KEY = "databricks:host"
 
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
-_SPARK_VERSION = re.compile(r"^\d+\.\d+\.x-[a-z0-9-]+-scala\d+\.\d+$")
+_STACK = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+MAX_WORKERS = 64
+MAX_TIMEOUT = 172800
+WORKSPACE_LOCAL_GROUPS = ("users", "admins")
+"""Groups every workspace has but Unity Catalog does not know (SQL reference, "Principal")."""
+SHARED_ROOTS = ("/Shared", "/Workspace/Shared")
+"""Folders where every workspace user has CAN_MANAGE on every object (workspace ACL docs)."""
+_SPARK_VERSION = re.compile(r"^\d+\.\d+\.x-([a-z0-9-]+-)?scala\d+\.\d+$")
 
 
 class ScheduleConfig(Section):
@@ -71,13 +82,13 @@ class ModelConfig(Section):
     registry: Literal["unity_catalog", "workspace"] = Field(
         description="'unity_catalog' (RegisteredModel) or 'workspace' (MlflowModel)"
     )
-    catalog: Identifier | None = Field(
+    catalog: UcIdentifier | None = Field(
         None, description="Unity Catalog catalog (unity_catalog only)"
     )
-    schema_name: Identifier | None = Field(
+    schema_name: UcIdentifier | None = Field(
         None, alias="schema", description="Unity Catalog schema (unity_catalog only)"
     )
-    name: Identifier | None = Field(
+    name: UcIdentifier | None = Field(
         None, description="model base name; the environment is prefixed. Default: <project>_model"
     )
 
@@ -89,16 +100,21 @@ class CodeSourceConfig(Section):
         description="'git' (jobs check out the repo) or 'workspace' (the stack uploads notebooks)"
     )
     url: NonEmpty | None = Field(None, description="git repository URL (git only)")
-    provider: Literal[
-        "gitHub",
-        "gitHubEnterprise",
-        "bitbucketCloud",
-        "bitbucketServer",
-        "gitLab",
-        "gitLabEnterpriseEdition",
-        "azureDevOpsServices",
-        "awsCodeCommit",
-    ] = Field("gitHub", description="git provider, as the Jobs API spells it (git only)")
+    provider: (
+        Literal[
+            "gitHub",
+            "gitHubEnterprise",
+            "bitbucketCloud",
+            "bitbucketServer",
+            "gitLab",
+            "gitLabEnterpriseEdition",
+            "azureDevOpsServices",
+            "awsCodeCommit",
+        ]
+        | None
+    ) = Field(
+        None, description="git provider, as the Jobs API spells it (git only; default gitHub)"
+    )
     branch: NonEmpty | None = Field(
         None, description="branch to run (git only; exactly one of branch/tag)"
     )
@@ -113,15 +129,28 @@ class CodeSourceConfig(Section):
             raise ValueError(f"expected an https:// repository URL, got {url!r}")
         return url
 
+    @property
+    def git_provider(self) -> str:
+        """The provider the jobs' ``git_source`` names."""
+        return self.provider or "gitHub"
+
 
 class ClusterConfig(Section):
     """The job cluster every task runs on."""
 
-    spark_version: NonEmpty = Field(description="pinned runtime, e.g. '15.4.x-cpu-ml-scala2.12'")
+    spark_version: NonEmpty = Field(description="pinned ML runtime, e.g. '15.4.x-cpu-ml-scala2.12'")
     node_type_id: NonEmpty = Field(description="node type, e.g. 'i3.xlarge'")
     num_workers: int = Field(description="number of workers, at least 1")
+    max_num_workers: int = Field(
+        MAX_WORKERS,
+        ge=1,
+        description="upper bound num_workers is checked against; raise it to allow a bigger "
+        "cluster on purpose",
+    )
     data_security_mode: Literal["SINGLE_USER", "USER_ISOLATION"] = Field(
-        "SINGLE_USER", description="a Unity Catalog capable access mode"
+        "SINGLE_USER",
+        description="access mode; ML runtimes need SINGLE_USER (dedicated), which runs as the "
+        "run-as principal",
     )
     custom_tags: dict[str, str] = Field(
         default_factory=dict, description="extra cluster tags (cost attribution)"
@@ -129,10 +158,16 @@ class ClusterConfig(Section):
 
     @field_validator("spark_version")
     @classmethod
-    def _pinned(cls, version: str) -> str:
+    def _pinned_ml(cls, version: str) -> str:
         if not _SPARK_VERSION.match(version):
             raise ValueError(
                 f"expected a pinned runtime like '15.4.x-cpu-ml-scala2.12', got {version!r}"
+            )
+        if "-ml-" not in version:
+            raise ValueError(
+                f"expected a Databricks Runtime for Machine Learning (its name has '-ml-', e.g. "
+                f"'15.4.x-cpu-ml-scala2.12'), got {version!r}: the notebooks need the MLflow, "
+                "scikit-learn and pandas an ML runtime ships"
             )
         return version
 
@@ -262,49 +297,87 @@ class BatchInferenceConfig(Section):
     input_table_name: TableName = Field(description="table to score")
     output_table_name: TableName = Field(description="table the predictions are written to")
     schedule: ScheduleConfig = Field(description="batch inference schedule")
-    grant_table_access: bool = Field(
-        False, description="declare the run-as principal's Unity Catalog grants on the tables"
-    )
     output_table_exists: bool = Field(
-        False, description="the output table pre-dates the job (then MODIFY is granted on it)"
+        False,
+        description="the output table pre-dates the job: it must exist, and access.jobs_group "
+        "gets SELECT and MODIFY on it (else CREATE_TABLE on its schema)",
     )
 
 
 class JobsConfig(Section):
     """Hardening applied to both jobs."""
 
-    timeout_seconds: int = Field(14400, gt=0, description="a run is cancelled after this long")
+    timeout_seconds: int = Field(
+        14400, gt=0, description=f"a run is cancelled after this long (at most {MAX_TIMEOUT} s)"
+    )
     max_retries: int = Field(1, ge=0, le=10, description="retries of a failed task")
     min_retry_interval_millis: int = Field(60000, ge=0, description="wait before a retry")
     on_failure_emails: list[Email] = Field(
         default_factory=list, description="addresses emailed when a run fails"
     )
 
+    @field_validator("timeout_seconds")
+    @classmethod
+    def _seconds(cls, seconds: int) -> int:
+        if seconds > MAX_TIMEOUT:
+            raise ValueError(
+                f"expected at most {MAX_TIMEOUT} seconds (48 h), got {seconds}; "
+                f"if that is milliseconds, write {max(1, seconds // 1000)}"
+            )
+        return seconds
+
 
 class AccessConfig(Section):
-    """Who may see and operate what."""
+    """Who may see, operate and own what.
 
+    Workspace ACLs (jobs, experiment, folders) take workspace groups such as ``users``; Unity
+    Catalog grants take account-level principals only, so they go to their own keys.
+    """
+
+    run_as_service_principal: str = Field(
+        description="application id (UUID) of the service principal the jobs run as; it owns "
+        "the jobs and the model, and the environment deploys as it"
+    )
     readers_group: NonEmpty = Field(
-        "users", description="group with read access (CAN_VIEW/CAN_READ/EXECUTE)"
+        "users",
+        description="workspace group with read access: CAN_VIEW on jobs, CAN_READ on the "
+        "experiment, its folder and a workspace-registry model",
     )
     operators_group: NonEmpty | None = Field(
-        None, description="optional group that may run and cancel the jobs (CAN_MANAGE_RUN)"
+        None, description="optional workspace group that may run and cancel the jobs"
     )
-    run_as_service_principal: str | None = Field(
-        None, description="application id (UUID) of the service principal the jobs run as"
+    jobs_group: NonEmpty | None = Field(
+        None,
+        description="account-level group holding the run-as principal; gets the Unity Catalog "
+        "privileges the jobs need (none declared when unset)",
+    )
+    model_readers_group: NonEmpty | None = Field(
+        None,
+        description="account-level group that may load the Unity Catalog model (EXECUTE, and "
+        "USE_CATALOG/USE_SCHEMA on its parents)",
     )
 
     @field_validator("run_as_service_principal")
     @classmethod
-    def _application_id(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                uuid.UUID(value)
-            except ValueError:
-                raise ValueError(
-                    f"expected a service principal application id (a UUID), got {value!r}"
-                ) from None
+    def _application_id(cls, value: str) -> str:
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise ValueError(
+                f"expected a service principal application id (a UUID), got {value!r}"
+            ) from None
         return value
+
+    @field_validator("jobs_group", "model_readers_group")
+    @classmethod
+    def _account_level(cls, group: str | None) -> str | None:
+        if group is not None and group.lower() in WORKSPACE_LOCAL_GROUPS:
+            raise ValueError(
+                f"{group!r} is a workspace-local group, which Unity Catalog refuses as a grant "
+                "principal ('Could not find principal'); expected an account-level group "
+                "(or 'account users')"
+            )
+        return group
 
 
 class StackConfig(Section):
@@ -319,7 +392,9 @@ class StackConfig(Section):
         False, description="protect and retain experiment and model on delete (prod: true)"
     )
     workspace_root: WorkspacePath | None = Field(
-        None, description="workspace folder of the project; default /Shared/<project_name>"
+        None,
+        description="workspace folder of the project; default: the run-as principal's home, "
+        "/Users/<run_as_service_principal>/<project_name>",
     )
     model: ModelConfig = Field(description="model registry section")
     code_source: CodeSourceConfig = Field(description="where jobs find notebooks")
@@ -327,7 +402,7 @@ class StackConfig(Section):
     training: TrainingConfig = Field(description="training job")
     batch_inference: BatchInferenceConfig = Field(description="batch inference job")
     jobs: JobsConfig = Field(JobsConfig(), description="job hardening")
-    access: AccessConfig = Field(AccessConfig(), description="groups and run-as")
+    access: AccessConfig = Field(description="groups and run-as")
 
     @field_validator("project_name")
     @classmethod
@@ -346,10 +421,15 @@ class StackConfig(Section):
         return self.environment
 
     @property
+    def root_dir(self) -> str:
+        """The project's workspace folder (configured, or in the run-as principal's home)."""
+        home = f"/Users/{self.access.run_as_service_principal}"
+        return self.workspace_root or f"{home}/{self.project_name}"
+
+    @property
     def stack_dir(self) -> str:
         """Workspace folder owned by this stack: experiment and uploaded notebooks."""
-        root = self.workspace_root or f"/Shared/{self.project_name}"
-        return f"{root}/{self.environment}"
+        return f"{self.root_dir}/{self.environment}"
 
     @property
     def experiment_name(self) -> str:
@@ -385,7 +465,8 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
     """Checks that involve more than one key; each problem names the key to change."""
     problems = []
     model = cfg.model
-    if model.registry == "unity_catalog":
+    unity_catalog = model.registry == "unity_catalog"
+    if unity_catalog:
         for name, value in (("catalog", model.catalog), ("schema", model.schema_name)):
             if value is None:
                 problems.append(
@@ -398,30 +479,34 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
                     f"{NAMESPACE}:model.{name}: only used with model.registry 'unity_catalog'; "
                     "remove it or switch the registry"
                 )
-    batch = cfg.batch_inference
+    access, batch = cfg.access, cfg.batch_inference
     for name in ("input_table_name", "output_table_name"):
         value = getattr(batch, name)
-        if model.registry == "unity_catalog" and value.count(".") != 2:
+        if value.count(".") != 2 and (unity_catalog or access.jobs_group):
+            why = "model.registry is 'unity_catalog'" if unity_catalog else "access.jobs_group"
             problems.append(
                 f"{NAMESPACE}:batch_inference.{name}: expected a three-part Unity Catalog name "
-                f"<catalog>.<schema>.<table>, got {value!r}"
+                f"<catalog>.<schema>.<table> ({why}), got {value!r}"
             )
-    if batch.input_table_name == batch.output_table_name:
+    tables = {"input_table_name": batch.input_table_name}
+    if cfg.training.training_table_name:
+        tables["training.training_data"] = cfg.training.training_table_name
+    for name, table in tables.items():
+        if table.lower() == batch.output_table_name.lower():
+            problems.append(
+                f"{NAMESPACE}:batch_inference.output_table_name: must differ from {name} "
+                f"({table!r}): batch inference overwrites its output table"
+            )
+    if access.model_readers_group and not unity_catalog:
         problems.append(
-            f"{NAMESPACE}:batch_inference.output_table_name: must differ from input_table_name "
-            f"({batch.input_table_name!r})"
+            f"{NAMESPACE}:access.model_readers_group: a Unity Catalog grant; workspace-registry "
+            "models are shared with access.readers_group"
         )
-    if batch.grant_table_access:
-        if cfg.access.run_as_service_principal is None:
-            problems.append(
-                f"{NAMESPACE}:batch_inference.grant_table_access: needs "
-                f"{NAMESPACE}:access.run_as_service_principal (the principal to grant to)"
-            )
-        if model.registry != "unity_catalog":
-            problems.append(
-                f"{NAMESPACE}:batch_inference.grant_table_access: table grants are Unity Catalog "
-                "grants; expected model.registry 'unity_catalog'"
-            )
+    if access.operators_group is not None and access.operators_group == access.readers_group:
+        problems.append(
+            f"{NAMESPACE}:access.operators_group: must differ from access.readers_group; one "
+            "principal gets exactly one permission level per object"
+        )
     source = cfg.code_source
     if source.type == "git":
         if source.url is None:
@@ -432,16 +517,34 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
                 "code_source.tag when code_source.type is 'git'"
             )
     else:
-        for name in ("url", "branch", "tag"):
+        for name in ("url", "provider", "branch", "tag"):
             if getattr(source, name) is not None:
                 problems.append(
-                    f"{NAMESPACE}:code_source.{name}: only used when code_source.type is 'git'"
+                    f"{NAMESPACE}:code_source.{name}: only used when code_source.type is 'git'; "
+                    "remove it or set code_source.type to 'git'"
                 )
-    access = cfg.access
-    if access.operators_group is not None and access.operators_group == access.readers_group:
+    cluster = cfg.cluster
+    if cluster.num_workers > cluster.max_num_workers:
         problems.append(
-            f"{NAMESPACE}:access.operators_group: must differ from access.readers_group; one "
-            "principal gets exactly one permission level per object"
+            f"{NAMESPACE}:cluster.num_workers: {cluster.num_workers} workers is more than "
+            f"cluster.max_num_workers ({cluster.max_num_workers}); if you mean it, raise "
+            "cluster.max_num_workers too"
+        )
+    if cluster.data_security_mode == "USER_ISOLATION":
+        problems.append(
+            f"{NAMESPACE}:cluster.data_security_mode: 'USER_ISOLATION' (standard access mode) "
+            "does not run Databricks Runtime for Machine Learning; expected 'SINGLE_USER' "
+            "(dedicated), which runs as the run-as principal"
+        )
+    shared = any(
+        cfg.root_dir == root or cfg.root_dir.startswith(f"{root}/") for root in SHARED_ROOTS
+    )
+    if shared and (cfg.environment == "prod" or cfg.protect_ml_assets):
+        problems.append(
+            f"{NAMESPACE}:workspace_root: {cfg.root_dir!r} is under /Shared, where every "
+            "workspace user can manage every object (and edit code that runs as the run-as "
+            "principal); a protected or prod stack needs a folder of its own, e.g. the default "
+            "(the run-as principal's home)"
         )
     return problems
 
@@ -460,12 +563,31 @@ MLOPS = Namespace(
     StackConfig,
     {"environment": "", "host": DATABRICKS_HOST_KEY},
     (ReferenceEntry(DATABRICKS_HOST_KEY, "str", "required", "workspace URL (https://...)"),),
+    providers=("databricks",),
 )
 
 
-def validate(raw: RawConfig, stack: str) -> StackConfig:
-    """Validate raw runtime config for ``stack``; raise ConfigError listing every problem."""
-    problems = credential_problems(raw)
+def _stack_name_problem(stack: str) -> str | None:
+    if _STACK.match(stack):
+        return None
+    return (
+        f"stack name {stack!r}: expected lowercase letters, digits, '-' and '_' (it prefixes "
+        "job, folder and Unity Catalog model names), e.g. 'dev-alice'"
+    )
+
+
+def validate(
+    raw: RawConfig, stack: str, others: Iterable[tuple[str, StackConfig]] = ()
+) -> StackConfig:
+    """Validate raw runtime config for ``stack``; raise ConfigError listing every problem.
+
+    ``others`` are the committed stacks (file name, config) a personal stack must not collide
+    with (:func:`~mlops_resources.config.unity_catalog.collision_problems`).
+    """
+    problems = credential_problems(raw) + MLOPS.namespace_problems(raw)
+    stack_problem = _stack_name_problem(stack)
+    if stack_problem:
+        problems.append(stack_problem)
     host = raw.values.get(DATABRICKS_HOST_KEY)
     host_problem = _host_problem(host)
     if host_problem:
@@ -475,11 +597,36 @@ def validate(raw: RawConfig, stack: str) -> StackConfig:
     problems += model_problems
     if isinstance(cfg, StackConfig):
         problems += _cross_field_problems(cfg)
+        # Imported here: unity_catalog derives from StackConfig, defined above.
+        from mlops_resources.config.unity_catalog import collision_problems
+
+        problems += collision_problems(cfg, others)
     if problems or not isinstance(cfg, StackConfig):
         raise ConfigError(f"Pulumi.{stack}.yaml", problems)
     return cfg
 
 
+def committed_stacks(stack: str, project_dir: Path | None = None) -> list[tuple[str, StackConfig]]:
+    """The committed staging and prod stacks a personal stack is checked against (none for
+    staging and prod themselves; a missing file is skipped, an invalid one is an error)."""
+    if stack in SCHEDULED_STACKS:
+        return []
+    others = []
+    for name in SCHEDULED_STACKS:
+        try:
+            source = read_stack_file(name, project_dir)
+        except StackFileError:
+            continue
+        others.append(
+            (source.path.name, validate(RawConfig(source.values, source.secret_keys), name))
+        )
+    return others
+
+
 def load_config() -> StackConfig:
-    """Read and validate the current stack's config from the Pulumi runtime."""
-    return validate(RawConfig.from_runtime(), pulumi.get_stack())
+    """Read and validate the current stack's config from the Pulumi runtime; a personal stack
+    is checked against the committed stack files next to the project's ``Pulumi.yaml``."""
+    stack = pulumi.get_stack()
+    root = pulumi.get_root_directory()
+    others = committed_stacks(stack, Path(root) if root else None)
+    return validate(RawConfig.from_runtime(), stack, others)

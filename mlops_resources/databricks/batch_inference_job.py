@@ -25,7 +25,7 @@ class BatchInferenceJobArgs:
 
     job_name: str
     """Databricks job name."""
-    model_name: pulumi.Input[str]
+    model_name: str
     """Model whose champion scores the table."""
     input_table_name: str
     """Table to score."""
@@ -37,6 +37,8 @@ class BatchInferenceJobArgs:
     """Where notebooks come from."""
     settings: JobSettings
     """Shared job hardening."""
+    depends_on: tuple[pulumi.Resource, ...] = ()
+    """Resources the parameters name (experiment, model): created before the job."""
 
 
 class BatchInferenceJob(NotebookJob):
@@ -61,6 +63,7 @@ class BatchInferenceJob(NotebookJob):
                 schedule=args.schedule,
                 code=args.code,
                 settings=args.settings,
+                depends_on=args.depends_on,
             ),
             opts,
         )

@@ -100,17 +100,40 @@ class CodeSource(pulumi.ComponentResource):
 
     def _upload(self, name: str, args: CodeSourceArgs, files: dict[str, Path]) -> None:
         workspace_dir = args.workspace_dir
-        folder = [args.folder] if args.folder else []
+        modules = support_files()
+        # Every folder the uploads need is a resource: a folder the API creates implicitly
+        # belongs to no resource, and the stack folder's non-recursive delete would then fail
+        # with DIRECTORY_NOT_EMPTY on destroy. These folders hold only uploaded code, so they
+        # are deleted recursively.
+        relative_dirs = sorted(
+            {""}
+            | {
+                "/".join(parts[: depth + 1])
+                for p in modules
+                for parts in [p.parent.relative_to(PROJECT_DIR / NOTEBOOK_DIR).parts]
+                for depth in range(len(parts))
+            }
+        )
+        folders: dict[str, pulumi.Resource] = {}
+        for relative in relative_dirs:
+            parent = folders.get(relative.rpartition("/")[0]) if relative else args.folder
+            folders[relative] = databricks.Directory(
+                f"{name}-folder-{relative}" if relative else f"{name}-folder",
+                path=f"{workspace_dir}/{relative}" if relative else workspace_dir,
+                delete_recursive=True,
+                opts=child_opts(self, depends_on=[parent] if parent else None),
+            )
         # Modules first: a notebook that imports them must not run before they exist.
-        modules: list[pulumi.Resource] = []
-        for path in support_files():
+        uploaded_modules: list[pulumi.Resource] = []
+        for path in modules:
             relative = path.relative_to(PROJECT_DIR / NOTEBOOK_DIR).as_posix()
-            modules.append(
+            folder = folders[path.parent.relative_to(PROJECT_DIR / NOTEBOOK_DIR).as_posix()]
+            uploaded_modules.append(
                 databricks.WorkspaceFile(
                     f"{name}-file-{relative}",
                     path=f"{workspace_dir}/{relative}",
                     content_base64=_content(path),
-                    opts=child_opts(self, depends_on=folder),
+                    opts=child_opts(self, depends_on=[folder]),
                 )
             )
         for notebook, path in files.items():
@@ -119,7 +142,7 @@ class CodeSource(pulumi.ComponentResource):
                 path=f"{workspace_dir}/{notebook}",
                 language="PYTHON",
                 content_base64=_content(path),
-                opts=child_opts(self, depends_on=folder + modules),
+                opts=child_opts(self, depends_on=[folders[""], *uploaded_modules]),
             )
             self._paths[notebook] = uploaded.path
 

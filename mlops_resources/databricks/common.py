@@ -31,13 +31,12 @@ def child_opts(
 
 def access_controls(
     groups: Mapping[str, str],
-    service_principals: Mapping[str | None, str] | None = None,
+    service_principals: Mapping[str, str] | None = None,
 ) -> list[databricks.PermissionsAccessControlArgs]:
     """One ``PermissionsAccessControlArgs`` per principal, in a fixed order.
 
     Mappings hold exactly one level per principal: ``databricks.Permissions`` drifts forever
     when a principal is listed twice on one object, and a stable order avoids phantom diffs.
-    A ``None`` service principal (not configured) is skipped.
     """
     entries = [
         databricks.PermissionsAccessControlArgs(group_name=group, permission_level=level)
@@ -47,7 +46,6 @@ def access_controls(
         databricks.PermissionsAccessControlArgs(
             service_principal_name=principal, permission_level=level
         )
-        for principal, level in sorted((service_principals or {}).items(), key=str)
-        if principal is not None
+        for principal, level in sorted((service_principals or {}).items())
     ]
     return entries

@@ -1,4 +1,4 @@
-"""The MLflow experiment the training job logs to."""
+"""The stack's workspace folder and the MLflow experiment the training job logs to."""
 
 from __future__ import annotations
 
@@ -18,49 +18,59 @@ class ExperimentArgs:
     """Workspace folder owned by this stack; the experiment lives in it."""
     name: str
     """Full workspace path of the experiment."""
-    description: str
-    """Shown on the experiment page."""
     readers_group: str
-    """Group granted CAN_READ."""
-    run_as_service_principal: str | None
-    """Principal the jobs run as; granted CAN_MANAGE so it can log runs."""
+    """Workspace group granted CAN_READ on the folder and the experiment."""
+    run_as_service_principal: str
+    """Principal the jobs run as (and the stack deploys as): CAN_MANAGE, a management level,
+    so it can log runs and the provider accepts it for the caller."""
     protect: bool
     """Protect and retain the folder and experiment (runs are data)."""
 
 
 class Experiment(pulumi.ComponentResource):
-    """A workspace folder, an MLflow experiment in it, and the experiment's permissions."""
+    """A workspace folder with its permissions, and an MLflow experiment in it."""
 
     experiment_id: pulumi.Output[str]
     name: pulumi.Output[str]
     directory: databricks.Directory
     """The stack's workspace folder; uploaded notebooks go in it too."""
+    resource: databricks.MlflowExperiment
+    """The experiment itself, for resources that must wait for it."""
 
     def __init__(
         self, name: str, args: ExperimentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mlops:databricks:Experiment", name, None, opts)
-        # MLflow does not create missing parent folders; this folder is the stack's own.
+        # MLflow does not create missing parent folders; this folder is the stack's own. The
+        # Workspace API deletes a non-empty folder only recursively (DIRECTORY_NOT_EMPTY), so
+        # an unprotected stack's folder goes with everything in it; a protected one is kept.
         directory = databricks.Directory(
             f"{name}-directory",
             path=args.directory,
+            delete_recursive=not args.protect,
             opts=child_opts(self, protect=args.protect),
         )
+        owners = {args.run_as_service_principal: "CAN_MANAGE"}
+        databricks.Permissions(
+            f"{name}-directory-permissions",
+            directory_path=directory.path,
+            access_controls=access_controls({args.readers_group: "CAN_READ"}, owners),
+            opts=child_opts(self),
+        )
+        # No description: the provider never sends it (deprecated, ignored by the API).
         experiment = databricks.MlflowExperiment(
             f"{name}-experiment",
             name=args.name,
-            description=args.description,
             opts=child_opts(self, protect=args.protect, depends_on=[directory]),
         )
         databricks.Permissions(
             f"{name}-permissions",
             experiment_id=experiment.id,
-            access_controls=access_controls(
-                {args.readers_group: "CAN_READ"}, {args.run_as_service_principal: "CAN_MANAGE"}
-            ),
+            access_controls=access_controls({args.readers_group: "CAN_READ"}, owners),
             opts=child_opts(self),
         )
         self.directory = directory
+        self.resource = experiment
         self.experiment_id = experiment.id
         self.name = experiment.name
         self.register_outputs({"experiment_id": self.experiment_id, "name": self.name})

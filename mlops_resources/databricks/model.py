@@ -22,8 +22,9 @@ class ModelArgs:
     description: str
     """Model description (Unity Catalog comment)."""
     readers_group: str
-    """Group that may load the model: EXECUTE (Unity Catalog) or CAN_READ (workspace)."""
-    run_as_service_principal: str | None
+    """Workspace group that may load a workspace-registry model (CAN_READ). Unity Catalog
+    readers get their grants from the stack's UnityCatalogGrants."""
+    run_as_service_principal: str
     """Principal the jobs run as: it registers versions and moves the champion alias."""
     tags: dict[str, str]
     """Tags of a workspace-registry model (Unity Catalog models take no tags here)."""
@@ -32,7 +33,7 @@ class ModelArgs:
 
 
 class Model(pulumi.ComponentResource):
-    """A model and who may read it, in the registry the stack chose."""
+    """A model, owned by the run-as principal, in the registry the stack chose."""
 
     name: pulumi.Output[str]
     """Name the jobs load and register to (three-part in Unity Catalog)."""
@@ -41,6 +42,7 @@ class Model(pulumi.ComponentResource):
         self, name: str, args: ModelArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mlops:databricks:Model", name, None, opts)
+        self.resource: pulumi.CustomResource
         if args.registry == "unity_catalog":
             self.name = self._unity_catalog(name, args)
         else:
@@ -49,25 +51,18 @@ class Model(pulumi.ComponentResource):
 
     def _unity_catalog(self, name: str, args: ModelArgs) -> pulumi.Output[str]:
         catalog, schema, model_name = args.full_name.split(".")
+        # Only the owner may create versions and set aliases (RegisteredModels API); the
+        # training job, running as this principal, does both.
         model = databricks.RegisteredModel(
             f"{name}-model",
             catalog_name=catalog,
             schema_name=schema,
             name=model_name,
             comment=args.description,
-            # The owner may create versions and set aliases; the training job needs both.
             owner=args.run_as_service_principal,
             opts=child_opts(self, protect=args.protect),
         )
-        # Authoritative on this model only, which the stack owns.
-        databricks.Grants(
-            f"{name}-grants",
-            model=model.full_name,
-            grants=[
-                databricks.GrantsGrantArgs(principal=args.readers_group, privileges=["EXECUTE"])
-            ],
-            opts=child_opts(self),
-        )
+        self.resource = model
         full_name: pulumi.Output[str] = model.full_name
         return full_name
 
@@ -82,14 +77,16 @@ class Model(pulumi.ComponentResource):
             ],
             opts=child_opts(self, protect=args.protect),
         )
+        # CAN_MANAGE, not CAN_MANAGE_PRODUCTION_VERSIONS: the principal deploys the stack, and
+        # the provider refuses a non-management level for the caller.
         databricks.Permissions(
             f"{name}-permissions",
             registered_model_id=model.registered_model_id,
             access_controls=access_controls(
-                {args.readers_group: "CAN_READ"},
-                {args.run_as_service_principal: "CAN_MANAGE_PRODUCTION_VERSIONS"},
+                {args.readers_group: "CAN_READ"}, {args.run_as_service_principal: "CAN_MANAGE"}
             ),
             opts=child_opts(self),
         )
+        self.resource = model
         model_name: pulumi.Output[str] = model.name
         return model_name

@@ -33,7 +33,7 @@ class ClusterSpec:
     num_workers: int
     """Fixed number of workers."""
     data_security_mode: str
-    """SINGLE_USER or USER_ISOLATION: modes that can read Unity Catalog."""
+    """SINGLE_USER: the Unity Catalog capable mode that runs ML runtimes."""
     custom_tags: Mapping[str, str] = field(default_factory=dict)
     """Extra cluster tags from config; the project/env tags win on a clash."""
 
@@ -60,8 +60,8 @@ class JobSettings:
     """Granted CAN_VIEW."""
     operators_group: str | None
     """Granted CAN_MANAGE_RUN when set."""
-    run_as_service_principal: str | None
-    """Application id the job runs as when set."""
+    run_as_service_principal: str
+    """Application id the job runs as, owns it (IS_OWNER) and whose dedicated cluster it is."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,8 @@ class NotebookJobArgs:
     """Where task notebooks come from."""
     settings: JobSettings
     """Shared hardening."""
+    depends_on: tuple[pulumi.Resource, ...] = ()
+    """Resources the job's parameters name (experiment, model): created first."""
 
 
 def cluster_tags(settings: JobSettings) -> dict[str, str]:
@@ -124,6 +126,8 @@ def job_cluster(cluster_key: str, settings: JobSettings) -> databricks.JobJobClu
             node_type_id=spec.node_type_id,
             num_workers=spec.num_workers,
             data_security_mode=spec.data_security_mode,
+            # The dedicated cluster's user, from config rather than left to the API's default.
+            single_user_name=settings.run_as_service_principal,
             custom_tags=cluster_tags(settings),
         ),
     )
@@ -163,10 +167,8 @@ class NotebookJob(pulumi.ComponentResource):
                 timezone_id=args.schedule.timezone,
                 pause_status="PAUSED" if args.schedule.paused else "UNPAUSED",
             ),
-            run_as=(
-                databricks.JobRunAsArgs(service_principal_name=settings.run_as_service_principal)
-                if settings.run_as_service_principal
-                else None
+            run_as=databricks.JobRunAsArgs(
+                service_principal_name=settings.run_as_service_principal
             ),
             # No block at all without addresses: an empty one reads back as absent (a diff).
             email_notifications=(
@@ -185,15 +187,20 @@ class NotebookJob(pulumi.ComponentResource):
             # Edits belong in the stack file; a UI edit would be silent drift.
             edit_mode="UI_LOCKED",
             tags=job_tags(settings),
-            opts=child_opts(self),
+            opts=child_opts(self, depends_on=list(args.depends_on) or None),
         )
         groups = {settings.readers_group: "CAN_VIEW"}
         if settings.operators_group:
             groups[settings.operators_group] = "CAN_MANAGE_RUN"
+        # The owner is pinned: without an IS_OWNER entry the provider makes the caller the
+        # owner and hides that entry from the caller only, so a preview by another principal
+        # shows a change forever (permissions/permission_definitions.go; TF #2468).
         databricks.Permissions(
             f"{name}-permissions",
             job_id=job.id,
-            access_controls=access_controls(groups),
+            access_controls=access_controls(
+                groups, {settings.run_as_service_principal: "IS_OWNER"}
+            ),
             opts=child_opts(self),
         )
         self.job_id = job.id

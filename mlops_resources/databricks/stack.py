@@ -5,13 +5,15 @@ from __future__ import annotations
 import pulumi
 
 from mlops_resources.config.stack import ScheduleConfig, StackConfig
+from mlops_resources.config.unity_catalog import grant_plan, required_objects
 from mlops_resources.databricks.batch_inference_job import TASKS as BATCH_TASKS
 from mlops_resources.databricks.batch_inference_job import BatchInferenceJob, BatchInferenceJobArgs
 from mlops_resources.databricks.code_source import CodeSource, CodeSourceArgs
 from mlops_resources.databricks.experiment import Experiment, ExperimentArgs
+from mlops_resources.databricks.grants import UnityCatalogGrants, UnityCatalogGrantsArgs
 from mlops_resources.databricks.model import Model, ModelArgs
 from mlops_resources.databricks.notebook_job import ClusterSpec, JobSettings, Schedule
-from mlops_resources.databricks.table_grants import TableGrants, TableGrantsArgs
+from mlops_resources.databricks.prerequisites import require_objects
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
 from mlops_resources.databricks.training_job import TrainingJob, TrainingJobArgs
 
@@ -56,6 +58,8 @@ class MlopsStack(pulumi.ComponentResource):
     def __init__(
         self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        # Before anything is declared: the catalogs, schemas and tables the stack needs.
+        require_objects(f"Pulumi.{cfg.environment}.yaml", required_objects(cfg))
         super().__init__("mlops:databricks:MlopsStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         access = cfg.access
@@ -69,7 +73,6 @@ class MlopsStack(pulumi.ComponentResource):
             ExperimentArgs(
                 directory=cfg.stack_dir,
                 name=cfg.experiment_name,
-                description=description,
                 readers_group=access.readers_group,
                 run_as_service_principal=access.run_as_service_principal,
                 protect=cfg.protect_ml_assets,
@@ -83,7 +86,7 @@ class MlopsStack(pulumi.ComponentResource):
                 notebooks=tuple(t.key for t in TRAINING_TASKS + BATCH_TASKS),
                 workspace_dir=f"{cfg.stack_dir}/notebooks",
                 git_url=cfg.code_source.url,
-                git_provider=cfg.code_source.provider,
+                git_provider=cfg.code_source.git_provider,
                 git_branch=cfg.code_source.branch,
                 git_tag=cfg.code_source.tag,
                 folder=experiment.directory,
@@ -108,13 +111,16 @@ class MlopsStack(pulumi.ComponentResource):
             f"{name}-training",
             TrainingJobArgs(
                 job_name=cfg.training_job_name,
-                experiment_name=experiment.name,
-                model_name=model.name,
+                # Names from config, not the resources' outputs: a read-back form (such as a
+                # /Workspace prefix) must not change the jobs. The dependency stays.
+                experiment_name=cfg.experiment_name,
+                model_name=cfg.model_name,
                 model_registry=cfg.model.registry,
                 training=cfg.training,
                 schedule=_schedule(cfg, cfg.training.schedule),
                 code=code,
                 settings=settings,
+                depends_on=(experiment.resource, model.resource),
             ),
             child,
         )
@@ -123,28 +129,19 @@ class MlopsStack(pulumi.ComponentResource):
             f"{name}-batch-inference",
             BatchInferenceJobArgs(
                 job_name=cfg.batch_inference_job_name,
-                model_name=model.name,
+                model_name=cfg.model_name,
                 input_table_name=batch.input_table_name,
                 output_table_name=batch.output_table_name,
                 schedule=_schedule(cfg, batch.schedule),
                 code=code,
                 settings=settings,
+                depends_on=(model.resource,),
             ),
             child,
         )
-        if batch.grant_table_access and access.run_as_service_principal:
-            TableGrants(
-                f"{name}-table-grants",
-                TableGrantsArgs(
-                    principal=access.run_as_service_principal,
-                    input_table_name=batch.input_table_name,
-                    output_table_name=batch.output_table_name,
-                    output_table_exists=batch.output_table_exists,
-                    model_schema=f"{cfg.model.catalog}.{cfg.model.schema_name}",
-                    training_table_name=cfg.training.training_table_name,
-                ),
-                child,
-            )
+        plan = grant_plan(cfg)
+        if plan:
+            UnityCatalogGrants(f"{name}-grants", UnityCatalogGrantsArgs(plan), child)
 
         self.experiment_id = experiment.experiment_id
         self.experiment_name = experiment.name

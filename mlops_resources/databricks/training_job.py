@@ -31,9 +31,9 @@ class TrainingJobArgs:
 
     job_name: str
     """Databricks job name."""
-    experiment_name: pulumi.Input[str]
+    experiment_name: str
     """Experiment the Train task logs to."""
-    model_name: pulumi.Input[str]
+    model_name: str
     """Model the new version is registered to."""
     model_registry: str
     """'unity_catalog' or 'workspace'."""
@@ -45,6 +45,8 @@ class TrainingJobArgs:
     """Where notebooks come from; also the lineage the runs record (``git_source_info``)."""
     settings: JobSettings
     """Shared job hardening."""
+    depends_on: tuple[pulumi.Resource, ...] = ()
+    """Resources the parameters name (experiment, model): created before the job."""
 
 
 def git_source_info(code: CodeSource) -> pulumi.Input[str]:
@@ -121,6 +123,7 @@ class TrainingJob(NotebookJob):
                 schedule=args.schedule,
                 code=args.code,
                 settings=args.settings,
+                depends_on=args.depends_on,
             ),
             opts,
         )

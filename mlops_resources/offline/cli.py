@@ -5,9 +5,21 @@ prints what it would declare: a tree of components and resources with their key 
 ``--format json`` with every input, sorted and stable (so two renders can be diffed). No CLI,
 plugin or credentials needed.
 
+``check --stack NAME`` runs the policy pack (``mlops_resources.policies``) over that render and
+exits 1 on a mandatory violation.
+
 ``diff BASE.json HEAD.json`` compares two such renders as a markdown report.
 
-``config-reference`` prints a program's config reference table.
+``init --dev NAME`` writes a personal dev stack file that cannot touch staging or prod.
+
+``policy-reference [--write]`` prints the policy pack's table, or writes it into README.md.
+
+``config-reference [--write]`` prints a program's config reference table, or writes it into
+the document that holds it.
+
+``smoke --stack staging --ref TAG`` is the one command that talks to a workspace: it runs the
+stack's deployed jobs once at a git tag (:mod:`mlops_resources.delivery.smoke`). It is imported
+only when called, so the offline commands never load the Databricks SDK.
 """
 
 from __future__ import annotations
@@ -18,10 +30,47 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mlops_resources.config.reading import ConfigError
+from mlops_resources.config.stack_files import StackFileError, project_name
 from mlops_resources.offline.diff import compare, load, to_markdown
-from mlops_resources.offline.evaluation import StackFileError, evaluate, project_name
-from mlops_resources.offline.reference import PROGRAMS, reference_table
+from mlops_resources.offline.evaluation import Evaluation, evaluate
+from mlops_resources.offline.init import InitError, init_dev
+from mlops_resources.offline.reference import (
+    PROGRAMS,
+    policy_table,
+    reference_table,
+    write_policies,
+    write_reference,
+)
 from mlops_resources.offline.render import render_tree
+
+
+def _check(
+    stack: str, program: str, project_dir: Path, evaluation: Evaluation, config: Path | None
+) -> int:
+    """Print every violation of the pack's policies (and, for the mlops program, of the
+    cross-stack rules that involve this stack); 1 when one is mandatory."""
+    from mlops_resources.offline.check import (  # imports pulumi_policy only for `check`
+        committed_stack_names,
+        cross_stack,
+        format_violations,
+        load_policy_config,
+        run_policies,
+    )
+    from mlops_resources.policies import POLICIES
+
+    try:
+        settings = load_policy_config(config)
+        violations = run_policies(evaluation, project_name(project_dir), settings)
+        if program == "mlops":
+            others = cross_stack(project_dir, committed_stack_names(project_dir))
+            violations += [v for v in others if v.resource == f"Pulumi.{stack}.yaml"]
+    except (ConfigError, StackFileError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(format_violations(stack, sorted(violations), len(POLICIES)))
+    for lookup in evaluation.not_checked:
+        print(f"  not checked offline: {lookup.kind} {lookup.name} exists (a preview checks it)")
+    return 1 if any(v.mandatory for v in violations) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,13 +84,79 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument(
         "--program", choices=sorted(PROGRAMS), default="mlops", help="which Pulumi program"
     )
+    check = commands.add_parser(
+        "check", help="run the policy pack over a stack's offline render (exit 1: mandatory)"
+    )
+    check.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    check.add_argument(
+        "--program", choices=sorted(PROGRAMS), default="mlops", help="which Pulumi program"
+    )
+    check.add_argument(
+        "--config", type=Path, help="policy config JSON, as `pulumi preview --policy-pack-config`"
+    )
     diff = commands.add_parser("diff", help="compare two JSON renders as a markdown report")
     diff.add_argument("base", type=Path, help="render of the base (an empty file: none)")
     diff.add_argument("head", type=Path, help="render of the head")
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when the renders differ")
     reference = commands.add_parser("config-reference", help="print a config reference table")
     reference.add_argument("--program", choices=sorted(PROGRAMS), default="mlops")
+    reference.add_argument(
+        "--write",
+        action="store_true",
+        help="update the table in the program's document (README.md or docs/deployment.md)",
+    )
+    policies = commands.add_parser("policy-reference", help="print the policy pack's table")
+    policies.add_argument("--write", action="store_true", help="update the table in README.md")
+    init = commands.add_parser(
+        "init", help="write a stack file: --dev NAME for a personal dev stack"
+    )
+    init.add_argument("--dev", required=True, metavar="NAME", help="writes Pulumi.dev-NAME.yaml")
+    init.add_argument("--output-table", help="the dev stack's output table (default: derived)")
+    init.add_argument(
+        "--from", dest="from_stack", default="staging", help="stack file to start from"
+    )
+    init.add_argument("--run-as", help="application id the dev jobs run as (default: copied)")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    smoke = commands.add_parser(
+        "smoke",
+        help="run the stack's training then batch inference job once at a git tag "
+        "(talks to the workspace)",
+    )
+    smoke.add_argument("--stack", required=True, help="stack whose deployed jobs run")
+    smoke.add_argument("--ref", required=True, help="git tag the runs check out")
+    smoke.add_argument(
+        "--timeout-minutes", type=int, default=60, help="longest wait for each run (default 60)"
+    )
+    smoke.add_argument(
+        "--outputs",
+        type=Path,
+        help="the stack's outputs as `pulumi stack output --json` prints them "
+        "(default: ask the Pulumi CLI)",
+    )
     args = parser.parse_args(argv)
+
+    if args.command == "smoke":
+        from mlops_resources.delivery import smoke as smoke_run
+
+        return smoke_run.main(args.stack, args.ref, args.timeout_minutes, args.outputs)
+
+    if args.command == "init":
+        try:
+            dev = init_dev(
+                args.dev,
+                output_table=args.output_table,
+                from_stack=args.from_stack,
+                run_as=args.run_as,
+                force=args.force,
+            )
+        except (InitError, ConfigError, StackFileError) as error:
+            print(error, file=sys.stderr)
+            return 2
+        print(f"Wrote {dev.path.name}: schedules paused, output table {dev.output_table},")
+        print("no Unity Catalog grants. Next:")
+        print(f"  venv/bin/python -m mlops_resources render --stack {dev.stack}")
+        print(f"  pulumi stack init {dev.stack}   # then: pulumi up --stack {dev.stack}")
+        return 0
 
     if args.command == "diff":
         try:
@@ -52,8 +167,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(to_markdown(result), end="")
         return 1 if args.exit_code and not result.empty else 0
 
+    if args.command == "policy-reference":
+        if args.write:
+            print(f"README.md: {'updated' if write_policies() else 'already up to date'}")
+        else:
+            print(policy_table())
+        return 0
+
     if args.command == "config-reference":
-        print(reference_table(args.program))
+        if args.write:
+            changed = write_reference(args.program)
+            document = PROGRAMS[args.program].document
+            print(f"{document}: {'updated' if changed else 'already up to date'}")
+        else:
+            print(reference_table(args.program))
         return 0
 
     project_dir = PROGRAMS[args.program].project_dir
@@ -62,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, StackFileError) as error:
         print(error, file=sys.stderr)
         return 2
+    if args.command == "check":
+        return _check(args.stack, args.program, project_dir, evaluation, args.config)
     if args.format == "json":
         print(evaluation.to_json())
     else:

@@ -18,67 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import rpc, settings
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.stack_files import StackFile, project_name, read_stack_file
 
-SECRET_PLACEHOLDER = "[secret]"
 OFFLINE_HOST = "https://offline.invalid"
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
-
-
-class StackFileError(Exception):
-    """The stack file is missing or is not a Pulumi stack file."""
-
-
-@dataclass(frozen=True)
-class StackFile:
-    """A stack file's config as the CLI would hand it to the program."""
-
-    path: Path
-    values: dict[str, str]
-    secret_keys: frozenset[str]
-
-
-def project_name(project_dir: Path | None = None) -> str:
-    with ((project_dir or PROJECT_DIR) / "Pulumi.yaml").open() as handle:
-        return str(yaml.safe_load(handle)["name"])
-
-
-def _encode(value: Any) -> str:
-    """Config values as the CLI passes them: strings as-is, everything else as JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
-
-
-def read_stack_file(stack: str, project_dir: Path | None = None) -> StackFile:
-    """Read ``Pulumi.<stack>.yaml``; keys are namespaced the way the CLI passes them."""
-    project_dir = project_dir or PROJECT_DIR
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        raise StackFileError(f"{path.name}: no such stack file in {project_dir}")
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise StackFileError(f"{path.name}: not valid YAML: {error}") from None
-    config = document.get("config") or {} if isinstance(document, dict) else None
-    if not isinstance(config, dict):
-        raise StackFileError(f"{path.name}: 'config' should be a mapping of keys to values")
-    namespace = project_name(project_dir)
-    values: dict[str, str] = {}
-    secrets = set()
-    for key, value in config.items():
-        full_key = key if ":" in key else f"{namespace}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            # Encrypted values stay encrypted offline; the program sees a placeholder.
-            secrets.add(full_key)
-            value = SECRET_PLACEHOLDER
-        values[full_key] = _encode(value)
-    return StackFile(path, values, frozenset(secrets))
 
 
 @dataclass(frozen=True)
@@ -110,6 +58,9 @@ class Evaluation:
     stack: str
     resources: tuple[DeclaredResource, ...]
     outputs: dict[str, Any]
+    not_checked: tuple[Lookup, ...] = ()
+    """Provider look-ups the program made that the mocks could not perform (existence checks
+    of Unity Catalog objects): offline, they are neither passed nor failed."""
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -136,15 +87,52 @@ class Evaluation:
                 for r in sorted(self.resources, key=lambda r: (r.type, r.name))
             ],
             "outputs": self.outputs,
+            "notChecked": [
+                {"function": lookup.function, "args": lookup.args} for lookup in self.not_checked
+            ],
         }
         return json.dumps(document, indent=2, sort_keys=True)
 
 
-class OfflineMocks(pulumi.runtime.Mocks):
-    """Echo inputs as outputs and fill the few computed outputs the program reads."""
+@dataclass(frozen=True, order=True)
+class Lookup:
+    """A provider function call (invoke) the program made, e.g. ``getTable`` of a name."""
 
-    def __init__(self, host: str) -> None:
+    function: str
+    """The function's token, e.g. ``databricks:index/getTable:getTable``."""
+    args: dict[str, Any] = field(compare=False)
+
+    @property
+    def name(self) -> str:
+        """What was looked up: the ``name`` argument, as the existence checks pass it."""
+        return str(self.args.get("name", ""))
+
+    @property
+    def kind(self) -> str:
+        """``catalog``, ``schema`` or ``table`` for ``getCatalog``, ``getSchema``, ``getTable``."""
+        return self.function.rsplit(":get", 1)[-1].lower()
+
+
+EXISTENCE_CHECKS = (
+    "databricks:index/getCatalog:getCatalog",
+    "databricks:index/getSchema:getSchema",
+    "databricks:index/getTable:getTable",
+)
+"""Data sources the program reads only to learn that an object exists."""
+
+
+class OfflineMocks(pulumi.runtime.Mocks):
+    """Echo inputs as outputs and fill the few computed outputs the program reads.
+
+    Existence checks (:data:`EXISTENCE_CHECKS`) are recorded, not performed: they answer as if
+    the object existed, unless its name is in ``missing`` (tests of the failure path), and the
+    offline tools list them as not checked.
+    """
+
+    def __init__(self, host: str, missing: frozenset[str] = frozenset()) -> None:
         self.host = host.rstrip("/")
+        self.missing = missing
+        self.lookups: list[Lookup] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -182,8 +170,19 @@ class OfflineMocks(pulumi.runtime.Mocks):
             return str(inputs["name"])
         return None
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-        raise NotImplementedError(f"the program should make no provider calls, got {args.token}")
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token not in EXISTENCE_CHECKS:
+            raise NotImplementedError(
+                f"the program should call no provider function but existence checks, got "
+                f"{args.token}"
+            )
+        lookup = Lookup(args.token, _plain(args.args))
+        if lookup.name in self.missing:
+            return {}, [("name", f"{lookup.kind.upper()}_DOES_NOT_EXIST: {lookup.name}")]
+        self.lookups.append(lookup)
+        return {"id": lookup.name, "name": lookup.name}, []
 
 
 class RecordingMonitor(runtime_mocks.MockMonitor):
@@ -191,6 +190,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
 
     def __init__(self, mocks: OfflineMocks) -> None:
         super().__init__(mocks)
+        self.offline_mocks = mocks
         self.declared: list[DeclaredResource] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -234,9 +234,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def install_mocks(stack: str, host: str, project_dir: Path | None = None) -> RecordingMonitor:
+def install_mocks(
+    stack: str,
+    host: str,
+    project_dir: Path | None = None,
+    missing: frozenset[str] = frozenset(),
+) -> RecordingMonitor:
     """Point the Pulumi runtime at fresh recording mocks for ``stack``; return the monitor."""
-    monitor = RecordingMonitor(OfflineMocks(host if host.startswith("https://") else OFFLINE_HOST))
+    mocks = OfflineMocks(host if host.startswith("https://") else OFFLINE_HOST, missing)
+    monitor = RecordingMonitor(mocks)
     settings.ROOT.set(None)  # a fresh Stack resource, so outputs of an earlier run don't leak
     pulumi.runtime.set_mocks(
         monitor.mocks,
@@ -245,6 +251,8 @@ def install_mocks(stack: str, host: str, project_dir: Path | None = None) -> Rec
         preview=False,
         monitor=monitor,
     )
+    # As the CLI does: the program finds its project (Pulumi.yaml) here.
+    settings.SETTINGS.root_directory = str(project_dir or PROJECT_DIR)
     return monitor
 
 
@@ -252,16 +260,19 @@ def evaluate(
     stack: str,
     project_dir: Path | None = None,
     stack_file: StackFile | None = None,
+    missing: frozenset[str] = frozenset(),
 ) -> Evaluation:
     """Run ``__main__.py`` for ``stack`` under mocks and return what it declared.
 
-    ``stack_file`` replaces reading ``Pulumi.<stack>.yaml`` (tests pass edited config).
+    ``stack_file`` replaces reading ``Pulumi.<stack>.yaml`` (tests pass edited config);
+    ``missing`` names Unity Catalog objects the existence checks report as missing.
     Raises whatever the program raises, e.g. ``ConfigError`` for an invalid stack file.
     """
     project_dir = project_dir or PROJECT_DIR
     source = stack_file or read_stack_file(stack, project_dir)
     values = dict(source.values)
-    monitor = install_mocks(stack, values.get("databricks:host", OFFLINE_HOST), project_dir)
+    host = values.get("databricks:host", OFFLINE_HOST)
+    monitor = install_mocks(stack, host, project_dir, missing)
     pulumi.runtime.set_all_config(values, sorted(source.secret_keys))
     outputs: dict[str, Any] = {}
 
@@ -274,4 +285,5 @@ def evaluate(
 
     run()
     declared = sorted(monitor.declared, key=lambda r: (r.type, r.name))
-    return Evaluation(stack, tuple(declared), _plain(outputs))
+    lookups = tuple(sorted(monitor.offline_mocks.lookups))
+    return Evaluation(stack, tuple(declared), _plain(outputs), lookups)

@@ -11,7 +11,7 @@ from mlops_resources import PROJECT_DIR
 from mlops_resources.config.bootstrap import BOOTSTRAP
 from mlops_resources.config.reading import Namespace
 from mlops_resources.config.stack import MLOPS
-from mlops_resources.offline.evaluation import read_stack_file
+from mlops_resources.config.stack_files import read_stack_file
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,10 @@ class Program:
     """Folder of the program in the repository ('' for the root)."""
     namespace: Namespace
     example_stack: str
+    document: str
+    """The document (relative to the repository) that holds the program's reference table,
+    between ``<!-- <marker>:start -->`` and ``<!-- <marker>:end -->``."""
+    marker: str
 
     @property
     def project_dir(self) -> Path:
@@ -29,8 +33,10 @@ class Program:
 
 
 PROGRAMS = {
-    "mlops": Program("", MLOPS, "staging"),
-    "bootstrap": Program("bootstrap", BOOTSTRAP, "shared"),
+    "mlops": Program("", MLOPS, "staging", "README.md", "config-reference"),
+    "bootstrap": Program(
+        "bootstrap", BOOTSTRAP, "shared", "docs/deployment.md", "bootstrap-reference"
+    ),
 }
 
 
@@ -65,3 +71,71 @@ def reference_table(program: str = "mlops") -> str:
             f"{f'`{example}`' if example else ''} | {entry.description} |"
         )
     return "\n".join(lines)
+
+
+POLICY_MARKER = "policy-reference"
+
+
+def policy_table() -> str:
+    """The policy pack's table: every policy, its level and what it protects, with evidence."""
+    from mlops_resources.policies import POLICIES  # pulumi_policy, only when asked
+    from mlops_resources.policies.cross_stack import SHARED_GRANTS, SHARED_OUTPUT
+
+    lines = ["| policy | level | what it protects (evidence) |", "| --- | --- | --- |"]
+    for policy in POLICIES:
+        level = policy.enforcement_level.value if policy.enforcement_level else "advisory"
+        lines.append(f"| `{policy.name}` | {level} | {policy.description} |")
+    lines.append(
+        f"| `{SHARED_GRANTS}` | mandatory, `check` only | no (group, securable) grant is managed "
+        "by two stack files: each Grant revokes the other's privileges |"
+    )
+    lines.append(
+        f"| `{SHARED_OUTPUT}` | mandatory, `check` only | no output table is written by two "
+        "stack files |"
+    )
+    return "\n".join(lines)
+
+
+def _markers(marker: str) -> tuple[str, str]:
+    return f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+
+
+def _documented(document: str, marker: str) -> str:
+    text = (PROJECT_DIR / document).read_text()
+    start, end = _markers(marker)
+    return text[text.index(start) + len(start) : text.index(end)].strip()
+
+
+def _write(document: str, marker: str, table: str) -> bool:
+    path = PROJECT_DIR / document
+    text = path.read_text()
+    start, end = _markers(marker)
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    updated = f"{head}{start}\n{table}\n{end}{tail}"
+    if updated == text:
+        return False
+    path.write_text(updated)
+    return True
+
+
+def documented_table(program: str = "mlops") -> str:
+    """The reference table a program's document holds now."""
+    spec = PROGRAMS[program]
+    return _documented(spec.document, spec.marker)
+
+
+def write_reference(program: str = "mlops") -> bool:
+    """Replace the table in the program's document with the generated one; True if changed."""
+    spec = PROGRAMS[program]
+    return _write(spec.document, spec.marker, reference_table(program))
+
+
+def documented_policies() -> str:
+    """The policy table README.md holds now."""
+    return _documented("README.md", POLICY_MARKER)
+
+
+def write_policies() -> bool:
+    """Replace README.md's policy table with the generated one; True if changed."""
+    return _write("README.md", POLICY_MARKER, policy_table())

@@ -33,7 +33,14 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     ),
     "databricks:index/permissions:Permissions": ("accessControls",),
     "databricks:index/grants:Grants": ("model", "grants"),
-    "databricks:index/grant:Grant": ("principal", "catalog", "schema", "table", "privileges"),
+    "databricks:index/grant:Grant": (
+        "principal",
+        "catalog",
+        "schema",
+        "table",
+        "model",
+        "privileges",
+    ),
     "databricks:index/notebook:Notebook": ("path",),
     "databricks:index/workspaceFile:WorkspaceFile": ("path",),
     "aws:s3/bucket:Bucket": ("bucket",),
@@ -144,5 +151,12 @@ def render_tree(evaluation: Evaluation, project: str) -> str:
         f"    {key:<{key_width}}: {json.dumps(value)}"
         for key, value in sorted(evaluation.outputs.items())
     ]
+    if evaluation.not_checked:
+        lines += [
+            "",
+            "Must exist, not checked offline (a preview reads each one with the provider and "
+            "fails, naming the key, when it is missing):",
+        ]
+        lines += [f"    {lookup.kind:<8} {lookup.name}" for lookup in evaluation.not_checked]
     lines += ["", f"Resources: {custom} resources in {components} components"]
     return "\n".join(lines)

@@ -1,17 +1,24 @@
-"""bootstrap/: the state bucket, secrets key and CI role, run under mocks with its stack file."""
+"""bootstrap/: the state bucket, KMS keys and CI roles, run under mocks with its stack file.
+
+The policies are asserted as rendered: one role per trust domain, each trusting one GitHub
+environment and reaching one stack's paths and key; explicit key policies.
+"""
 
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 import pytest
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.stack_files import project_name, read_stack_file
 from mlops_resources.offline.evaluation import Evaluation, evaluate
 from tests.stacks import BOOTSTRAP_DIR, bootstrap_stack_file
 
 BUCKET_ARN = "arn:aws:s3:::example-org-mlops-pulumi-state"
+PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 
 
 def run(changes: dict[str, Any] | None = None) -> Evaluation:
@@ -37,7 +44,7 @@ def test_bucket_is_versioned_encrypted_private_and_protected(result: Evaluation)
     assert rule == {
         "applyServerSideEncryptionByDefault": {
             "sseAlgorithm": "aws:kms",
-            "kmsMasterKeyId": result.outputs["kms_key_arn"],
+            "kmsMasterKeyId": result.outputs["state_key_arn"],
         },
         "bucketKeyEnabled": True,
     }
@@ -73,92 +80,319 @@ def test_bucket_policy_denies_insecure_transport(result: Evaluation) -> None:
     assert "state-public-access-block" in result.get("state-policy").dependencies
 
 
-def test_lifecycle_expires_noncurrent_versions_after_configured_days() -> None:
+def test_lifecycle_expires_noncurrent_versions_and_expired_delete_markers() -> None:
     lifecycle = run({"mlops-bootstrap:noncurrent_version_days": "30"}).get("state-lifecycle")
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled"
     assert rule["filter"] == {"prefix": ""}
     assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
     assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+    # Every released lock leaves a delete marker; S3 removes it once it is alone. S3 refuses
+    # the flag next to days or date.
+    assert rule["expiration"] == {"expiredObjectDeleteMarker": True}
 
 
-def test_kms_key_rotates_is_protected_and_aliased(result: Evaluation) -> None:
-    key = result.get("state-key")
-    assert key.protect
-    assert key.inputs["enableKeyRotation"] is True
-    assert key.inputs["deletionWindowInDays"] == 30
-    assert result.get("state-key-alias").inputs["name"] == "alias/mlops-pulumi-secrets"
+def test_one_rotating_protected_key_per_stack_and_one_for_state_objects(
+    result: Evaluation,
+) -> None:
+    keys = {k.name: k for k in result.of_type("aws:kms/key:Key")}
+    assert set(keys) == {"state-key", "state-secrets-key-staging", "state-secrets-key-prod"}
+    for key in keys.values():
+        assert key.protect
+        assert key.inputs["enableKeyRotation"] is True
+        assert key.inputs["deletionWindowInDays"] == 30
+    aliases = {a.name: a.inputs["name"] for a in result.of_type("aws:kms/alias:Alias")}
+    assert aliases == {
+        "state-key-alias": "alias/wine-quality-pulumi-state",
+        "state-secrets-key-alias-staging": "alias/wine-quality-pulumi-staging",
+        "state-secrets-key-alias-prod": "alias/wine-quality-pulumi-prod",
+    }
+    assert result.outputs["secrets_key_arns"] == {
+        stack: arn(result, f"state-secrets-key-{stack}") for stack in ("staging", "prod")
+    }
 
 
 def test_outputs_are_what_stack_files_and_pulumi_yaml_take(result: Evaluation) -> None:
     assert result.outputs["backend_url"] == (
         "s3://example-org-mlops-pulumi-state/wine-quality?region=us-east-1&awssdk=v2"
     )
-    assert (
-        result.outputs["secrets_provider"] == "awskms://alias/mlops-pulumi-secrets?region=us-east-1"
-    )
     project = (PROJECT_DIR / "Pulumi.yaml").read_text()
     assert f"url: {result.outputs['backend_url']}" in project
-    for stack in ("staging", "prod"):
+    providers = result.outputs["secrets_providers"]
+    assert set(providers) == {"staging", "prod"}
+    for stack, provider in providers.items():
+        assert provider == f"awskms://alias/wine-quality-pulumi-{stack}?region=us-east-1"
         stack_file = (PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text()
-        assert f"\nsecretsprovider: {result.outputs['secrets_provider']}\n" in stack_file
+        assert f"\nsecretsprovider: {provider}\n" in stack_file
 
 
-def test_ci_role_trusts_only_this_repository_through_oidc(result: Evaluation) -> None:
+def test_state_paths_are_those_of_the_mlops_project() -> None:
+    stack_file = read_stack_file("shared", BOOTSTRAP_DIR).values
+    assert stack_file["mlops-bootstrap:project"] == project_name(PROJECT_DIR)
+
+
+ENVIRONMENTS = {
+    "staging": ("wine-quality-deploy-staging", "staging", "deploy"),
+    "prod": ("wine-quality-deploy-prod", "prod", "deploy"),
+    "staging-preview": ("wine-quality-read-staging", "staging", "read"),
+    "prod-drift": ("wine-quality-read-prod", "prod", "read"),
+}
+"""GitHub environment -> (role, stack it reaches, access): one role per trust domain."""
+
+
+def arn(result: Evaluation, name: str) -> str:
+    """The mocked ARN of a key, as policies embed it."""
+    key_id = f"key-{zlib.crc32(name.encode())}"
+    return f"arn:aws:kms:us-east-1:123456789012:key/{key_id}"
+
+
+def role_policy(result: Evaluation, environment: str) -> list[dict[str, Any]]:
+    role_name = ENVIRONMENTS[environment][0]
+    (attached,) = [
+        p for p in result.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role_name
+    ]
+    statements: list[dict[str, Any]] = policy(attached.inputs)["Statement"]
+    return statements
+
+
+def by_sid(statements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in statements}
+
+
+def listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def test_one_role_per_trust_domain_each_trusting_exactly_one_environment(
+    result: Evaluation,
+) -> None:
     provider = result.get("ci-oidc-provider").inputs
     assert provider["url"] == "https://token.actions.githubusercontent.com"
     assert provider["clientIdLists"] == ["sts.amazonaws.com"]
-    role = result.get("ci-role").inputs
-    assert role["name"] == "wine-quality-pulumi-ci"
-    (trust,) = policy(role, "assumeRolePolicy")["Statement"]
-    assert trust["Principal"] == {
-        "Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    roles = result.of_type("aws:iam/role:Role")
+    assert {r.name: r.inputs["name"] for r in roles} == {
+        f"ci-role-{env}": role for env, (role, _, _) in ENVIRONMENTS.items()
     }
-    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
-    repo = "repo:example-org/wine-quality-mlops"
-    assert trust["Condition"] == {
-        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
-        "StringLike": {
-            "token.actions.githubusercontent.com:sub": [
-                f"{repo}:environment:prod",
-                f"{repo}:environment:prod-preview",
-                f"{repo}:environment:staging",
-                f"{repo}:environment:staging-preview",
-            ]
-        },
+    for role in roles:
+        environment = role.name.removeprefix("ci-role-")
+        assert role.inputs["maxSessionDuration"] == 3600
+        (trust,) = policy(role.inputs, "assumeRolePolicy")["Statement"]
+        assert trust["Principal"] == {"Federated": PROVIDER_ARN}
+        assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+        # StringEquals: no wildcard, so no branch, tag or pull request matches by accident.
+        assert trust["Condition"] == {
+            "StringEquals": {
+                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                "token.actions.githubusercontent.com:sub": (
+                    f"repo:example-org/wine-quality-mlops:environment:{environment}"
+                ),
+            }
+        }
+    assert result.outputs["role_arns"] == {
+        env: f"arn:aws:iam::123456789012:role/{role}" for env, (role, _, _) in ENVIRONMENTS.items()
     }
 
 
-def test_ci_role_may_use_only_the_state_prefix_and_the_key(result: Evaluation) -> None:
-    statements = policy(result.get("ci-state-access").inputs)["Statement"]
-    assert {s["Sid"]: (s["Action"], s["Resource"]) for s in statements} == {
-        "ListStatePrefix": ("s3:ListBucket", BUCKET_ARN),
-        "LocateBucket": ("s3:GetBucketLocation", BUCKET_ARN),
-        "ReadWriteState": (
-            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-            f"{BUCKET_ARN}/wine-quality/*",
-        ),
-        "UseSecretsKey": (
-            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
-            result.outputs["kms_key_arn"],
-        ),
+def stack_paths(stack: str) -> list[str]:
+    root = "wine-quality/.pulumi"
+    return [
+        f"{root}/stacks/mlops/{stack}.json*",
+        f"{root}/locks/organization/mlops/{stack}/*",
+        f"{root}/history/mlops/{stack}/*",
+        f"{root}/backups/mlops/{stack}/*",
+    ]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_deploy_role_writes_only_its_stack_state_and_decrypts_only_its_key(
+    result: Evaluation, stack: str
+) -> None:
+    statements = by_sid(role_policy(result, stack))
+    paths = stack_paths(stack)
+    objects = [f"{BUCKET_ARN}/{p}" for p in paths]
+    assert statements["ListStackState"]["Resource"] == BUCKET_ARN
+    assert statements["ListStackState"]["Condition"] == {"StringLike": {"s3:prefix": paths}}
+    assert statements["ReadStackState"]["Resource"] == [
+        f"{BUCKET_ARN}/wine-quality/.pulumi/meta.yaml",
+        *objects,
+    ]
+    assert statements["WriteStackState"]["Action"] == ["s3:DeleteObject", "s3:PutObject"]
+    assert statements["WriteStackState"]["Resource"] == objects
+    assert statements["DecryptStackSecrets"]["Action"] == "kms:Decrypt"
+    assert statements["DecryptStackSecrets"]["Resource"] == arn(
+        result, f"state-secrets-key-{stack}"
+    )
+    state_key = statements["StateObjectsKeyThroughS3"]
+    assert state_key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert state_key["Resource"] == result.outputs["state_key_arn"]
+    assert state_key["Condition"] == THROUGH_S3
+
+
+THROUGH_S3 = {
+    "StringEquals": {
+        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+        "kms:EncryptionContext:aws:s3:arn": BUCKET_ARN,
     }
-    assert statements[0]["Condition"] == {
-        "StringLike": {"s3:prefix": ["wine-quality", "wine-quality/*"]}
+}
+
+
+@pytest.mark.parametrize(
+    ("environment", "stack"), [("staging-preview", "staging"), ("prod-drift", "prod")]
+)
+def test_read_roles_only_list_and_get_their_stack_file_and_decrypt_its_key(
+    result: Evaluation, environment: str, stack: str
+) -> None:
+    statements = by_sid(role_policy(result, environment))
+    stack_file = stack_paths(stack)[0]
+    assert set(statements) == {
+        "ListStackState",
+        "LocateBucket",
+        "ReadStackState",
+        "StateObjectsKeyThroughS3",
+        "DecryptStackSecrets",
     }
-    assert all(s["Effect"] == "Allow" and "*" not in s["Action"] for s in statements)
+    actions = {a for s in statements.values() for a in listed(s["Action"])}
+    assert actions == {"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "kms:Decrypt"}
+    assert statements["ListStackState"]["Condition"] == {"StringLike": {"s3:prefix": [stack_file]}}
+    assert statements["ReadStackState"]["Resource"] == [
+        f"{BUCKET_ARN}/wine-quality/.pulumi/meta.yaml",
+        f"{BUCKET_ARN}/{stack_file}",
+    ]
+    assert statements["DecryptStackSecrets"]["Resource"] == arn(
+        result, f"state-secrets-key-{stack}"
+    )
+    assert statements["StateObjectsKeyThroughS3"]["Condition"] == THROUGH_S3
+
+
+def test_no_ci_role_encrypts_uses_wildcards_or_reaches_another_stack(result: Evaluation) -> None:
+    for environment, (_, stack, _) in ENVIRONMENTS.items():
+        statements = role_policy(result, environment)
+        other = "prod" if stack == "staging" else "staging"
+        text = json.dumps(statements)
+        actions = {a for s in statements for a in listed(s["Action"])}
+        assert not {"kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"} & actions
+        assert f"/{other}" not in text and f"{other}.json" not in text
+        assert arn(result, f"state-secrets-key-{other}") not in text
+        for statement in statements:
+            assert statement["Effect"] == "Allow"
+            assert not any("*" in action for action in listed(statement["Action"]))
+            assert statement["Resource"] != "*"
+
+
+def key_policy(result: Evaluation, key: str) -> dict[str, dict[str, Any]]:
+    return by_sid(policy(result.get(key).inputs)["Statement"])
+
+
+def role_arn(environment: str) -> str:
+    return f"arn:aws:iam::123456789012:role/{ENVIRONMENTS[environment][0]}"
+
+
+ADMIN = "arn:aws:iam::123456789012:role/platform-key-admin"
+OPERATOR = "arn:aws:iam::123456789012:role/ml-platform-operator"
+CRYPTO = {
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+}
+
+
+@pytest.mark.parametrize(
+    "key", ["state-key", "state-secrets-key-staging", "state-secrets-key-prod"]
+)
+def test_key_policies_are_explicit_admin_apart_from_use_with_a_break_glass_path(
+    result: Evaluation, key: str
+) -> None:
+    statements = key_policy(result, key)
+    # No "Enable IAM User Permissions": an account administrator's IAM policy grants nothing.
+    root = [s for s in statements.values() if "root" in json.dumps(s["Principal"])]
+    assert root == [statements["BreakGlassRootUser"]]
+    assert statements["BreakGlassRootUser"]["Principal"] == {
+        "AWS": "arn:aws:iam::123456789012:root"
+    }
+    assert statements["BreakGlassRootUser"]["Condition"] == {
+        "StringEquals": {"aws:PrincipalType": "Account"}
+    }
+    admin = statements["KeyAdministration"]
+    assert admin["Principal"] == {"AWS": [ADMIN]}
+    assert "kms:PutKeyPolicy" in admin["Action"] and "kms:ScheduleKeyDeletion" in admin["Action"]
+    assert not CRYPTO & set(admin["Action"]) and "kms:CreateGrant" not in admin["Action"]
+    for sid, statement in statements.items():
+        if sid in ("BreakGlassRootUser", "KeyAdministration"):
+            continue
+        assert ADMIN not in statement["Principal"]["AWS"]
+        assert set(listed(statement["Action"])) <= CRYPTO | {"kms:DescribeKey"}
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_secrets_key_decrypts_for_its_stack_roles_and_encrypts_only_for_operators(
+    result: Evaluation, stack: str
+) -> None:
+    statements = key_policy(result, f"state-secrets-key-{stack}")
+    read_environment = {"staging": "staging-preview", "prod": "prod-drift"}[stack]
+    assert statements["DecryptStackSecrets"]["Principal"] == {
+        "AWS": [role_arn(stack), role_arn(read_environment)]
+    }
+    assert statements["DecryptStackSecrets"]["Action"] == ["kms:Decrypt"]
+    assert statements["OperatorsManageSecrets"]["Principal"] == {"AWS": [OPERATOR]}
+    assert "kms:Encrypt" in statements["OperatorsManageSecrets"]["Action"]
+    assert set(statements) == {
+        "BreakGlassRootUser",
+        "KeyAdministration",
+        "DecryptStackSecrets",
+        "OperatorsManageSecrets",
+    }
+
+
+def test_state_key_works_only_through_s3_for_this_bucket(result: Evaluation) -> None:
+    statements = key_policy(result, "state-key")
+    write, read = statements["WriteStateThroughS3"], statements["ReadStateThroughS3"]
+    assert write["Principal"] == {"AWS": [role_arn("staging"), role_arn("prod"), OPERATOR]}
+    assert write["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert read["Principal"] == {"AWS": [role_arn("staging-preview"), role_arn("prod-drift")]}
+    assert read["Action"] == ["kms:Decrypt"]
+    assert write["Condition"] == read["Condition"] == THROUGH_S3
+    (rule,) = result.get("state-encryption").inputs["rules"]
+    assert (
+        rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]
+        == (result.outputs["state_key_arn"])
+    )
 
 
 def test_existing_oidc_provider_is_reused() -> None:
-    arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
-    github = {"repository": "acme/ml", "create_oidc_provider": False, "oidc_provider_arn": arn}
+    provider_arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    github = {
+        "repository": "acme/ml",
+        "create_oidc_provider": False,
+        "oidc_provider_arn": provider_arn,
+    }
     result = run({"mlops-bootstrap:github": github})
     assert result.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
-    (trust,) = policy(result.get("ci-role").inputs, "assumeRolePolicy")["Statement"]
-    assert trust["Principal"] == {"Federated": arn}
+    roles = result.of_type("aws:iam/role:Role")
+    assert {r.inputs["name"] for r in roles} == {
+        "mlops-deploy-staging",
+        "mlops-deploy-prod",
+        "mlops-read-staging",
+        "mlops-read-prod",
+    }
+    for role in roles:
+        (trust,) = policy(role.inputs, "assumeRolePolicy")["Statement"]
+        assert trust["Principal"] == {"Federated": provider_arn}
 
 
-def test_without_github_no_ci_role() -> None:
+def test_without_github_no_roles_and_keys_only_for_admins_and_operators() -> None:
     result = run({"mlops-bootstrap:github": None})
     assert not [r for r in result.resources if r.name.startswith("ci")]
-    assert "ci_role_arn" not in result.outputs
+    assert result.of_type("aws:iam/rolePolicy:RolePolicy") == []
+    assert "role_arns" not in result.outputs
+    assert set(key_policy(result, "state-secrets-key-prod")) == {
+        "BreakGlassRootUser",
+        "KeyAdministration",
+        "OperatorsManageSecrets",
+    }
+    assert set(key_policy(result, "state-key")) == {
+        "BreakGlassRootUser",
+        "KeyAdministration",
+        "WriteStateThroughS3",
+    }

@@ -51,8 +51,9 @@ BAD = [
         {"mlops-bootstrap:bucket": "x"},
         [
             "mlops-bootstrap:bucket: unknown key (did you mean 'bucket_name'?); expected one "
-            "of: bucket_name, github, kms_alias, kms_deletion_window_days, "
-            "noncurrent_version_days, state_prefix"
+            "of: account_id, bucket_name, github, key_admins, kms_alias, "
+            "kms_deletion_window_days, noncurrent_version_days, operators, project, stacks, "
+            "state_prefix"
         ],
     ),
     (
@@ -69,11 +70,87 @@ BAD = [
         ["mlops-bootstrap:github.repository: expected 'owner/name', got 'ml'"],
     ),
     (
+        "account id of the wrong shape",
+        {"mlops-bootstrap:account_id": "1234"},
+        ["mlops-bootstrap:account_id: expected a 12-digit AWS account id, got '1234'"],
+    ),
+    (
+        "no key administrator",
+        {"mlops-bootstrap:key_admins": []},
+        [
+            "mlops-bootstrap:key_admins: List should have at least 1 item after validation, "
+            "not 0, got [] (IAM principal ARNs that administer the keys but cannot use them; "
+            "the principal running the bootstrap must be one)"
+        ],
+    ),
+    (
+        "operator that is not an ARN, and one of another account",
+        {"mlops-bootstrap:operators": ["alice", "arn:aws:iam::999999999999:role/ops"]},
+        [
+            "mlops-bootstrap:operators[0]: expected an IAM principal ARN like "
+            "'arn:aws:iam::123456789012:role/platform-admin', got 'alice'"
+        ],
+    ),
+    (
+        "principal of another account",
+        {"mlops-bootstrap:key_admins": ["arn:aws:iam::999999999999:role/admin"]},
+        [
+            "mlops-bootstrap:key_admins: arn:aws:iam::999999999999:role/admin is not in "
+            "account 123456789012 (mlops-bootstrap:account_id)"
+        ],
+    ),
+    (
+        "stack named like the state key",
+        {"mlops-bootstrap:stacks": ["staging", "state"]},
+        [
+            "mlops-bootstrap:stacks: expected distinct stack names of lowercase letters, "
+            "digits and hyphens, not 'state' (the state key's alias suffix), got "
+            "['staging', 'state']"
+        ],
+    ),
+    (
+        "a stack without a read environment",
+        {
+            "mlops-bootstrap:github": {
+                "repository": "acme/ml",
+                "read_environments": {"staging": "staging-preview"},
+            }
+        },
+        [
+            "mlops-bootstrap:github.read_environments: expected one entry per stack of "
+            "mlops-bootstrap:stacks (prod, staging), got staging"
+        ],
+    ),
+    (
+        "a read environment that is a deploy environment",
+        {
+            "mlops-bootstrap:github": {
+                "repository": "acme/ml",
+                "read_environments": {"staging": "staging-preview", "prod": "staging"},
+            }
+        },
+        [
+            "mlops-bootstrap:github.read_environments: each role needs its own GitHub "
+            "environment; the read environments must differ from each other and from the "
+            "stack names (the deploy environments), got {'staging': 'staging-preview', "
+            "'prod': 'staging'}"
+        ],
+    ),
+    (
         "plaintext AWS secret key",
         {"aws:secretKey": "abc"},
         [
             "aws:secretKey: a credential in plaintext; store it with `pulumi config set "
             "--secret aws:secretKey` or an environment variable"
+        ],
+    ),
+    (
+        "the main program's keys in the bootstrap file",
+        {"mlops:project_name": "wine-quality"},
+        [
+            "mlops:project_name: unknown namespace 'mlops'; "
+            "this program reads only mlops-bootstrap:, aws:, pulumi: keys, so it would ignore "
+            "this one"
         ],
     ),
 ]

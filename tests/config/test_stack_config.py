@@ -4,6 +4,7 @@ the key and what is expected, and all problems are reported together."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,8 +14,8 @@ from mlops_ml.validation import parse_thresholds, threshold_checks
 
 from mlops_resources.config.checks import METRICS, MetricRange
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import StackConfig, validate
-from mlops_resources.offline.evaluation import read_stack_file
+from mlops_resources.config.stack import StackConfig, committed_stacks, validate
+from mlops_resources.config.stack_files import StackFileError, read_stack_file
 
 STAGING = read_stack_file("staging")
 
@@ -131,7 +132,8 @@ BAD_CONFIGS = [
             "mlops:cluster.num_workers: required key is missing; expected number of workers, "
             "at least 1",
             "mlops:cluster.num_worker: unknown key (did you mean 'num_workers'?); expected one "
-            "of: custom_tags, data_security_mode, node_type_id, num_workers, spark_version",
+            "of: custom_tags, data_security_mode, max_num_workers, node_type_id, num_workers, "
+            "spark_version",
         ],
     ),
     (
@@ -176,8 +178,8 @@ BAD_CONFIGS = [
         "personal access token pasted in a value",
         raw({"mlops:access.readers_group": "dapi0123456789abcdef0123456789abcdef"}),
         [
-            "mlops:access: contains what looks like a Databricks personal access token in "
-            "plaintext; remove it and use a Pulumi secret or DATABRICKS_TOKEN"
+            "mlops:access: contains what looks like an access token in plaintext; remove it and "
+            "use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
         ],
     ),
     (
@@ -185,7 +187,8 @@ BAD_CONFIGS = [
         raw({"mlops:batch_inference.output_table_name": "wine_quality.predictions"}),
         [
             "mlops:batch_inference.output_table_name: expected a three-part Unity Catalog "
-            "name <catalog>.<schema>.<table>, got 'wine_quality.predictions'"
+            "name <catalog>.<schema>.<table> (model.registry is 'unity_catalog'), got "
+            "'wine_quality.predictions'"
         ],
     ),
     (
@@ -219,11 +222,12 @@ BAD_CONFIGS = [
         ],
     ),
     (
-        "grants without a run-as principal",
+        "no run-as principal",
         raw({}, remove=("mlops:access.run_as_service_principal",)),
         [
-            "mlops:batch_inference.grant_table_access: needs "
-            "mlops:access.run_as_service_principal (the principal to grant to)"
+            "mlops:access.run_as_service_principal: required key is missing; expected "
+            "application id (UUID) of the service principal the jobs run as; it owns the jobs "
+            "and the model, and the environment deploys as it"
         ],
     ),
     (
@@ -266,8 +270,8 @@ BAD_CONFIGS = [
             "or switch the registry",
             "mlops:model.schema: only used with model.registry 'unity_catalog'; remove it "
             "or switch the registry",
-            "mlops:batch_inference.grant_table_access: table grants are Unity Catalog grants; "
-            "expected model.registry 'unity_catalog'",
+            "mlops:access.model_readers_group: a Unity Catalog grant; workspace-registry models "
+            "are shared with access.readers_group",
         ],
     ),
     (
@@ -283,7 +287,126 @@ BAD_CONFIGS = [
         raw({"mlops:batch_inference.output_table_name": "staging.wine_quality.scoring_input"}),
         [
             "mlops:batch_inference.output_table_name: must differ from input_table_name "
-            "('staging.wine_quality.scoring_input')"
+            "('staging.wine_quality.scoring_input'): batch inference overwrites its output table"
+        ],
+    ),
+    # What a real workspace refuses (README, "What a real workspace enforces").
+    (
+        "a workspace-local group as a Unity Catalog principal",
+        raw({"mlops:access.model_readers_group": "users", "mlops:access.jobs_group": "Admins"}),
+        [
+            "mlops:access.jobs_group: 'Admins' is a workspace-local group, which Unity Catalog "
+            "refuses as a grant principal ('Could not find principal'); expected an "
+            "account-level group (or 'account users')",
+            "mlops:access.model_readers_group: 'users' is a workspace-local group, which Unity "
+            "Catalog refuses as a grant principal ('Could not find principal'); expected an "
+            "account-level group (or 'account users')",
+        ],
+    ),
+    (
+        "standard access mode with an ML runtime",
+        raw({"mlops:cluster.data_security_mode": "USER_ISOLATION"}),
+        [
+            "mlops:cluster.data_security_mode: 'USER_ISOLATION' (standard access mode) does "
+            "not run Databricks Runtime for Machine Learning; expected 'SINGLE_USER' "
+            "(dedicated), which runs as the run-as principal"
+        ],
+    ),
+    (
+        "a runtime without ML libraries",
+        raw({"mlops:cluster.spark_version": "15.4.x-scala2.12"}),
+        [
+            "mlops:cluster.spark_version: expected a Databricks Runtime for Machine Learning "
+            "(its name has '-ml-', e.g. '15.4.x-cpu-ml-scala2.12'), got '15.4.x-scala2.12': "
+            "the notebooks need the MLflow, scikit-learn and pandas an ML runtime ships"
+        ],
+    ),
+    (
+        "a prod folder under /Shared",
+        raw({"mlops:workspace_root": "/Shared/wine-quality"}),
+        [
+            "mlops:workspace_root: '/Shared/wine-quality' is under /Shared, where every "
+            "workspace user can manage every object (and edit code that runs as the run-as "
+            "principal); a protected or prod stack needs a folder of its own, e.g. the default "
+            "(the run-as principal's home)"
+        ],
+        "prod",
+    ),
+    # Gaps found by trying bad stack files as a new user would.
+    (
+        "a key with no value (YAML null)",
+        raw({"mlops:project_name": "null"}),
+        [
+            "mlops:project_name: has no value (the YAML key is empty); give it a value "
+            "(project name, lowercase with hyphens, e.g. 'wine-quality') or remove the key"
+        ],
+    ),
+    (
+        "a token inside the repository URL",
+        raw({"mlops:code_source.url": "https://ghp_" + "a1" * 18 + "@github.com/acme/ml"}),
+        [
+            "mlops:code_source: contains what looks like an access token in plaintext; remove "
+            "it and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
+        ],
+    ),
+    (
+        "a password inside the repository URL",
+        raw({"mlops:code_source.url": "https://ci:hunter2@github.com/acme/ml"}),
+        [
+            "mlops:code_source: contains a URL with a user name, password or token before its "
+            "host; remove it: repository access goes through a Git credential of the run-as "
+            "principal, never through the URL"
+        ],
+    ),
+    (
+        "a stack name Databricks names cannot carry",
+        raw({}),
+        [
+            "stack name 'dev.alice': expected lowercase letters, digits, '-' and '_' (it "
+            "prefixes job, folder and Unity Catalog model names), e.g. 'dev-alice'"
+        ],
+        "dev.alice",
+    ),
+    (
+        "a section under another project's namespace",
+        raw({"wine-mlops:cluster": {"num_workers": 8}}),
+        [
+            "wine-mlops:cluster: unknown namespace 'wine-mlops' (did you mean 'mlops:'?); this "
+            "program reads only mlops:, databricks:, pulumi: keys, so it would ignore this one"
+        ],
+    ),
+    (
+        "input and output differ only in case",
+        raw({"mlops:batch_inference.output_table_name": "Staging.wine_quality.SCORING_INPUT"}),
+        [
+            "mlops:batch_inference.output_table_name: expected "
+            "'staging.wine_quality.scoring_input', got 'Staging.wine_quality.SCORING_INPUT': "
+            "Unity Catalog names are case-insensitive and stored in lowercase: write them in "
+            "lowercase so that comparisons and the provider's read-back agree"
+        ],
+    ),
+    (
+        "a git-only key with uploaded notebooks",
+        raw({"mlops:code_source": {"type": "workspace", "provider": "gitHub"}}),
+        [
+            "mlops:code_source.provider: only used when code_source.type is 'git'; remove it "
+            "or set code_source.type to 'git'"
+        ],
+    ),
+    (
+        "a timeout in milliseconds",
+        raw({"mlops:jobs.timeout_seconds": 7200000}),
+        [
+            "mlops:jobs.timeout_seconds: expected at most 172800 seconds (48 h), got 7200000; "
+            "if that is milliseconds, write 7200"
+        ],
+    ),
+    (
+        "tens of thousands of workers",
+        raw({"mlops:cluster.num_workers": 20000}),
+        [
+            "mlops:cluster.num_workers: 20000 workers is more than cluster.max_num_workers "
+            "(64); if you mean it, raise cluster.max_num_workers too"
         ],
     ),
     (
@@ -373,10 +496,14 @@ BAD_CONFIGS = [
 
 
 @pytest.mark.parametrize(
-    ("config", "expected"), [case[1:] for case in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
+    ("config", "expected", "stack"),
+    [
+        pytest.param(case[1], case[2], case[3] if len(case) > 3 else "staging", id=str(case[0]))
+        for case in BAD_CONFIGS
+    ],
 )
-def test_bad_config_gets_exact_message(config: RawConfig, expected: list[str]) -> None:
-    assert problems_of(config) == expected
+def test_bad_config_gets_exact_message(config: RawConfig, expected: list[str], stack: str) -> None:
+    assert problems_of(config, stack) == expected
 
 
 def test_every_problem_is_reported_at_once_naming_the_stack_file() -> None:
@@ -417,7 +544,8 @@ def test_names_carry_the_environment() -> None:
     assert cfg.training_job_name == "dev-alice-wine-quality-model-training-job"
     assert cfg.batch_inference_job_name == "dev-alice-wine-quality-batch-inference-job"
     assert cfg.experiment_name == (
-        "/Shared/wine-quality/dev-alice/dev-alice-wine-quality-experiment"
+        "/Users/00000000-0000-0000-0000-00000000a001/wine-quality/dev-alice/"
+        "dev-alice-wine-quality-experiment"
     )
     assert cfg.model_name == "staging.wine_quality.dev_alice_wine_quality_model"
 
@@ -428,3 +556,102 @@ def test_names_carry_the_environment() -> None:
 def test_schedules_pause_by_default_outside_staging_and_prod(stack: str, paused: bool) -> None:
     cfg = validate(raw({}, remove=("mlops:training.schedule.paused",)), stack)
     assert cfg.schedule_paused(cfg.training.schedule) is paused
+
+
+def test_no_problem_repeats_a_credential() -> None:
+    token = "ghp_" + "Zx9" * 12
+    config = raw(
+        {
+            "mlops:code_source.url": f"http://{token}@github.com/acme/ml",
+            "mlops:access.readers_group": f"dapi{'0a' * 16}",
+            "mlops:workspace_root": f"relative/{token}",
+        }
+    )
+    with pytest.raises(ConfigError) as caught:
+        validate(config, "staging")
+    message = str(caught.value)
+    assert "code_source.url: expected an https:// repository URL, got 'http://<redacted>@" in (
+        message
+    )
+    assert "mlops:workspace_root: expected an absolute workspace path" in message
+    assert token not in message and "dapi" not in message
+    assert all(token not in problem for problem in caught.value.problems)
+
+
+def test_a_repeated_key_is_refused_with_its_lines(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: mlops\nruntime: python\n")
+    (tmp_path / "Pulumi.dup.yaml").write_text(
+        "config:\n  mlops:cluster:\n    num_workers: 2\n    node_type_id: i3.xlarge\n"
+        "    num_workers: 8\n"
+    )
+    with pytest.raises(StackFileError) as caught:
+        read_stack_file("dup", tmp_path)
+    assert str(caught.value).startswith(
+        "Pulumi.dup.yaml: not valid YAML: key 'num_workers' appears twice in one mapping "
+        "(lines 3 and 5); the Pulumi CLI refuses such a file"
+    )
+
+
+def personal(**changes: Any) -> RawConfig:
+    """The staging file made a personal stack's: own output table, no shared grants."""
+    edits: dict[str, Any] = {
+        "mlops:batch_inference.output_table_name": "staging.wine_quality.dev_alice_predictions",
+        "mlops:access.jobs_group": "wine-quality-dev-alice-jobs",
+    }
+    edits.update(changes)
+    return raw(
+        {k: v for k, v in edits.items() if v is not _REMOVE},
+        remove=tuple(k for k, v in edits.items() if v is _REMOVE),
+    )
+
+
+def test_a_personal_stack_of_its_own_is_accepted() -> None:
+    cfg = validate(
+        personal(**{"mlops:access.model_readers_group": _REMOVE}),
+        "dev-alice",
+        committed_stacks("dev-alice"),
+    )
+    assert cfg.batch_inference.output_table_name.endswith("dev_alice_predictions")
+
+
+def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
+    """Two ``databricks.Grant`` resources on one (principal, securable) pair revoke each
+    other's privileges: each removes what it does not declare (terraform-provider-databricks
+    ``catalog/resource_grant.go``, and PR #3024's report). A dev stack copied from staging
+    would also overwrite staging's predictions."""
+    config = raw({})  # the staging file as is, evaluated as a personal stack
+    problems = problems_of_with(config, "dev-alice", committed_stacks("dev-alice"))
+    assert problems[0] == (
+        "mlops:batch_inference.output_table_name: 'staging.wine_quality.predictions' is a "
+        "table of Pulumi.staging.yaml; this stack would overwrite it. Write to a table of its "
+        "own"
+    )
+    assert (
+        "mlops:access.jobs_group: Pulumi.staging.yaml already manages the grants of "
+        "'wine-quality-staging-jobs' on catalog 'staging'; two stacks managing one grant "
+        "revoke each other's privileges. Use a group of this stack's own, or leave the key "
+        "unset"
+    ) in problems
+    assert any(
+        p.startswith("mlops:access.model_readers_group: Pulumi.staging.yaml") for p in problems
+    )
+    without_shared_grants = personal(
+        **{"mlops:access.jobs_group": _REMOVE, "mlops:access.model_readers_group": _REMOVE}
+    )
+    assert validate(without_shared_grants, "dev-bob", committed_stacks("dev-bob"))
+
+
+def problems_of_with(
+    config: RawConfig, stack: str, others: list[tuple[str, StackConfig]]
+) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        validate(config, stack, others)
+    return caught.value.problems
+
+
+def test_staging_and_prod_are_not_checked_against_themselves() -> None:
+    assert committed_stacks("staging") == []
+    assert [name for name, _ in committed_stacks("dev-x")] == [
+        "Pulumi.staging.yaml",
+        "Pulumi.prod.yaml",
+    ]

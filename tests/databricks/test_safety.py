@@ -3,8 +3,10 @@ identical inputs for identical config, typed nested inputs."""
 
 from __future__ import annotations
 
+import json
 import runpy
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_databricks as databricks
@@ -13,14 +15,16 @@ import pytest
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import validate
+from mlops_resources.config.stack_files import read_stack_file
 from mlops_resources.databricks import code_source
 from mlops_resources.databricks.batch_inference_job import TASKS as BATCH_TASKS
 from mlops_resources.databricks.code_source import MissingNotebookError, notebook_file
 from mlops_resources.databricks.notebook_job import job_cluster
+from mlops_resources.databricks.prerequisites import MissingObjectsError
 from mlops_resources.databricks.stack import job_settings
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
-from mlops_resources.offline.evaluation import evaluate, install_mocks, read_stack_file
-from tests.stacks import run_stack
+from mlops_resources.offline.evaluation import install_mocks
+from tests.stacks import run_stack, section
 
 
 def test_bad_config_declares_nothing() -> None:
@@ -62,9 +66,94 @@ def test_missing_notebook_fails_the_program(
     )
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_same_config_gives_identical_inputs(stack: str) -> None:
-    assert evaluate(stack).to_json() == evaluate(stack).to_json()
+VARIANTS: dict[str, tuple[str, dict[str, Any], str | None]] = {
+    "staging": ("staging", {}, None),
+    "prod": ("prod", {}, None),
+    "workspace registry + uploaded notebooks": (
+        "staging",
+        {
+            "mlops:model": {"registry": "workspace"},
+            "mlops:code_source": {"type": "workspace"},
+            "mlops:batch_inference": section(
+                "staging",
+                "batch_inference",
+                input_table_name="wine_quality.scoring_input",
+                output_table_name="wine_quality.predictions",
+            ),
+            "mlops:access": section("staging", "access", jobs_group=None, model_readers_group=None),
+        },
+        None,
+    ),
+    "personal dev stack": (
+        "staging",
+        {
+            "mlops:batch_inference": section(
+                "staging", "batch_inference", output_table_name="staging.wine_quality.dev_x"
+            ),
+            "mlops:access": section(
+                "staging", "access", jobs_group="wine-quality-dev-x-jobs", model_readers_group=None
+            ),
+        },
+        "dev-x",
+    ),
+}
+"""Stack files the program must render: the committed two and the variants a team uses."""
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_same_config_gives_identical_inputs(variant: str) -> None:
+    stack, overrides, as_stack = VARIANTS[variant]
+    first = run_stack(stack, overrides, as_stack)
+    assert first.resources
+    assert first.to_json() == run_stack(stack, overrides, as_stack).to_json()
+
+
+MAP_INPUTS = frozenset({"tags", "custom_tags"})
+"""Inputs whose type is a map of strings: the only places a plain dict belongs."""
+
+
+def _plain_dicts(value: Any, path: str) -> list[str]:
+    """Paths below ``value`` that hold a plain dict where a typed ``*Args`` object belongs."""
+    if isinstance(value, dict):
+        if path.rsplit(".", 1)[-1] in MAP_INPUTS and all(
+            isinstance(v, str) for v in value.values()
+        ):
+            return []
+        return [path]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _plain_dicts(v, f"{path}[{i}]")]
+    if type(value).__module__.startswith("pulumi_databricks"):
+        return [p for k, v in vars(value).items() for p in _plain_dicts(v, f"{path}.{k}")]
+    return []
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_nested_input_is_a_typed_args_object(
+    variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK passes a plain dict's misspelt key to the provider unchecked; the typed
+    ``*Args`` classes refuse it at construction. Every resource the program declares is
+    inspected as constructed: no plain dict anywhere but in a map-of-strings input."""
+    declared: list[tuple[str, Any]] = []
+    original = pulumi.CustomResource.__init__
+
+    def record(self: Any, t: str, name: str, props: Any = None, *args: Any, **kwargs: Any) -> None:
+        declared.append((name, props))
+        original(self, t, name, props, *args, **kwargs)
+
+    monkeypatch.setattr(pulumi.CustomResource, "__init__", record)
+    stack, overrides, as_stack = VARIANTS[variant]
+    run_stack(stack, overrides, as_stack)
+    assert len(declared) > 10
+    found = [
+        path
+        for name, props in declared
+        for key, value in vars(props).items()
+        for path in _plain_dicts(value, f"{name}.{key}")
+    ]
+    assert found == []
+    # The check itself finds a plain dict where a typed object belongs.
+    assert _plain_dicts({"num_worker": 3}, "job.new_cluster") == ["job.new_cluster"]
 
 
 def test_tasks_are_declared_in_task_key_order() -> None:
@@ -81,3 +170,85 @@ def test_nested_job_inputs_are_typed_args() -> None:
     assert isinstance(cluster.new_cluster, databricks.JobJobClusterNewClusterArgs)
     with pytest.raises(TypeError):
         databricks.JobJobClusterNewClusterArgs(num_worker=3)
+
+
+def test_missing_unity_catalog_objects_fail_before_anything_is_declared() -> None:
+    """The provider's data sources fail on a missing object (terraform-provider-databricks
+    ``catalog/data_table.go`` returns the read error; ``common/resource.go`` ignores a missing
+    object for resources only, never for data sources): the program reads every catalog,
+    schema and table the stack needs first, and reports each missing one with its key."""
+    source = read_stack_file("staging")
+    missing = frozenset({"staging.wine_quality", "staging.wine_quality.scoring_input"})
+    monitor = install_mocks(
+        "staging", "https://dbc-staging-0000.cloud.databricks.com", missing=missing
+    )
+    pulumi.runtime.set_all_config(source.values, sorted(source.secret_keys))
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def run() -> None:
+        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+
+    with pytest.raises(MissingObjectsError) as caught:
+        run()
+    assert monitor.declared == []
+    lines = str(caught.value).splitlines()
+    assert lines[0] == (
+        "2 Unity Catalog object(s) needed by Pulumi.staging.yaml not found; nothing was declared:"
+    )
+    assert lines[1] == (
+        "  - Pulumi.staging.yaml: mlops:model.schema: schema 'staging.wine_quality' is missing "
+        "or not visible to this principal (invoke of databricks:index/getSchema:getSchema "
+        "failed: SCHEMA_DOES_NOT_EXIST: staging.wine_quality (name)); CREATE SCHEMA "
+        "staging.wine_quality (an owner of its catalog)"
+    )
+    assert lines[2].startswith(
+        "  - Pulumi.staging.yaml: mlops:batch_inference.input_table_name: table "
+        "'staging.wine_quality.scoring_input' is missing or not visible to this principal"
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {},
+            [
+                ("catalog", "staging"),
+                ("schema", "staging.wine_quality"),
+                ("table", "staging.wine_quality.scoring_input"),
+            ],
+        ),
+        (
+            # An output table that pre-dates the job must exist; a training table too.
+            {
+                "mlops:batch_inference": section(
+                    "staging",
+                    "batch_inference",
+                    output_table_exists=True,
+                    output_table_name="scores.wine.predictions",
+                ),
+                "mlops:training": section("staging", "training", training_data="raw.wine.samples"),
+            },
+            [
+                ("catalog", "raw"),
+                ("catalog", "scores"),
+                ("catalog", "staging"),
+                ("schema", "raw.wine"),
+                ("schema", "scores.wine"),
+                ("schema", "staging.wine_quality"),
+                ("table", "raw.wine.samples"),
+                ("table", "scores.wine.predictions"),
+                ("table", "staging.wine_quality.scoring_input"),
+            ],
+        ),
+    ],
+)
+def test_offline_existence_checks_are_reported_as_not_performed(
+    overrides: dict[str, object], expected: list[tuple[str, str]]
+) -> None:
+    result = run_stack("staging", overrides)
+    assert sorted((c.kind, c.name) for c in result.not_checked) == expected
+    document = json.loads(result.to_json())
+    assert [c["args"]["name"] for c in document["notChecked"]] == [
+        c.name for c in result.not_checked
+    ]

@@ -15,6 +15,8 @@ SP = {
     "staging": "00000000-0000-0000-0000-00000000a001",
     "prod": "00000000-0000-0000-0000-00000000b001",
 }
+HOME = {stack: f"/Users/{principal}" for stack, principal in SP.items()}
+"""The run-as principal's home folder: the default workspace root."""
 
 
 @pytest.fixture(scope="module", params=["staging", "prod"])
@@ -53,7 +55,7 @@ def test_declares_the_mlops_resources_under_typed_components(result: Evaluation)
         "mlops-model": "mlops:databricks:Model",
         "mlops-training": "mlops:databricks:TrainingJob",
         "mlops-batch-inference": "mlops:databricks:BatchInferenceJob",
-        "mlops-table-grants": "mlops:databricks:TableGrants",
+        "mlops-grants": "mlops:databricks:UnityCatalogGrants",
     }
     assert all(r.parent for r in result.resources if r.name != "mlops")
 
@@ -66,10 +68,11 @@ def test_names_carry_the_environment(result: Evaluation, stack: str) -> None:
         f"{stack}-wine-quality-batch-inference-job"
     )
     assert result.get("mlops-experiment-experiment").inputs["name"] == (
-        f"/Shared/wine-quality/{stack}/{stack}-wine-quality-experiment"
+        f"{HOME[stack]}/wine-quality/{stack}/{stack}-wine-quality-experiment"
     )
     assert (
-        result.get("mlops-experiment-directory").inputs["path"] == f"/Shared/wine-quality/{stack}"
+        result.get("mlops-experiment-directory").inputs["path"]
+        == f"{HOME[stack]}/wine-quality/{stack}"
     )
     model = result.get("mlops-model-model").inputs
     assert (model["catalogName"], model["schemaName"], model["name"]) == (
@@ -101,7 +104,7 @@ def test_training_job_runs_three_tasks_in_order_on_one_cluster(result: Evaluatio
 def test_training_parameters_match_config(result: Evaluation, stack: str) -> None:
     assert params(result, "mlops-training-job") == {
         "env": stack,
-        "experiment_name": f"/Shared/wine-quality/{stack}/{stack}-wine-quality-experiment",
+        "experiment_name": f"{HOME[stack]}/wine-quality/{stack}/{stack}-wine-quality-experiment",
         "model_name": f"{stack}.wine_quality.{stack}_wine_quality_model",
         "model_registry": "unity_catalog",
         "training_data": "/databricks-datasets/wine-quality/winequality-red.csv",
@@ -120,7 +123,7 @@ def test_training_parameters_match_config(result: Evaluation, stack: str) -> Non
         "baseline_check": "true",
         "model_version": "",
         "git_source_info": "url:https://github.com/example-org/wine-quality-mlops; "
-        + {"staging": "branch:main", "prod": "branch:release"}[stack],
+        + {"staging": "branch:main", "prod": "tag:v0.1.0"}[stack],
     }
 
 
@@ -164,10 +167,12 @@ def test_jobs_are_hardened(result: Evaluation, stack: str) -> None:
         assert job["tags"] == {"env": stack, "managed-by": "pulumi", "project": "wine-quality"}
         retries = {"staging": 1, "prod": 2}[stack]
         assert {(t["maxRetries"], t["retryOnTimeout"]) for t in job["tasks"]} == {(retries, False)}
+        # Staging follows main; prod runs an immutable tag a pull request promotes.
+        ref = {"staging": {"branch": "main"}, "prod": {"tag": "v0.1.0"}}[stack]
         assert job["gitSource"] == {
             "url": "https://github.com/example-org/wine-quality-mlops",
             "provider": "gitHub",
-            "branch": {"staging": "main", "prod": "release"}[stack],
+            **ref,
         }
         assert {t["notebookTask"]["source"] for t in job["tasks"]} == {"GIT"}
 
@@ -192,42 +197,79 @@ def test_job_cluster_is_pinned_tagged_and_unity_catalog_capable(
 
 
 def test_one_permission_level_per_principal(result: Evaluation, stack: str) -> None:
+    """The provider drifts forever when one principal holds two levels on an object (the
+    ``databricks.Permissions`` docs), and refuses a non-management level for the caller
+    ("cannot remove management permissions for the current user",
+    ``permissions/permission_definitions.go``): the run-as principal, which deploys the
+    stack, holds only management levels (IS_OWNER on jobs, CAN_MANAGE elsewhere)."""
     acls = {r.name: r.inputs["accessControls"] for r in result.of_type(PERMISSIONS)}
+    owner = {"servicePrincipalName": SP[stack], "permissionLevel": "IS_OWNER"}
+    manager = {"servicePrincipalName": SP[stack], "permissionLevel": "CAN_MANAGE"}
+    readers = {"groupName": "users", "permissionLevel": "CAN_READ"}
     job_acl = [
         {"groupName": "ml-engineers", "permissionLevel": "CAN_MANAGE_RUN"},
         {"groupName": "users", "permissionLevel": "CAN_VIEW"},
+        owner,
     ]
     assert acls == {
         "mlops-training-permissions": job_acl,
         "mlops-batch-inference-permissions": job_acl,
-        "mlops-experiment-permissions": [
-            {"groupName": "users", "permissionLevel": "CAN_READ"},
-            {"servicePrincipalName": SP[stack], "permissionLevel": "CAN_MANAGE"},
-        ],
+        "mlops-experiment-permissions": [readers, manager],
+        "mlops-experiment-directory-permissions": [readers, manager],
     }
     for acl in acls.values():
         principals = [a.get("groupName") or a.get("servicePrincipalName") for a in acl]
         assert len(principals) == len(set(principals))
+        run_as = [a["permissionLevel"] for a in acl if a.get("servicePrincipalName") == SP[stack]]
+        assert run_as in (["IS_OWNER"], ["CAN_MANAGE"])
 
 
-def test_unity_catalog_model_grants_execute_to_readers(result: Evaluation, stack: str) -> None:
-    grants = result.get("mlops-model-grants").inputs
-    assert grants["model"] == f"{stack}.wine_quality.{stack}_wine_quality_model"
-    assert grants["grants"] == [{"principal": "users", "privileges": ["EXECUTE"]}]
-    assert result.get("mlops-model-model").inputs["owner"] == SP[stack]
+def test_jobs_pin_their_owner_to_the_run_as_principal(result: Evaluation, stack: str) -> None:
+    """Without an IS_OWNER entry the provider adds the caller as owner and hides that entry
+    from the caller only (``permissions/permission_definitions.go``:
+    ``addOwnerPermissionIfNeeded``, ``prepareResponse``; TF #2468), so a preview or drift check
+    run by another principal would show a change on every run."""
+    for name in ("mlops-training-permissions", "mlops-batch-inference-permissions"):
+        acl = result.get(name).inputs["accessControls"]
+        owners = [a for a in acl if a["permissionLevel"] == "IS_OWNER"]
+        assert owners == [{"servicePrincipalName": SP[stack], "permissionLevel": "IS_OWNER"}]
 
 
-def test_run_as_principal_gets_the_table_grants_it_needs(result: Evaluation, stack: str) -> None:
+def test_unity_catalog_model_is_owned_by_the_run_as_principal(
+    result: Evaluation, stack: str
+) -> None:
+    """Only a registered model's owner may create versions and set aliases (RegisteredModels
+    API docs); the training job, running as the run-as principal, does both."""
+    model = result.get("mlops-model-model").inputs
+    assert model["owner"] == SP[stack]
+    assert result.of_type("databricks:index/grants:Grants") == []
+
+
+def test_unity_catalog_grants_go_to_account_groups(result: Evaluation, stack: str) -> None:
+    """Unity Catalog refuses workspace-local groups such as ``users`` ("Could not find
+    principal": SQL reference "Principal"; TF #5413, #4680), and ``databricks.Grant`` is
+    authoritative for its principal on its securable (``catalog/resource_grant.go``): grants go
+    to the configured account groups, one resource per pair, never to the run-as principal,
+    whose own grants (CREATE_MODEL, MANAGE) the stack must not revoke. Readers of the model
+    need USE_CATALOG and USE_SCHEMA besides EXECUTE (docs, "Upgrade ML workflows to target
+    models in Unity Catalog")."""
     grants = {
-        r.name.removeprefix("mlops-table-grants-"): (r.inputs["principal"], r.inputs["privileges"])
+        r.name.removeprefix("mlops-grants-"): (r.inputs["principal"], r.inputs["privileges"])
         for r in result.of_type("databricks:index/grant:Grant")
     }
-    sp = SP[stack]
+    jobs, readers = f"wine-quality-{stack}-jobs", "wine-quality-model-readers"
+    model = f"{stack}.wine_quality.{stack}_wine_quality_model"
     assert grants == {
-        f"catalog-{stack}": (sp, ["USE_CATALOG"]),
-        f"schema-{stack}.wine_quality": (sp, ["CREATE_TABLE", "USE_SCHEMA"]),
-        f"table-{stack}.wine_quality.scoring_input": (sp, ["SELECT"]),
+        f"catalog-{stack}@{jobs}": (jobs, ["USE_CATALOG"]),
+        f"schema-{stack}.wine_quality@{jobs}": (jobs, ["CREATE_TABLE", "USE_SCHEMA"]),
+        f"table-{stack}.wine_quality.scoring_input@{jobs}": (jobs, ["SELECT"]),
+        f"catalog-{stack}@{readers}": (readers, ["USE_CATALOG"]),
+        f"schema-{stack}.wine_quality@{readers}": (readers, ["USE_SCHEMA"]),
+        f"model-{model}@{readers}": (readers, ["EXECUTE"]),
     }
+    assert result.get(f"mlops-grants-model-{model}@{readers}").inputs["model"] == model
+    principals = {r.inputs["principal"] for r in result.of_type("databricks:index/grant:Grant")}
+    assert SP[stack] not in principals
 
 
 def test_protection_follows_the_stack(result: Evaluation, stack: str) -> None:
@@ -247,10 +289,56 @@ def test_outputs(result: Evaluation, stack: str) -> None:
     outputs = result.outputs
     host = f"https://dbc-{stack}-0000.cloud.databricks.com"
     assert outputs["experiment_name"] == (
-        f"/Shared/wine-quality/{stack}/{stack}-wine-quality-experiment"
+        f"{HOME[stack]}/wine-quality/{stack}/{stack}-wine-quality-experiment"
     )
     assert outputs["model_name"] == f"{stack}.wine_quality.{stack}_wine_quality_model"
     assert outputs["training_job_url"] == f"{host}/#job/{outputs['training_job_id']}"
     assert outputs["batch_inference_job_url"] == f"{host}/#job/{outputs['batch_inference_job_id']}"
     assert outputs["experiment_id"]
     assert outputs["training_job_id"] != outputs["batch_inference_job_id"]
+
+
+def test_experiment_declares_no_deprecated_description(result: Evaluation) -> None:
+    """``databricks_mlflow_experiment.description`` is deprecated and never sent to the API
+    (``mlflow/resource_mlflow_experiment.go``: "the API never accepts description"); the SDK
+    warns on every run."""
+    assert "description" not in result.get("mlops-experiment-experiment").inputs
+
+
+def test_jobs_name_the_configured_experiment_and_model_and_wait_for_them(
+    result: Evaluation, stack: str
+) -> None:
+    """The provider reads an experiment's name back with or without a ``/Workspace`` prefix
+    (it suppresses that difference: PR #4606, TF #4601); passing the output on would cascade
+    a read-back form into job updates, so the jobs take the configured names and keep an
+    explicit dependency."""
+    training = result.get("mlops-training-job")
+    batch = result.get("mlops-batch-inference-job")
+    assert params(result, "mlops-training-job")["experiment_name"] == (
+        f"{HOME[stack]}/wine-quality/{stack}/{stack}-wine-quality-experiment"
+    )
+    assert set(training.dependencies) == {"mlops-experiment-experiment", "mlops-model-model"}
+    assert set(batch.dependencies) == {"mlops-model-model"}
+
+
+def test_dedicated_cluster_belongs_to_the_run_as_principal(result: Evaluation, stack: str) -> None:
+    """ML runtimes run only in dedicated (SINGLE_USER) access mode (docs, "Standard compute
+    requirements and limitations": "Databricks Runtime for ML is not supported"); the
+    cluster's user is the run-as principal, from config."""
+    for name in ("mlops-training-job", "mlops-batch-inference-job"):
+        (cluster,) = result.get(name).inputs["jobClusters"]
+        assert cluster["newCluster"]["dataSecurityMode"] == "SINGLE_USER"
+        assert cluster["newCluster"]["singleUserName"] == SP[stack]
+        assert "-ml-" in cluster["newCluster"]["sparkVersion"]
+
+
+def test_the_stack_folder_is_deleted_recursively_unless_protected(
+    result: Evaluation, stack: str
+) -> None:
+    """The Workspace API refuses to delete a non-empty folder unless the delete is recursive
+    (DIRECTORY_NOT_EMPTY; ``databricks_directory.delete_recursive`` defaults to false:
+    ``workspace/resource_directory.go``). An unprotected stack's folder goes with its content
+    on destroy; a protected one is kept (retain_on_delete) and never deleted recursively."""
+    directory = result.get("mlops-experiment-directory")
+    assert directory.inputs["deleteRecursive"] is (stack != "prod")
+    assert directory.protect is (stack == "prod")

@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.reading import ConfigError
 from mlops_resources.databricks.code_source import support_files
 from mlops_resources.offline.evaluation import Evaluation
 from tests.stacks import run_stack, section
 
 JOB = "databricks:index/job:Job"
 
+SP = "00000000-0000-0000-0000-00000000a001"
+HOME = f"/Users/{SP}"
 WORKSPACE_REGISTRY = {
     "mlops:model": {"registry": "workspace"},
     "mlops:batch_inference": section(
         "staging",
         "batch_inference",
-        grant_table_access=False,
         input_table_name="wine_quality.scoring_input",
         output_table_name="wine_quality.predictions",
     ),
+    "mlops:access": section("staging", "access", jobs_group=None, model_readers_group=None),
 }
+"""The workspace model registry, with hive_metastore tables (no Unity Catalog grants)."""
 
 
 def test_workspace_registry_declares_mlflow_model_with_permissions() -> None:
@@ -39,12 +45,13 @@ def test_workspace_registry_declares_mlflow_model_with_permissions() -> None:
     acl = result.get("mlops-model-permissions").inputs
     # The registry's numeric id (a mock value here), not the model name.
     assert acl["registeredModelId"].isdigit()
+    # CAN_MANAGE: the run-as principal deploys the stack, and the provider refuses a
+    # non-management level for the caller ("cannot remove management permissions for the
+    # current user", permissions/permission_definitions.go); CAN_MANAGE_PRODUCTION_VERSIONS
+    # failed the apply.
     assert acl["accessControls"] == [
         {"groupName": "users", "permissionLevel": "CAN_READ"},
-        {
-            "servicePrincipalName": "00000000-0000-0000-0000-00000000a001",
-            "permissionLevel": "CAN_MANAGE_PRODUCTION_VERSIONS",
-        },
+        {"servicePrincipalName": SP, "permissionLevel": "CAN_MANAGE"},
     ]
     assert result.outputs["model_name"] == "staging-wine-quality-model"
     training = {
@@ -57,20 +64,28 @@ def test_workspace_registry_declares_mlflow_model_with_permissions() -> None:
 def test_workspace_code_source_uploads_notebooks_and_modules() -> None:
     result = run_stack("staging", {"mlops:code_source": {"type": "workspace"}})
     notebooks = {r.name: r.inputs for r in result.of_type("databricks:index/notebook:Notebook")}
-    folder = "/Shared/wine-quality/staging/notebooks"
+    folder = f"{HOME}/wine-quality/staging/notebooks"
     assert sorted(n["path"] for n in notebooks.values()) == [
         f"{folder}/BatchInference",
         f"{folder}/ModelDeployment",
         f"{folder}/ModelValidation",
         f"{folder}/Train",
     ]
-    # Created after the stack's folder and deleted before it (it is not deleted recursively);
-    # notebooks also wait for the modules they import.
+    # Every folder an upload needs is a resource of its own, created after its parent and
+    # deleted before it, recursively: a folder the API creates implicitly belongs to no
+    # resource and made destroy fail with DIRECTORY_NOT_EMPTY (the Workspace API deletes a
+    # non-empty folder only recursively). Notebooks also wait for the modules they import.
+    folders = {r.name: r for r in result.of_type("databricks:index/directory:Directory")}
+    assert folders["mlops-code-folder"].inputs == {"deleteRecursive": True, "path": folder}
+    assert folders["mlops-code-folder"].dependencies == ("mlops-experiment-directory",)
+    package = folders["mlops-code-folder-mlops_ml"]
+    assert package.inputs == {"deleteRecursive": True, "path": f"{folder}/mlops_ml"}
+    assert package.dependencies == ("mlops-code-folder",)
     files = result.of_type("databricks:index/workspaceFile:WorkspaceFile")
     assert files, "the notebooks' package is uploaded"
-    assert {f.dependencies for f in files} == {("mlops-experiment-directory",)}
+    assert {f.dependencies for f in files} == {("mlops-code-folder-mlops_ml",)}
     assert {n.dependencies for n in result.of_type("databricks:index/notebook:Notebook")} == {
-        tuple(sorted(["mlops-experiment-directory", *(f.name for f in files)]))
+        tuple(sorted(["mlops-code-folder", *(f.name for f in files)]))
     }
     train = notebooks["mlops-code-notebook-Train"]
     assert train["language"] == "PYTHON"
@@ -93,40 +108,58 @@ def test_workspace_code_source_uploads_notebooks_and_modules() -> None:
     assert training["git_source_info"] == f"workspace:{folder}"
 
 
-def test_git_tag_instead_of_branch() -> None:
-    source = section("prod", "code_source", tag="v1.2.0")
-    del source["branch"]
+def test_git_branch_instead_of_tag() -> None:
+    source = section("prod", "code_source", branch="release")
+    del source["tag"]
     result = run_stack("prod", {"mlops:code_source": source})
     assert result.get("mlops-training-job").inputs["gitSource"] == {
         "url": "https://github.com/example-org/wine-quality-mlops",
         "provider": "gitHub",
-        "tag": "v1.2.0",
+        "branch": "release",
     }
     training = {
         p["name"]: p["default"] for p in result.get("mlops-training-job").inputs["parameters"]
     }
     assert training["git_source_info"] == (
-        "url:https://github.com/example-org/wine-quality-mlops; tag:v1.2.0"
+        "url:https://github.com/example-org/wine-quality-mlops; branch:release"
     )
+
+
+def personal_stack_overrides() -> dict[str, object]:
+    """The staging file made a personal stack's: schedules left to the default, its own
+    output table, no grant staging manages."""
+    training = section("staging", "training")
+    del training["schedule"]["paused"]
+    batch = section(
+        "staging", "batch_inference", output_table_name="staging.wine_quality.dev_alice_scores"
+    )
+    del batch["schedule"]["paused"]
+    access = section("staging", "access", jobs_group=None, model_readers_group=None)
+    return {"mlops:training": training, "mlops:batch_inference": batch, "mlops:access": access}
 
 
 def test_personal_dev_stack_prefixes_names_and_pauses_schedules() -> None:
-    training = section("staging", "training")
-    del training["schedule"]["paused"]
-    batch = section("staging", "batch_inference")
-    del batch["schedule"]["paused"]
-    result = run_stack(
-        "staging",
-        {"mlops:training": training, "mlops:batch_inference": batch},
-        as_stack="dev-alice",
-    )
+    result = run_stack("staging", personal_stack_overrides(), as_stack="dev-alice")
     jobs = {r.name: r.inputs for r in result.of_type(JOB)}
     assert jobs["mlops-training-job"]["name"] == "dev-alice-wine-quality-model-training-job"
     assert jobs["mlops-batch-inference-job"]["name"] == "dev-alice-wine-quality-batch-inference-job"
     assert {j["schedule"]["pauseStatus"] for j in jobs.values()} == {"PAUSED"}
     assert result.outputs["model_name"] == "staging.wine_quality.dev_alice_wine_quality_model"
     assert result.outputs["experiment_name"] == (
-        "/Shared/wine-quality/dev-alice/dev-alice-wine-quality-experiment"
+        f"{HOME}/wine-quality/dev-alice/dev-alice-wine-quality-experiment"
+    )
+    assert result.of_type("databricks:index/grant:Grant") == []
+
+
+def test_a_copy_of_staging_as_a_personal_stack_is_refused_before_anything_is_declared() -> None:
+    """A dev stack copied from staging would overwrite staging's predictions and manage
+    staging's grants (two Grant resources on one pair revoke each other's privileges:
+    ``catalog/resource_grant.go``)."""
+    with pytest.raises(ConfigError) as caught:
+        run_stack("staging", as_stack="dev-alice")
+    assert caught.value.problems[0].startswith(
+        "mlops:batch_inference.output_table_name: 'staging.wine_quality.predictions' is a "
+        "table of Pulumi.staging.yaml"
     )
 
 
@@ -138,31 +171,28 @@ def test_stack_file_can_pause_a_schedule() -> None:
     assert result.get("mlops-training-job").inputs["schedule"]["pauseStatus"] == "UNPAUSED"
 
 
-def test_without_run_as_operators_or_emails() -> None:
+def test_without_operators_emails_or_groups() -> None:
     result = run_stack(
         "staging",
         {
-            "mlops:access": {"readers_group": "data-scientists"},
+            "mlops:access": {"readers_group": "data-scientists", "run_as_service_principal": SP},
             "mlops:jobs": {},
-            "mlops:batch_inference": section(
-                "staging", "batch_inference", grant_table_access=False
-            ),
         },
     )
     for name in ("mlops-training-job", "mlops-batch-inference-job"):
         job = result.get(name).inputs
-        assert "runAs" not in job
+        assert job["runAs"] == {"servicePrincipalName": SP}
         # An empty notifications block would read back as absent: a diff on every preview.
         assert "emailNotifications" not in job
         assert job["timeoutSeconds"] == 14400
     assert result.get("mlops-training-permissions").inputs["accessControls"] == [
-        {"groupName": "data-scientists", "permissionLevel": "CAN_VIEW"}
+        {"groupName": "data-scientists", "permissionLevel": "CAN_VIEW"},
+        {"servicePrincipalName": SP, "permissionLevel": "IS_OWNER"},
     ]
-    assert "owner" not in result.get("mlops-model-model").inputs
+    assert result.get("mlops-model-model").inputs["owner"] == SP
+    # No group configured: no Unity Catalog grant is declared at all.
     assert result.of_type("databricks:index/grant:Grant") == []
-    assert result.get("mlops-experiment-permissions").inputs["accessControls"] == [
-        {"groupName": "data-scientists", "permissionLevel": "CAN_READ"}
-    ]
+    assert not [r for r in result.resources if r.type == "mlops:databricks:UnityCatalogGrants"]
 
 
 def test_existing_output_table_and_training_table_get_grants() -> None:
@@ -178,20 +208,24 @@ def test_existing_output_table_and_training_table_get_grants() -> None:
             "mlops:training": section("staging", "training", training_data="raw.wine.samples"),
         },
     )
+    jobs = "@wine-quality-staging-jobs"
     grants = {
-        r.name.removeprefix("mlops-table-grants-"): r.inputs["privileges"]
+        r.name.removeprefix("mlops-grants-"): r.inputs["privileges"]
         for r in result.of_type("databricks:index/grant:Grant")
+        if r.name.endswith(jobs)
     }
+    # Batch inference overwrites an existing output table and reads it back: SELECT and
+    # MODIFY on it, and no CREATE_TABLE on its schema.
     assert grants == {
-        "catalog-raw": ["USE_CATALOG"],
-        "catalog-shared": ["USE_CATALOG"],
-        "catalog-staging": ["USE_CATALOG"],
-        "schema-raw.wine": ["USE_SCHEMA"],
-        "schema-shared.scores": ["CREATE_TABLE", "USE_SCHEMA"],
-        "schema-staging.wine_quality": ["USE_SCHEMA"],
-        "table-raw.wine.samples": ["SELECT"],
-        "table-shared.scores.wine_predictions": ["MODIFY"],
-        "table-staging.wine_quality.scoring_input": ["SELECT"],
+        f"catalog-raw{jobs}": ["USE_CATALOG"],
+        f"catalog-shared{jobs}": ["USE_CATALOG"],
+        f"catalog-staging{jobs}": ["USE_CATALOG"],
+        f"schema-raw.wine{jobs}": ["USE_SCHEMA"],
+        f"schema-shared.scores{jobs}": ["USE_SCHEMA"],
+        f"schema-staging.wine_quality{jobs}": ["USE_SCHEMA"],
+        f"table-raw.wine.samples{jobs}": ["SELECT"],
+        f"table-shared.scores.wine_predictions{jobs}": ["MODIFY", "SELECT"],
+        f"table-staging.wine_quality.scoring_input{jobs}": ["SELECT"],
     }
 
 

@@ -26,11 +26,11 @@ def test_render_prints_the_tree_and_outputs(capsys: pytest.CaptureFixture[str]) 
     details = [line.strip(" │") for line in out[training + 1 : training + 6]]
     assert "name: prod-wine-quality-model-training-job" in details
     assert "schedule.quartzCronExpression: 0 0 9 ? * MON" in details
-    assert "gitSource.branch: release" in details
+    assert "gitSource.tag: v0.1.0" in details
     model = next(line for line in out if " mlops-model-model" in line)
     assert model.endswith("mlops-model-model  [protected, retained on delete]")
     assert '    model_name             : "prod.wine_quality.prod_wine_quality_model"' in out
-    assert out[-1] == "Resources: 12 resources in 7 components"
+    assert out[-1] == "Resources: 15 resources in 7 components"
 
 
 def test_render_json_is_complete_and_sorted(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,4 +93,4 @@ def test_module_entry_point_runs_offline() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Stack staging (offline render")
-    assert done.stdout.rstrip().endswith("Resources: 12 resources in 7 components")
+    assert done.stdout.rstrip().endswith("Resources: 15 resources in 7 components")

@@ -24,7 +24,7 @@ def test_identical_renders_have_no_changes() -> None:
     assert diff.empty
     assert to_markdown(diff) == (
         "### Offline render: `prod`\n\n"
-        "No changes: base and head declare identical resources (19).\n"
+        "No changes: base and head declare identical resources (22).\n"
     )
 
 
@@ -46,7 +46,7 @@ def test_config_change_is_reported_input_by_input() -> None:
     assert diff.added == (
         (
             "databricks:index/grant:Grant",
-            "mlops-table-grants-table-staging.wine_quality.predictions",
+            "mlops-grants-table-staging.wine_quality.predictions@wine-quality-staging-jobs",
         ),
     )
     assert diff.removed == ()
@@ -55,9 +55,13 @@ def test_config_change_is_reported_input_by_input() -> None:
         for c in diff.changed
         for change in c.changes
     }
+    schema_grant = "mlops-grants-schema-staging.wine_quality@wine-quality-staging-jobs"
     assert changed == {
         ("mlops-training-job", "jobClusters[0].newCluster.numWorkers"): (2, 4),
         ("mlops-batch-inference-job", "jobClusters[0].newCluster.numWorkers"): (2, 4),
+        (schema_grant, "privileges[0]"): ("CREATE_TABLE", "USE_SCHEMA"),
+        (schema_grant, "privileges[1]"): ("USE_SCHEMA", None),
+        ("mlops-experiment-directory", "deleteRecursive"): (True, False),
         ("mlops-experiment-directory", "(protect)"): (False, True),
         ("mlops-experiment-directory", "(retainOnDelete)"): (False, True),
         ("mlops-experiment-experiment", "(protect)"): (False, True),
@@ -66,12 +70,9 @@ def test_config_change_is_reported_input_by_input() -> None:
         ("mlops-model-model", "(retainOnDelete)"): (False, True),
     }
     report = to_markdown(diff)
-    assert "**1 to add, 0 to remove, 5 to change**" in report
+    assert "**1 to add, 0 to remove, 6 to change**" in report
     assert "| `jobClusters[0].newCluster.numWorkers` | `2` | `4` |" in report
-    assert (
-        "#### Added\n\n- `databricks:index/grant:Grant` **mlops-table-grants-table-staging"
-        in report
-    )
+    assert "#### Added\n\n- `databricks:index/grant:Grant` **mlops-grants-table-staging" in report
 
 
 def test_removed_resources_and_absent_inputs() -> None:
@@ -79,24 +80,16 @@ def test_removed_resources_and_absent_inputs() -> None:
     head = document(
         run_stack(
             "staging",
-            {
-                "mlops:access": {"readers_group": "users"},
-                "mlops:batch_inference": section(
-                    "staging", "batch_inference", grant_table_access=False
-                ),
-            },
+            {"mlops:access": section("staging", "access", jobs_group=None, operators_group=None)},
         )
     )
     diff = compare(base, head)
     removed_types = {type_ for type_, _ in diff.removed}
-    assert removed_types == {"databricks:index/grant:Grant", "mlops:databricks:TableGrants"}
-    job = next(c for c in diff.changed if c.name == "mlops-training-job")
-    run_as = next(c for c in job.changes if c.path == "runAs.servicePrincipalName")
-    assert (run_as.base, run_as.head) == ("00000000-0000-0000-0000-00000000a001", None)
-    assert (
-        "| `runAs.servicePrincipalName` | `00000000-0000-0000-0000-00000000a001` | _(absent)_ |"
-        in to_markdown(diff)
-    )
+    assert removed_types == {"databricks:index/grant:Grant"}
+    job = next(c for c in diff.changed if c.name == "mlops-training-permissions")
+    operators = next(c for c in job.changes if c.path == "accessControls[2].permissionLevel")
+    assert (operators.base, operators.head) == ("IS_OWNER", None)
+    assert "| `accessControls[2].permissionLevel` | `IS_OWNER` | _(absent)_ |" in to_markdown(diff)
 
 
 def test_long_values_are_shortened_and_pipes_escaped() -> None:
@@ -118,5 +111,5 @@ def test_cli_diff_and_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "| `tasks[0].maxRetries` | `2` | `3` |" in out
     # A base without a renderer (the PR that introduces it): everything is added.
     assert main(["diff", str(empty), str(head)]) == 0
-    assert "**19 to add, 0 to remove, 0 to change**" in capsys.readouterr().out
+    assert "**22 to add, 0 to remove, 0 to change**" in capsys.readouterr().out
     assert main(["diff", str(tmp_path / "missing.json"), str(head)]) == 2

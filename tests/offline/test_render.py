@@ -49,6 +49,7 @@ def test_components_come_before_resources_and_types_read_like_preview(
     experiment = [(t, n) for d, t, n in rows if d == 3 and n.startswith("mlops-experiment-")]
     assert experiment == [
         ("databricks:index:Directory", "mlops-experiment-directory"),
+        ("databricks:index:Permissions", "mlops-experiment-directory-permissions"),
         ("databricks:index:MlflowExperiment", "mlops-experiment-experiment"),
         ("databricks:index:Permissions", "mlops-experiment-permissions"),
     ]
@@ -59,7 +60,9 @@ def test_components_come_before_resources_and_types_read_like_preview(
 def test_key_inputs_are_indented_under_their_resource(staging: Evaluation) -> None:
     lines = render_tree(staging, "mlops").splitlines()
     at = next(i for i, line in enumerate(lines) if line.endswith(" mlops-experiment-directory"))
-    assert lines[at + 1] == "   │  │      path: /Shared/wine-quality/staging"
+    assert lines[at + 1] == (
+        "   │  │      path: /Users/00000000-0000-0000-0000-00000000a001/wine-quality/staging"
+    )
 
 
 @pytest.mark.parametrize(
@@ -72,3 +75,16 @@ def test_key_inputs_are_indented_under_their_resource(staging: Evaluation) -> No
 )
 def test_type_tokens_are_shown_as_pulumi_shows_them(token: str, shown: str) -> None:
     assert display_type(token) == shown
+
+
+def test_existence_checks_show_as_not_checked_never_as_passed(staging: Evaluation) -> None:
+    lines = render_tree(staging, "mlops").splitlines()
+    at = lines.index(
+        "Must exist, not checked offline (a preview reads each one with the provider and fails, "
+        "naming the key, when it is missing):"
+    )
+    assert lines[at + 1 : at + 4] == [
+        "    catalog  staging",
+        "    schema   staging.wine_quality",
+        "    table    staging.wine_quality.scoring_input",
+    ]

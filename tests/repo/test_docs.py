@@ -3,33 +3,61 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
+
+import pytest
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.bootstrap import BOOTSTRAP
+from mlops_resources.config.reading import Namespace
 from mlops_resources.config.stack import MLOPS
-from mlops_resources.offline.evaluation import project_name
-from mlops_resources.offline.reference import reference_table
+from mlops_resources.config.stack_files import project_name
+from mlops_resources.offline import reference
+from mlops_resources.offline.cli import main
+from mlops_resources.offline.reference import (
+    PROGRAMS,
+    documented_policies,
+    documented_table,
+    policy_table,
+    reference_table,
+    write_reference,
+)
+from mlops_resources.policies import POLICIES
 
 README = (PROJECT_DIR / "README.md").read_text()
 
 
-def between(text: str, marker: str) -> str:
-    """The text between ``<!-- marker:start -->`` and ``<!-- marker:end -->``."""
-    start = text.index(f"<!-- {marker}:start -->") + len(f"<!-- {marker}:start -->")
-    return text[start : text.index(f"<!-- {marker}:end -->")].strip()
+@pytest.mark.parametrize(("program", "namespace"), [("mlops", MLOPS), ("bootstrap", BOOTSTRAP)])
+def test_config_references_in_the_docs_match_the_code(program: str, namespace: Namespace) -> None:
+    document = PROGRAMS[program].document
+    command = f"venv/bin/python -m mlops_resources config-reference --program {program} --write"
+    assert documented_table(program) == reference_table(program), f"{document} is stale: {command}"
+    text = (PROJECT_DIR / document).read_text()
+    for entry in namespace.reference():
+        assert f"| `{entry.key}` |" in text
 
 
-def test_config_reference_in_readme_matches_the_code() -> None:
-    assert between(README, "config-reference") == reference_table()
-    for entry in MLOPS.reference():
-        assert f"| `{entry.key}` |" in README
+def test_policy_table_in_readme_matches_the_pack() -> None:
+    command = "venv/bin/python -m mlops_resources policy-reference --write"
+    assert documented_policies() == policy_table(), f"README.md is stale: {command}"
+    for policy in POLICIES:
+        assert f"| `{policy.name}` |" in README
 
 
-def test_bootstrap_reference_in_deployment_guide_matches_the_code() -> None:
-    guide = (PROJECT_DIR / "docs" / "deployment.md").read_text()
-    assert between(guide, "bootstrap-reference") == reference_table("bootstrap")
-    for entry in BOOTSTRAP.reference():
-        assert f"| `{entry.key}` |" in guide
+def test_config_reference_write_updates_a_stale_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "README.md").write_text(
+        "# x\n<!-- config-reference:start -->\n| stale |\n<!-- config-reference:end -->\nend\n"
+    )
+    for name in ("Pulumi.yaml", "Pulumi.staging.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    monkeypatch.setattr(reference, "PROJECT_DIR", tmp_path)
+    assert main(["config-reference", "--write"]) == 0
+    assert documented_table("mlops") == reference_table("mlops")
+    assert (tmp_path / "README.md").read_text().endswith("<!-- config-reference:end -->\nend\n")
+    assert write_reference("mlops") is False
 
 
 def test_ci_runs_the_readme_test_command() -> None:

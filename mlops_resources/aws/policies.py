@@ -1,0 +1,229 @@
+"""Who may do what with the state backend: IAM statements for the CI roles, KMS key policies.
+
+Paths follow the Pulumi DIY backend's project-scoped layout (pulumi/pulumi
+``pkg/backend/diy``: ``store.go`` StackBasePath/HistoryDir/BackupDir, ``lock.go`` lockPath),
+under ``<state_prefix>/.pulumi/``:
+
+- ``meta.yaml``: the layout version, read on every login;
+- ``stacks/<project>/<stack>.json`` (also ``.json.gz``, ``.json.zst`` and a ``.bak`` copy):
+  the stack file; ``stackPath`` lists the prefix ``stacks/<project>/<stack>.json``;
+- ``locks/organization/<project>/<stack>/<uuid>.json``: update locks (the ``organization``
+  segment is the stack's fully qualified name);
+- ``history/<project>/<stack>/`` and ``backups/<project>/<stack>/``: written by updates.
+
+A preview (with or without ``--refresh``) takes no lock and writes nothing, so a read role
+lists and gets the stack file only. Pulumi's ``awskms://`` secrets provider decrypts the stack's
+data key (the stack file's ``encryptedkey``) with a direct ``kms:Decrypt``; only
+``pulumi stack init`` encrypts, so no CI role gets ``kms:Encrypt``. State objects are encrypted
+by S3 (SSE-KMS with a bucket key) with a separate key that only works through S3 for this
+bucket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+# What a key administrator may do: everything but using the key. No kms:CreateGrant, which
+# would let an administrator hand out use without touching the key policy.
+KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+]
+
+
+@dataclass(frozen=True)
+class StatePaths:
+    """One stack's objects in the bucket, as S3 key patterns (``*`` as IAM reads it)."""
+
+    prefix: str
+    """The bucket folder of the backend URL."""
+    project: str
+    """Pulumi project name."""
+    stack: str
+    """Stack name."""
+
+    @property
+    def root(self) -> str:
+        return f"{self.prefix}/.pulumi"
+
+    @property
+    def meta(self) -> str:
+        return f"{self.root}/meta.yaml"
+
+    @property
+    def stack_file(self) -> str:
+        return f"{self.root}/stacks/{self.project}/{self.stack}.json*"
+
+    @property
+    def locks(self) -> str:
+        return f"{self.root}/locks/organization/{self.project}/{self.stack}/*"
+
+    @property
+    def history(self) -> str:
+        return f"{self.root}/history/{self.project}/{self.stack}/*"
+
+    @property
+    def backups(self) -> str:
+        return f"{self.root}/backups/{self.project}/{self.stack}/*"
+
+    @property
+    def written(self) -> list[str]:
+        """What an update writes and deletes: stack file, locks, history, backups."""
+        return [self.stack_file, self.locks, self.history, self.backups]
+
+
+def _objects(bucket_arn: pulumi.Input[str], patterns: list[str]) -> list[pulumi.Output[str]]:
+    return [pulumi.Output.concat(bucket_arn, "/", pattern) for pattern in patterns]
+
+
+def through_s3(region: str, bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """Conditions that limit a key to S3 encrypting this bucket's objects.
+
+    With a bucket key, S3's encryption context is the bucket ARN, not the object's.
+    """
+    return {
+        "StringEquals": {
+            "kms:ViaService": f"s3.{region}.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": bucket_arn,
+        }
+    }
+
+
+def role_statements(
+    *,
+    write: bool,
+    paths: StatePaths,
+    region: str,
+    bucket_arn: pulumi.Input[str],
+    state_key_arn: pulumi.Input[str],
+    secrets_key_arn: pulumi.Input[str],
+) -> list[dict[str, Any]]:
+    """A CI role's policy: one stack's state paths and its key, read-only unless ``write``."""
+    listed = paths.written if write else [paths.stack_file]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ListStackState",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": listed}},
+        },
+        {
+            "Sid": "LocateBucket",
+            "Effect": "Allow",
+            "Action": "s3:GetBucketLocation",
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "ReadStackState",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": _objects(bucket_arn, [paths.meta, *listed]),
+        },
+    ]
+    if write:
+        statements.append(
+            {
+                "Sid": "WriteStackState",
+                "Effect": "Allow",
+                "Action": ["s3:DeleteObject", "s3:PutObject"],
+                "Resource": _objects(bucket_arn, paths.written),
+            }
+        )
+    statements += [
+        {
+            "Sid": "StateObjectsKeyThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if write else "kms:Decrypt",
+            "Resource": state_key_arn,
+            "Condition": through_s3(region, bucket_arn),
+        },
+        {
+            "Sid": "DecryptStackSecrets",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": secrets_key_arn,
+        },
+    ]
+    return statements
+
+
+def _principals(arns: list[pulumi.Input[str]]) -> dict[str, Any]:
+    return {"AWS": arns}
+
+
+def key_policy_statements(
+    *,
+    account_id: str,
+    admins: list[str],
+    uses: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """An explicit key policy: the root user (break-glass), administrators, then ``uses``.
+
+    There is no "Enable IAM User Permissions" statement: an IAM policy alone (an account
+    administrator's ``kms:*``) grants nothing on these keys. Administrators cannot encrypt or
+    decrypt. The break-glass path is the account's root user (``aws:PrincipalType`` is
+    ``Account`` only for it): it can always repair the policy, and CloudTrail records it.
+    """
+    return [
+        {
+            "Sid": "BreakGlassRootUser",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalType": "Account"}},
+        },
+        {
+            "Sid": "KeyAdministration",
+            "Effect": "Allow",
+            "Principal": _principals(list(admins)),
+            "Action": KEY_ADMIN_ACTIONS,
+            "Resource": "*",
+        },
+        *uses,
+    ]
+
+
+def key_use(
+    sid: str,
+    principals: list[pulumi.Input[str]],
+    actions: list[str],
+    condition: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """A key policy statement granting ``actions``; none when there is no principal."""
+    if not principals:
+        return []
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": _principals(principals),
+        "Action": actions,
+        "Resource": "*",
+    }
+    if condition:
+        statement["Condition"] = condition
+    return [statement]

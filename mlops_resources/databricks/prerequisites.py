@@ -1,0 +1,71 @@
+"""The Unity Catalog objects a stack needs, checked with the provider before anything is
+declared.
+
+A grant on a missing table or a model in a missing schema fails ``pulumi up`` halfway, with
+the API's message and after other resources changed. The provider's data sources
+(``databricks.get_catalog``/``get_schema``/``get_table``) fail when the object is missing
+(terraform-provider-databricks ``catalog/data_table.go``: the read error is returned, data
+sources never ignore a missing object), so the program asks for each object first and turns
+every failure into one error that names the object, the stack file key and what to create.
+
+Offline (render, check, the pull-request render diff) no provider is called: the mocks record
+these requests and the offline tools report them as not performed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_databricks as databricks
+
+from mlops_resources.config.unity_catalog import RequiredObject, SecurableKind
+
+LOOKUPS: dict[SecurableKind, Callable[..., Any]] = {
+    "catalog": databricks.get_catalog,
+    "schema": databricks.get_schema,
+    "table": databricks.get_table,
+}
+"""The data source that reads each kind of object, by its full name."""
+
+HOW_TO_CREATE = {
+    "catalog": "CREATE CATALOG {name} (a metastore admin)",
+    "schema": "CREATE SCHEMA {name} (an owner of its catalog)",
+    "table": "create the table {name} (docs/deployment.md, 'Unity Catalog objects')",
+}
+
+
+class MissingObjectsError(pulumi.RunError):
+    """Unity Catalog objects the stack needs do not exist (or the caller cannot see them)."""
+
+    def __init__(self, stack_file: str, missing: Sequence[tuple[RequiredObject, str]]) -> None:
+        self.missing = [required for required, _ in missing]
+        lines = "\n".join(
+            f"  - {stack_file}: {required.key}: {kind} {name!r} is missing or not visible to "
+            f"this principal ({reason}); {HOW_TO_CREATE[kind].format(name=name)}"
+            for required, reason in missing
+            for kind, name in [(required.securable.kind, required.securable.name)]
+        )
+        super().__init__(
+            f"{len(missing)} Unity Catalog object(s) needed by {stack_file} not found; "
+            f"nothing was declared:\n{lines}"
+        )
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def require_objects(stack_file: str, objects: Sequence[RequiredObject]) -> None:
+    """Read every object with its data source; raise :class:`MissingObjectsError` listing
+    each one that could not be read."""
+    missing = []
+    for required in objects:
+        lookup = LOOKUPS[required.securable.kind]
+        try:
+            lookup(name=required.securable.name)
+        except Exception as error:  # the invoke's provider error, whatever its class
+            missing.append((required, _first_line(error)))
+    if missing:
+        raise MissingObjectsError(stack_file, missing)

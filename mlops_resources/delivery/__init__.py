@@ -1,0 +1,1 @@
+"""Delivery tools that talk to a workspace (the offline tools never import this package)."""

@@ -1,0 +1,206 @@
+"""Run the code prod will run, once, in staging: ``python -m mlops_resources smoke``.
+
+Before prod deploys, its tag (``code_source.tag`` of ``Pulumi.prod.yaml``) runs in staging:
+one one-time run of the staging training job's tasks, then one of the batch inference job's,
+each built from the deployed staging job's settings (tasks, parameters, cluster, run-as) with
+``git_source`` at that tag, as Databricks' own MLOps templates run the training job after
+deploying to their test workspace. The runs write what staging's jobs write (staging's model,
+experiment and output table): that is what staging is for.
+
+One-time runs (``jobs/runs/submit``) have no shared job clusters, so each task gets its job
+cluster's spec as its own ``new_cluster``; nor job-level parameters, so each notebook task gets
+them as ``base_parameters`` (a notebook reads both as widgets).
+
+``Wait.result`` returns when a run terminates, whether it succeeded or not; only the run's
+``result_state`` says which. On timeout the run is cancelled, so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import OperationFailed
+from databricks.sdk.service import jobs
+
+from mlops_resources import PROJECT_DIR
+from mlops_resources.config.stack_files import StackFileError, read_stack_file
+
+Print = Callable[[str], None]
+
+
+class SmokeError(Exception):
+    """The smoke run cannot start: missing outputs, a job it cannot rebuild."""
+
+
+@dataclass(frozen=True)
+class SmokeJob:
+    """A deployed job to run once, and the stack output that holds its id."""
+
+    label: str
+    """What the report calls it."""
+    output: str
+    """Stack output holding the job id."""
+
+
+JOBS = (
+    SmokeJob("training", "training_job_id"),
+    SmokeJob("batch inference", "batch_inference_job_id"),
+)
+"""In order: batch inference scores with the model the training run registered."""
+
+
+def stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str, Any]:
+    """The stack's outputs: from a file (``pulumi stack output --json``), or the Pulumi CLI."""
+    if outputs_file is not None:
+        text = outputs_file.read_text()
+    else:
+        done = subprocess.run(
+            ["pulumi", "stack", "output", "--json", "--stack", stack],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SmokeError(f"pulumi stack output --stack {stack} failed: {done.stderr.strip()}")
+        text = done.stdout
+    outputs: dict[str, Any] = json.loads(text)
+    return outputs
+
+
+def one_time_tasks(settings: jobs.JobSettings) -> list[jobs.SubmitTask]:
+    """The job's tasks as a one-time run takes them: own cluster, job parameters inlined."""
+    clusters = {c.job_cluster_key: c.new_cluster for c in settings.job_clusters or []}
+    parameters = {p.name: p.default for p in settings.parameters or [] if p.name}
+    tasks = []
+    for task in settings.tasks or []:
+        notebook = task.notebook_task
+        if notebook is None:
+            raise SmokeError(f"task {task.task_key} is not a notebook task")
+        if task.job_cluster_key and task.job_cluster_key not in clusters:
+            raise SmokeError(f"task {task.task_key}: no job cluster {task.job_cluster_key}")
+        tasks.append(
+            jobs.SubmitTask(
+                task_key=task.task_key,
+                depends_on=task.depends_on,
+                notebook_task=jobs.NotebookTask(
+                    notebook_path=notebook.notebook_path,
+                    source=notebook.source,
+                    base_parameters={**parameters, **(notebook.base_parameters or {})},
+                ),
+                new_cluster=clusters[task.job_cluster_key]
+                if task.job_cluster_key
+                else task.new_cluster,
+                existing_cluster_id=task.existing_cluster_id,
+                environment_key=task.environment_key,
+                libraries=task.libraries,
+                timeout_seconds=task.timeout_seconds,
+            )
+        )
+    return tasks
+
+
+def _failed_tasks(client: WorkspaceClient, run: jobs.Run) -> list[str]:
+    """One line per task that did not succeed: its key, state, message or error, URL."""
+    lines = []
+    for task in run.tasks or []:
+        state = task.state.result_state if task.state else None
+        if state in (None, jobs.RunResultState.SUCCESS):
+            continue
+        message = task.state.state_message if task.state else ""
+        if task.run_id is not None and state != jobs.RunResultState.UPSTREAM_FAILED:
+            output = client.jobs.get_run_output(task.run_id)
+            message = output.error or message
+        lines.append(f"task {task.task_key} {state.value}: {message or '-'} {task.run_page_url}")
+    return lines
+
+
+def run_once(
+    client: WorkspaceClient,
+    job: SmokeJob,
+    job_id: int,
+    ref: str,
+    timeout: timedelta,
+    say: Print,
+) -> bool:
+    """Run the deployed job's tasks once at ``ref``; True when the run succeeded."""
+    settings = client.jobs.get(job_id).settings
+    if settings is None or settings.git_source is None:
+        raise SmokeError(
+            f"{job.label} job {job_id} has no git_source: the smoke run needs "
+            "code_source.type 'git' in the staging stack file"
+        )
+    git = settings.git_source
+    waiter = client.jobs.submit(
+        run_name=f"smoke {ref}: {settings.name}",
+        git_source=jobs.GitSource(git_url=git.git_url, git_provider=git.git_provider, git_tag=ref),
+        tasks=one_time_tasks(settings),
+        run_as=settings.run_as,
+        timeout_seconds=settings.timeout_seconds,
+    )
+    run_id: int = waiter.run_id
+    url = client.jobs.get_run(run_id).run_page_url
+    say(f"{job.label}: run {run_id} of {settings.name} at {ref}: {url}")
+    try:
+        run = waiter.result(timeout=timeout)
+    except TimeoutError:
+        client.jobs.cancel_run(run_id)
+        say(f"{job.label}: FAILED, no result within {timeout}; run {run_id} cancelled: {url}")
+        return False
+    except OperationFailed as error:
+        say(f"{job.label}: FAILED, {error}: {url}")
+        return False
+    state = run.state.result_state if run.state else None
+    if state == jobs.RunResultState.SUCCESS:
+        say(f"{job.label}: SUCCESS {url}")
+        return True
+    say(f"{job.label}: FAILED ({state.value if state else 'no result'}) {url}")
+    for line in _failed_tasks(client, run):
+        say(f"  {line}")
+    return False
+
+
+def smoke(
+    client: WorkspaceClient,
+    outputs: Mapping[str, Any],
+    ref: str,
+    timeout: timedelta,
+    say: Print = print,
+) -> bool:
+    """Training then batch inference, each once at ``ref``; True when both succeeded."""
+    missing = [j.output for j in JOBS if not outputs.get(j.output)]
+    if missing:
+        raise SmokeError(f"the stack has no output {', '.join(missing)}; deploy it first")
+    for index, job in enumerate(JOBS):
+        if not run_once(client, job, int(outputs[job.output]), ref, timeout, say):
+            for skipped in JOBS[index + 1 :]:
+                say(f"{skipped.label}: not run, {job.label} failed")
+            return False
+    return True
+
+
+def main(stack: str, ref: str, timeout_minutes: int, outputs_file: Path | None) -> int:
+    """The ``smoke`` command: exit 0 when both runs succeeded, 1 when one failed, 2 when
+    it could not start."""
+    try:
+        host = read_stack_file(stack).values.get("databricks:host")
+        outputs = stack_outputs(stack, outputs_file)
+    except (StackFileError, SmokeError, OSError, ValueError) as error:
+        print(f"smoke: {error}")
+        return 2
+    # Authentication comes from the environment (in CI: DATABRICKS_AUTH_TYPE=github-oidc and
+    # DATABRICKS_CLIENT_ID); the workspace is the stack file's.
+    client = WorkspaceClient(host=host)
+    try:
+        ok = smoke(client, outputs, ref, timedelta(minutes=timeout_minutes))
+    except SmokeError as error:
+        print(f"smoke: {error}")
+        return 2
+    return 0 if ok else 1

@@ -1,0 +1,150 @@
+"""The bootstrap program's state backend: every stack's state and secrets live in this bucket
+and key, so the bucket is versioned, KMS-encrypted with a bucket key, closed to the public and
+to plain HTTP, and both are protected."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from mlops_resources.policies.support import get, of_type
+
+BUCKET = "aws:s3/bucket:Bucket"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+KMS_KEY = "aws:kms/key:Key"
+PUBLIC_ACCESS_FLAGS = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+)
+
+BucketCheck = Callable[[StackValidationArgs, PolicyResource], Iterable[str]]
+"""Problems of one bucket of the stack."""
+
+
+def _configuring(
+    args: StackValidationArgs, bucket: PolicyResource, type_: str
+) -> list[PolicyResource]:
+    """Resources of ``type_`` that take the bucket as an input (they depend on it)."""
+    return [
+        r
+        for r in of_type(args.resources, type_)
+        if any(d.urn == bucket.urn for d in r.dependencies)
+    ]
+
+
+def _bucket_policy(
+    name: str,
+    description: str,
+    check: Callable[[StackValidationArgs, PolicyResource], Iterable[str]],
+) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        for bucket in of_type(args.resources, BUCKET):
+            for message in check(args, bucket):
+                report(f"bucket '{bucket.name}': {message}", bucket.urn)
+
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        validate=validate,
+    )
+
+
+def _versioned(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
+    statuses = [
+        get(v.props, "versioningConfiguration.status")
+        for v in _configuring(args, bucket, VERSIONING)
+    ]
+    if "Enabled" not in statuses:
+        yield "versioning is not enabled: an overwritten or deleted state file is lost."
+
+
+def _encrypted(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
+    rules = [
+        rule
+        for config in _configuring(args, bucket, ENCRYPTION)
+        for rule in config.props.get("rules") or []
+    ]
+    if not any(
+        get(rule, "applyServerSideEncryptionByDefault.sseAlgorithm") == "aws:kms"
+        and rule.get("bucketKeyEnabled") is True
+        for rule in rules
+    ):
+        yield "default encryption is not SSE-KMS with a bucket key."
+
+
+def _private(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
+    blocks = _configuring(args, bucket, PUBLIC_ACCESS_BLOCK)
+    if not any(
+        all(block.props.get(flag) is True for flag in PUBLIC_ACCESS_FLAGS) for block in blocks
+    ):
+        yield f"not all four public access blocks are on ({', '.join(PUBLIC_ACCESS_FLAGS)})."
+
+
+def _denies_plain_http(statement: Any) -> bool:
+    return (
+        isinstance(statement, dict)
+        and statement.get("Effect") == "Deny"
+        and get(statement, "Condition.Bool", {}).get("aws:SecureTransport") == "false"
+    )
+
+
+def _tls_only(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
+    for policy in _configuring(args, bucket, BUCKET_POLICY):
+        document = policy.props.get("policy")
+        parsed = json.loads(document) if isinstance(document, str) else document or {}
+        if any(_denies_plain_http(s) for s in parsed.get("Statement") or []):
+            return
+    yield "no bucket policy denies requests without TLS (aws:SecureTransport false)."
+
+
+def _protected(args: StackValidationArgs, report: ReportViolation) -> None:
+    for resource in of_type(args.resources, BUCKET, KMS_KEY):
+        if not resource.opts.protect:
+            report(
+                f"'{resource.name}' is not protected: losing the bucket loses every stack's "
+                "state, losing the key makes every stack secret unreadable.",
+                resource.urn,
+            )
+
+
+POLICIES = [
+    _bucket_policy("state-bucket-versioned", "The state bucket is versioned.", _versioned),
+    _bucket_policy(
+        "state-bucket-kms-encrypted",
+        "The state bucket encrypts with KMS and a bucket key.",
+        _encrypted,
+    ),
+    _bucket_policy(
+        "state-bucket-public-access-blocked",
+        "All four public access blocks of the state bucket are on.",
+        _private,
+    ),
+    _bucket_policy(
+        "state-bucket-tls-only",
+        "The state bucket's policy denies requests without TLS.",
+        _tls_only,
+    ),
+    StackValidationPolicy(
+        name="state-backend-protected",
+        description="The state bucket and the secrets key are protected.",
+        enforcement_level=EnforcementLevel.MANDATORY,
+        validate=_protected,
+    ),
+]

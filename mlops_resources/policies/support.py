@@ -1,0 +1,92 @@
+"""What the policies share: resource type tokens, prop access, the stack's environment and
+run-as principals, and the per-policy config schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pulumi_policy import PolicyConfigSchema, PolicyResource, StackValidationArgs
+
+DIRECTORY = "databricks:index/directory:Directory"
+EXPERIMENT = "databricks:index/mlflowExperiment:MlflowExperiment"
+GRANT = "databricks:index/grant:Grant"
+GRANTS = "databricks:index/grants:Grants"
+JOB = "databricks:index/job:Job"
+MLFLOW_MODEL = "databricks:index/mlflowModel:MlflowModel"
+NOTEBOOK = "databricks:index/notebook:Notebook"
+PERMISSIONS = "databricks:index/permissions:Permissions"
+REGISTERED_MODEL = "databricks:index/registeredModel:RegisteredModel"
+WORKSPACE_FILE = "databricks:index/workspaceFile:WorkspaceFile"
+
+SECURABLE_KEYS = ("catalog", "schema", "table", "model", "function", "volume")
+"""Props of a Grant that name its securable."""
+MANAGEMENT_LEVELS = ("CAN_MANAGE", "IS_OWNER")
+"""Permission levels the provider counts as management for the caller
+(``permissions/permission_definitions.go``)."""
+
+ENVIRONMENT_SCHEMA = PolicyConfigSchema(
+    properties={
+        "environment": {
+            "type": "string",
+            "description": "the stack's environment; default: the stack tag 'environment', "
+            "then the env tag of the stack's jobs",
+        },
+        "prodEnvironments": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["prod"],
+            "description": "environments held to the prod rules",
+        },
+    }
+)
+"""Config of the policies that apply to prod only."""
+
+
+def get(props: Mapping[str, Any], path: str, default: Any = None) -> Any:
+    """A nested prop by dotted wire-name path (``runAs.servicePrincipalName``)."""
+    value: Any = props
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return default
+        value = value[part]
+    return value
+
+
+def of_type(resources: Iterable[PolicyResource], *types: str) -> list[PolicyResource]:
+    return [r for r in resources if r.resource_type in types]
+
+
+def run_as_principals(resources: Iterable[PolicyResource]) -> set[str]:
+    """The service principals the stack's jobs run as (and, by design, deploy as)."""
+    return {
+        principal
+        for job in of_type(resources, JOB)
+        if (principal := get(job.props, "runAs.servicePrincipalName"))
+    }
+
+
+def environment(args: StackValidationArgs) -> str | None:
+    """The stack's environment: policy config, the ``environment`` stack tag, or the ``env``
+    tag the stack's jobs carry (one value, or None when they disagree or are absent)."""
+    configured = args.get_config().get("environment")
+    if configured:
+        return str(configured)
+    tagged = args.stack_tags.get("environment")
+    if tagged:
+        return str(tagged)
+    envs = {get(job.props, "tags.env") for job in of_type(args.resources, JOB)} - {None}
+    return str(envs.pop()) if len(envs) == 1 else None
+
+
+def is_prod(args: StackValidationArgs) -> bool:
+    prod = args.get_config().get("prodEnvironments") or ["prod"]
+    return environment(args) in prod
+
+
+def principal_of(entry: Mapping[str, Any]) -> str | None:
+    """The principal of one ``accessControls`` entry."""
+    for key in ("servicePrincipalName", "groupName", "userName"):
+        if entry.get(key):
+            return str(entry[key])
+    return None

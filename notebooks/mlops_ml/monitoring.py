@@ -1,0 +1,193 @@
+"""Model monitoring: the inference log a Databricks quality monitor watches, and the check that
+decides, from the monitor's metric tables, whether the model should be retrained.
+
+Batch inference overwrites its output table on every run; a monitor needs history, so with
+monitoring on each run's scored rows are also appended to an inference-log table
+(:func:`append_inference_log`). The monitor (inference-log profile) computes, per time window,
+model-quality metrics into ``<output schema>.<table>_profile_metrics`` when the table has a
+label column, and drift metrics into ``<output schema>.<table>_drift_metrics``.
+
+:func:`check_metric` reads the configured metric over the latest windows and says whether it
+crossed its threshold in enough of them, the latest included: the retraining job's condition
+task reads that verdict as a task value and runs the training job only then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from pyspark.sql import DataFrame as SparkDataFrame
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - the usual alias
+
+MODEL_VERSION_COLUMN = "model_version"
+TIMESTAMP_COLUMN = "scoring_timestamp"
+PREDICTION_COLUMN = "prediction"
+ALL_MODELS = "*"
+"""The monitor's value of the model-id column for rows aggregated over every model version."""
+TABLE_LEVEL = ":table"
+"""The monitor's ``column_name`` of metrics computed over the whole table (model quality)."""
+
+
+class Direction(str, Enum):
+    """Which side of the threshold is a violation."""
+
+    ABOVE = "above"
+    """Error and drift metrics: worse when higher."""
+    BELOW = "below"
+    """Quality metrics such as accuracy: worse when lower."""
+
+
+QUALITY_METRICS: dict[str, dict[str, Direction]] = {
+    "classification": {
+        "accuracy_score": Direction.BELOW,
+        "precision.macro": Direction.BELOW,
+        "precision.weighted": Direction.BELOW,
+        "recall.macro": Direction.BELOW,
+        "recall.weighted": Direction.BELOW,
+        "f1_score.macro": Direction.BELOW,
+        "f1_score.weighted": Direction.BELOW,
+    },
+    "regression": {
+        "root_mean_squared_error": Direction.ABOVE,
+        "mean_squared_error": Direction.ABOVE,
+        "mean_absolute_error": Direction.ABOVE,
+        "r2_score": Direction.BELOW,
+    },
+}
+"""Model-quality metrics of the profile table, per problem type; they need a label column."""
+
+DRIFT_METRICS: dict[str, Direction] = {
+    "js_distance": Direction.ABOVE,
+    "population_stability_index": Direction.ABOVE,
+    "wasserstein_distance": Direction.ABOVE,
+    "ks_test.statistic": Direction.ABOVE,
+    "chi_squared_test.statistic": Direction.ABOVE,
+    "tv_distance": Direction.ABOVE,
+    "l_infinity_distance": Direction.ABOVE,
+}
+"""Drift metrics of the drift table, computed on the prediction column; no label needed."""
+
+
+class MetricNotFoundError(LookupError):
+    """The metric is not a column of the metric table (a configuration error)."""
+
+
+@dataclass(frozen=True)
+class MetricCheck:
+    """What the retraining job checks."""
+
+    metric: str
+    """A key of :data:`QUALITY_METRICS` (profile table) or :data:`DRIFT_METRICS` (drift table);
+    a dotted name selects a field of a struct column (``f1_score.macro``)."""
+    threshold: float
+    direction: Direction
+    num_evaluation_windows: int = 5
+    """How many of the latest windows (with a value) are looked at."""
+    num_violation_windows: int = 2
+    """How many of them must cross the threshold, the latest included."""
+    granularity: str = "1 day"
+    """The monitor granularity the windows are of."""
+    prediction_column: str = PREDICTION_COLUMN
+    """The column drift is measured on."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict, with what it was based on (latest window first)."""
+
+    is_violated: bool
+    reason: str
+    values: tuple[float, ...] = field(default_factory=tuple)
+
+
+def metric_kind(metric: str) -> str:
+    """``drift`` or ``quality``; raises for a metric the monitor does not compute."""
+    if metric in DRIFT_METRICS:
+        return "drift"
+    if any(metric in metrics for metrics in QUALITY_METRICS.values()):
+        return "quality"
+    known = sorted({*DRIFT_METRICS, *(m for ms in QUALITY_METRICS.values() for m in ms)})
+    raise MetricNotFoundError(f"unknown metric {metric!r}; expected one of {known}")
+
+
+def _recent(spark: SparkSession, table: str, check: MetricCheck) -> SparkDataFrame:
+    frame = spark.table(table)
+    column, _, struct_field = check.metric.partition(".")
+    if column not in frame.columns:
+        raise MetricNotFoundError(
+            f"metric table {table!r} has no column {column!r} (metric {check.metric!r}); its "
+            f"columns: {frame.columns}"
+        )
+    value = F.col(column).getField(struct_field) if struct_field else F.col(column)
+    rows = frame.where(F.col("granularity") == check.granularity)
+    if MODEL_VERSION_COLUMN in frame.columns:
+        # One row per window: the metric over every model version scored in it.
+        rows = rows.where(F.col(MODEL_VERSION_COLUMN).cast("string") == ALL_MODELS)
+    if metric_kind(check.metric) == "drift":
+        rows = rows.where(
+            (F.col("column_name") == check.prediction_column)
+            & (F.col("drift_type") == "CONSECUTIVE")
+        )
+    else:
+        rows = rows.where(
+            (F.col("column_name") == TABLE_LEVEL)
+            & F.col("slice_key").isNull()
+            & (F.col("log_type") == "INPUT")
+        )
+    return (
+        rows.select(F.col("window.start").alias("start"), value.cast("double").alias("value"))
+        .where(F.col("value").isNotNull())
+        .orderBy(F.col("start").desc())
+        .limit(check.num_evaluation_windows)
+    )
+
+
+def check_metric(spark: SparkSession, table: str, check: MetricCheck) -> CheckResult:
+    """Whether ``check.metric`` crossed its threshold in at least ``num_violation_windows`` of
+    the latest ``num_evaluation_windows`` windows, the latest one included.
+
+    No metric table yet (the monitor has not refreshed) or no window with a value (no labels
+    joined yet) is not a violation: nothing to retrain on. A metric the table lacks raises
+    :class:`MetricNotFoundError`.
+    """
+    if not spark.catalog.tableExists(table):
+        return CheckResult(False, f"no metrics yet: {table} does not exist")
+    values = tuple(float(row["value"]) for row in _recent(spark, table, check).collect())
+    if not values:
+        reason = f"no metrics yet: no {check.granularity} window with a {check.metric} value"
+        return CheckResult(False, reason)
+    above = check.direction is Direction.ABOVE
+
+    def crosses(value: float) -> bool:
+        return value > check.threshold if above else value < check.threshold
+
+    violations = sum(crosses(v) for v in values)
+    side = "above" if above else "below"
+    summary = (
+        f"{check.metric} {side} {check.threshold} in {violations} of the last {len(values)} "
+        f"window(s), latest {values[0]}"
+    )
+    violated = violations >= check.num_violation_windows and crosses(values[0])
+    return CheckResult(violated, ("violated: " if violated else "not violated: ") + summary, values)
+
+
+def append_inference_log(
+    spark: SparkSession, scored_table: str, log_table: str, label_column: str | None = None
+) -> int:
+    """Append the rows batch inference just wrote to the inference log; return their count.
+
+    The log has the scored columns (features, ``prediction``, ``model_version`` as a string,
+    the monitor's model-id column, and ``scoring_timestamp``) and, when a label column is
+    configured, that column empty: ground truth is joined in later, and then the monitor
+    computes model quality.
+    """
+    rows = spark.table(scored_table).withColumn(
+        MODEL_VERSION_COLUMN, F.col(MODEL_VERSION_COLUMN).cast("string")
+    )
+    if label_column and label_column not in rows.columns:
+        prediction_type = dict(rows.dtypes)[PREDICTION_COLUMN]
+        rows = rows.withColumn(label_column, F.lit(None).cast(prediction_type))
+    rows.write.mode("append").option("mergeSchema", "true").saveAsTable(log_table)
+    return rows.count()

@@ -1,0 +1,250 @@
+"""The smoke command's control flow, against a fake workspace client (no workspace here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import compute, jobs
+
+from mlops_resources import PROJECT_DIR
+from mlops_resources.delivery.smoke import SmokeError, one_time_tasks, smoke, stack_outputs
+from mlops_resources.offline.cli import main
+
+TRAINING, BATCH = 101, 202
+OUTPUTS = {"training_job_id": str(TRAINING), "batch_inference_job_id": str(BATCH)}
+CLUSTER = compute.ClusterSpec(
+    spark_version="15.4.x-cpu-ml-scala2.12", node_type_id="i3.xlarge", num_workers=2
+)
+GIT = jobs.GitSource(
+    git_url="https://github.com/example-org/wine-quality-mlops",
+    git_provider=jobs.GitProvider.GIT_HUB,
+    git_branch="main",
+)
+RUN_AS = jobs.JobRunAs(service_principal_name="00000000-0000-0000-0000-00000000a001")
+
+
+def notebook_task(key: str, cluster: str, after: str | None = None) -> jobs.Task:
+    return jobs.Task(
+        task_key=key,
+        job_cluster_key=cluster,
+        depends_on=[jobs.TaskDependency(task_key=after)] if after else None,
+        notebook_task=jobs.NotebookTask(notebook_path=f"notebooks/{key}", source=jobs.Source.GIT),
+    )
+
+
+SETTINGS = {
+    TRAINING: jobs.JobSettings(
+        name="staging-wine-quality-model-training-job",
+        git_source=GIT,
+        run_as=RUN_AS,
+        timeout_seconds=7200,
+        job_clusters=[jobs.JobCluster(job_cluster_key="training", new_cluster=CLUSTER)],
+        parameters=[
+            jobs.JobParameterDefinition(name="env", default="staging"),
+            jobs.JobParameterDefinition(name="model_name", default="staging.wine_quality.m"),
+        ],
+        tasks=[
+            notebook_task("ModelDeployment", "training", after="ModelValidation"),
+            notebook_task("ModelValidation", "training", after="Train"),
+            notebook_task("Train", "training"),
+        ],
+    ),
+    BATCH: jobs.JobSettings(
+        name="staging-wine-quality-batch-inference-job",
+        git_source=GIT,
+        run_as=RUN_AS,
+        timeout_seconds=7200,
+        job_clusters=[jobs.JobCluster(job_cluster_key="batch", new_cluster=CLUSTER)],
+        parameters=[jobs.JobParameterDefinition(name="output_table_name", default="s.w.p")],
+        tasks=[notebook_task("BatchInference", "batch")],
+    ),
+}
+
+
+def task_run(key: str, state: jobs.RunResultState, run_id: int) -> jobs.RunTask:
+    return jobs.RunTask(
+        task_key=key,
+        run_id=run_id,
+        run_page_url=f"https://ws/#run/{run_id}",
+        state=jobs.RunState(result_state=state, state_message=f"{key} said {state.value}"),
+    )
+
+
+def finished(*tasks: jobs.RunTask) -> jobs.Run:
+    ok = all(t.state and t.state.result_state == jobs.RunResultState.SUCCESS for t in tasks)
+    state = jobs.RunResultState.SUCCESS if ok else jobs.RunResultState.FAILED
+    return jobs.Run(state=jobs.RunState(result_state=state), tasks=list(tasks))
+
+
+SUCCESS = jobs.RunResultState.SUCCESS
+
+
+@dataclass
+class FakeWait:
+    run_id: int
+    outcome: jobs.Run | BaseException
+
+    def result(self, timeout: timedelta) -> jobs.Run:
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome
+
+
+@dataclass
+class FakeJobs:
+    """The few Jobs API calls the smoke run makes; each submit gets the next outcome."""
+
+    outcomes: list[jobs.Run | BaseException]
+    submitted: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+
+    def get(self, job_id: int) -> jobs.Job:
+        return jobs.Job(job_id=job_id, settings=SETTINGS[job_id])
+
+    def submit(self, **kwargs: Any) -> FakeWait:
+        self.submitted.append(kwargs)
+        return FakeWait(len(self.submitted), self.outcomes[len(self.submitted) - 1])
+
+    def get_run(self, run_id: int) -> jobs.Run:
+        return jobs.Run(run_id=run_id, run_page_url=f"https://ws/#run/{run_id}")
+
+    def get_run_output(self, run_id: int) -> jobs.RunOutput:
+        return jobs.RunOutput(error=f"AssertionError in run {run_id}")
+
+    def cancel_run(self, run_id: int) -> None:
+        self.cancelled.append(run_id)
+
+
+@dataclass
+class FakeClient:
+    jobs: FakeJobs
+
+
+def run_smoke(*outcomes: jobs.Run | BaseException) -> tuple[bool, FakeJobs, list[str]]:
+    fake = FakeJobs(list(outcomes))
+    said: list[str] = []
+    client = cast(WorkspaceClient, FakeClient(fake))
+    ok = smoke(client, OUTPUTS, "v1.2.0", timedelta(minutes=5), said.append)
+    return ok, fake, said
+
+
+def test_training_then_batch_inference_run_once_at_the_tag() -> None:
+    ok, fake, said = run_smoke(
+        finished(task_run("Train", SUCCESS, 11)), finished(task_run("BatchInference", SUCCESS, 21))
+    )
+    assert ok
+    training, batch = fake.submitted
+    assert training["run_name"] == "smoke v1.2.0: staging-wine-quality-model-training-job"
+    assert training["git_source"] == jobs.GitSource(
+        git_url=GIT.git_url, git_provider=jobs.GitProvider.GIT_HUB, git_tag="v1.2.0"
+    )
+    assert training["run_as"] == RUN_AS and training["timeout_seconds"] == 7200
+    assert [t.task_key for t in training["tasks"]] == [
+        "ModelDeployment",
+        "ModelValidation",
+        "Train",
+    ]
+    assert [t.task_key for t in batch["tasks"]] == ["BatchInference"]
+    assert said == [
+        "training: run 1 of staging-wine-quality-model-training-job at v1.2.0: https://ws/#run/1",
+        "training: SUCCESS https://ws/#run/1",
+        "batch inference: run 2 of staging-wine-quality-batch-inference-job at v1.2.0: "
+        "https://ws/#run/2",
+        "batch inference: SUCCESS https://ws/#run/2",
+    ]
+
+
+def test_one_time_tasks_get_their_job_cluster_and_the_job_parameters() -> None:
+    deployment, validation, train = one_time_tasks(SETTINGS[TRAINING])
+    assert train.new_cluster == CLUSTER and train.depends_on is None
+    assert validation.depends_on == [jobs.TaskDependency(task_key="Train")]
+    assert deployment.notebook_task == jobs.NotebookTask(
+        notebook_path="notebooks/ModelDeployment",
+        source=jobs.Source.GIT,
+        base_parameters={"env": "staging", "model_name": "staging.wine_quality.m"},
+    )
+
+
+def test_a_failed_task_is_named_and_batch_inference_does_not_run() -> None:
+    failed = finished(
+        task_run("Train", SUCCESS, 11),
+        task_run("ModelValidation", jobs.RunResultState.FAILED, 12),
+        task_run("ModelDeployment", jobs.RunResultState.UPSTREAM_FAILED, 13),
+    )
+    ok, fake, said = run_smoke(failed)
+    assert not ok
+    assert len(fake.submitted) == 1
+    assert said[1:] == [
+        "training: FAILED (FAILED) https://ws/#run/1",
+        "  task ModelValidation FAILED: AssertionError in run 12 https://ws/#run/12",
+        "  task ModelDeployment UPSTREAM_FAILED: ModelDeployment said UPSTREAM_FAILED "
+        "https://ws/#run/13",
+        "batch inference: not run, training failed",
+    ]
+
+
+def test_a_failed_batch_inference_fails_the_smoke_run() -> None:
+    ok, fake, said = run_smoke(
+        finished(task_run("Train", SUCCESS, 11)),
+        finished(task_run("BatchInference", jobs.RunResultState.FAILED, 21)),
+    )
+    assert not ok and len(fake.submitted) == 2
+    assert said[-1] == "  task BatchInference FAILED: AssertionError in run 21 https://ws/#run/21"
+
+
+def test_a_run_past_its_time_limit_is_cancelled_and_fails() -> None:
+    ok, fake, said = run_smoke(TimeoutError("timed out after 0:05:00"))
+    assert not ok
+    assert fake.cancelled == [1]
+    assert said[1] == (
+        "training: FAILED, no result within 0:05:00; run 1 cancelled: https://ws/#run/1"
+    )
+    assert said[2] == "batch inference: not run, training failed"
+
+
+def test_missing_outputs_or_a_job_without_git_source_stop_before_any_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = FakeJobs([])
+    client = cast(WorkspaceClient, FakeClient(fake))
+    with pytest.raises(SmokeError, match="no output batch_inference_job_id; deploy it first"):
+        smoke(client, {"training_job_id": "1"}, "v1", timedelta(minutes=1))
+    monkeypatch.setitem(SETTINGS, TRAINING, jobs.JobSettings(name="x", tasks=[]))
+    with pytest.raises(SmokeError, match="has no git_source"):
+        smoke(client, OUTPUTS, "v1", timedelta(minutes=1))
+    assert fake.submitted == []
+
+
+def test_outputs_come_from_a_file_as_pulumi_stack_output_prints_them(tmp_path: Path) -> None:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(OUTPUTS))
+    assert stack_outputs("staging", path) == OUTPUTS
+
+
+def test_cli_reports_what_stops_it_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.json"
+    argv = ["smoke", "--stack", "staging", "--ref", "v1", "--outputs", str(missing)]
+    assert main(argv) == 2
+    assert "none.json" in capsys.readouterr().out
+    assert main(["smoke", "--stack", "nope", "--ref", "v1", "--outputs", str(missing)]) == 2
+
+
+def test_offline_commands_do_not_load_the_databricks_sdk() -> None:
+    code = (
+        "import sys, mlops_resources.offline.cli; "
+        "assert not [m for m in sys.modules if m.startswith('databricks.sdk')]"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

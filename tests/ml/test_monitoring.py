@@ -1,0 +1,197 @@
+"""The retraining check reads the monitor's metric tables as the monitor writes them, and the
+inference log keeps every batch run's rows for the monitor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from mlops_ml.monitoring import (
+    ALL_MODELS,
+    TABLE_LEVEL,
+    CheckResult,
+    Direction,
+    MetricCheck,
+    MetricNotFoundError,
+    append_inference_log,
+    check_metric,
+    metric_kind,
+)
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T  # noqa: N812 - the usual alias
+
+PROFILE = "default.scores_log_profile_metrics"
+DRIFT = "default.scores_log_drift_metrics"
+WINDOW = T.StructType(
+    [T.StructField("start", T.TimestampType()), T.StructField("end", T.TimestampType())]
+)
+F1 = T.StructType(
+    [T.StructField("macro", T.DoubleType()), T.StructField("weighted", T.DoubleType())]
+)
+
+
+def day(n: int) -> dict[str, dt.datetime]:
+    start = dt.datetime(2026, 11, 1) + dt.timedelta(days=n)
+    return {"start": start, "end": start + dt.timedelta(days=1)}
+
+
+def profile_rows(accuracy: list[float | None], **extra: Any) -> list[dict[str, Any]]:
+    """One table-level row per daily window (oldest first), aggregated over models, plus rows
+    the check must ignore: per model version, per column, sliced, the baseline."""
+    rows = []
+    for n, value in enumerate(accuracy):
+        base: dict[str, Any] = {
+            "window": day(n),
+            "granularity": "1 day",
+            "model_version": ALL_MODELS,
+            "column_name": TABLE_LEVEL,
+            "slice_key": None,
+            "slice_value": None,
+            "log_type": "INPUT",
+            "accuracy_score": value,
+            "f1_score": {"macro": value, "weighted": value},
+        }
+        rows.append(base)
+        noise: dict[str, Any] = {"accuracy_score": 0.0, "f1_score": {"macro": 0.0, "weighted": 0.0}}
+        rows.append({**base, **noise, "model_version": "3"})
+        rows.append({**base, **noise, "column_name": "alcohol"})
+        rows.append({**base, **noise, "slice_key": "color", "slice_value": "red"})
+        rows.append({**base, **noise, "log_type": "BASELINE"})
+        rows.append({**base, **noise, "granularity": "1 week"})
+    return rows
+
+
+PROFILE_SCHEMA = T.StructType(
+    [
+        T.StructField("window", WINDOW),
+        T.StructField("granularity", T.StringType()),
+        T.StructField("model_version", T.StringType()),
+        T.StructField("column_name", T.StringType()),
+        T.StructField("slice_key", T.StringType()),
+        T.StructField("slice_value", T.StringType()),
+        T.StructField("log_type", T.StringType()),
+        T.StructField("accuracy_score", T.DoubleType()),
+        T.StructField("f1_score", F1),
+    ]
+)
+
+
+@pytest.fixture
+def tables(spark: SparkSession) -> Iterator[SparkSession]:
+    yield spark
+    for table in (PROFILE, DRIFT, "default.scores", "default.scores_log"):
+        spark.sql(f"DROP TABLE IF EXISTS {table}")
+
+
+def write_profile(spark: SparkSession, accuracy: list[float | None]) -> None:
+    spark.createDataFrame(profile_rows(accuracy), PROFILE_SCHEMA).write.mode(
+        "overwrite"
+    ).saveAsTable(PROFILE)
+
+
+ACCURACY = MetricCheck("accuracy_score", 0.8, Direction.BELOW, 5, 2)
+
+
+def test_quality_below_threshold_in_enough_recent_windows_is_a_violation(
+    tables: SparkSession,
+) -> None:
+    write_profile(tables, [0.9, 0.9, 0.95, 0.7, 0.9, 0.75, 0.7])
+    result = check_metric(tables, PROFILE, ACCURACY)
+    assert result == CheckResult(
+        True,
+        "violated: accuracy_score below 0.8 in 3 of the last 5 window(s), latest 0.7",
+        (0.7, 0.75, 0.9, 0.7, 0.95),
+    )
+
+
+def test_an_old_dip_or_a_recovered_model_is_not_a_violation(tables: SparkSession) -> None:
+    write_profile(tables, [0.7, 0.7, 0.7, 0.9, 0.9, 0.9, 0.9, 0.9])
+    assert not check_metric(tables, PROFILE, ACCURACY).is_violated
+    write_profile(tables, [0.9, 0.7, 0.7, 0.9])  # two dips, but the latest window recovered
+    result = check_metric(tables, PROFILE, ACCURACY)
+    assert not result.is_violated
+    assert result.reason.startswith("not violated: accuracy_score below 0.8 in 2 of the last 4")
+
+
+def test_a_struct_metric_field_is_read(tables: SparkSession) -> None:
+    write_profile(tables, [0.5, 0.5])
+    check = MetricCheck("f1_score.macro", 0.6, Direction.BELOW, 5, 2)
+    assert check_metric(tables, PROFILE, check).values == (0.5, 0.5)
+
+
+def test_no_metrics_yet_is_not_a_violation(tables: SparkSession) -> None:
+    """Before the monitor's first refresh there is no table; before ground truth is joined
+    the quality metrics are null."""
+    assert check_metric(tables, PROFILE, ACCURACY) == CheckResult(
+        False, f"no metrics yet: {PROFILE} does not exist"
+    )
+    write_profile(tables, [None, None, None])
+    result = check_metric(tables, PROFILE, ACCURACY)
+    assert (result.is_violated, result.values) == (False, ())
+    assert result.reason == "no metrics yet: no 1 day window with a accuracy_score value"
+
+
+def test_a_metric_the_table_lacks_fails_the_check(tables: SparkSession) -> None:
+    write_profile(tables, [0.9])
+    with pytest.raises(MetricNotFoundError, match="has no column 'root_mean_squared_error'"):
+        check_metric(tables, PROFILE, MetricCheck("root_mean_squared_error", 1.0, Direction.ABOVE))
+
+
+def test_drift_of_the_prediction_column_above_threshold(tables: SparkSession) -> None:
+    schema = T.StructType(
+        [
+            T.StructField("window", WINDOW),
+            T.StructField("granularity", T.StringType()),
+            T.StructField("model_version", T.StringType()),
+            T.StructField("column_name", T.StringType()),
+            T.StructField("drift_type", T.StringType()),
+            T.StructField("js_distance", T.DoubleType()),
+        ]
+    )
+    rows = []
+    for n, value in enumerate([0.05, 0.3, 0.4]):
+        base = {"window": day(n), "granularity": "1 day", "model_version": ALL_MODELS}
+        rows.append(
+            {**base, "column_name": "prediction", "drift_type": "CONSECUTIVE", "js_distance": value}
+        )
+        rows.append(
+            {**base, "column_name": "alcohol", "drift_type": "CONSECUTIVE", "js_distance": 0.9}
+        )
+        rows.append(
+            {**base, "column_name": "prediction", "drift_type": "BASELINE", "js_distance": 0.0}
+        )
+    tables.createDataFrame(rows, schema).write.saveAsTable(DRIFT)
+    check = MetricCheck("js_distance", 0.2, Direction.ABOVE, 3, 2)
+    assert check_metric(tables, DRIFT, check).reason == (
+        "violated: js_distance above 0.2 in 2 of the last 3 window(s), latest 0.4"
+    )
+
+
+def test_metric_kinds() -> None:
+    assert metric_kind("js_distance") == "drift"
+    assert metric_kind("f1_score.macro") == "quality"
+    with pytest.raises(MetricNotFoundError, match="unknown metric 'auc'"):
+        metric_kind("auc")
+
+
+def test_each_batch_run_is_appended_to_the_inference_log(tables: SparkSession) -> None:
+    scored = tables.createDataFrame(
+        [(1, 0.5, 1, 2, dt.datetime(2026, 11, 2))],
+        "wine_id long, alcohol double, prediction long, model_version long, "
+        "scoring_timestamp timestamp",
+    )
+    scored.write.saveAsTable("default.scores")
+    assert append_inference_log(tables, "default.scores", "default.scores_log", "quality") == 1
+    scored.write.mode("overwrite").saveAsTable("default.scores")  # the next run
+    append_inference_log(tables, "default.scores", "default.scores_log", "quality")
+    log = tables.table("default.scores_log")
+    assert log.count() == 2
+    types = dict(log.dtypes)
+    assert (types["model_version"], types["quality"], types["prediction"]) == (
+        "string",
+        "bigint",
+        "bigint",
+    )
+    assert {row["quality"] for row in log.collect()} == {None}

@@ -1,0 +1,375 @@
+"""The policy pack: every policy passes the real renders and fails a real render broken in the
+way it exists to stop. The callables are the pack's own (``mlops_resources.policies``), run
+the way the engine runs them (``mlops_resources.offline.check``)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import pytest
+
+from mlops_resources import PROJECT_DIR
+from mlops_resources.offline.check import Violation, run_policies
+from mlops_resources.offline.evaluation import DeclaredResource, Evaluation, evaluate
+from mlops_resources.policies import POLICIES
+from tests.databricks.test_safety import VARIANTS
+from tests.stacks import BOOTSTRAP_DIR, bootstrap_stack_file, run_stack
+
+Edit = Callable[[dict[str, DeclaredResource]], None]
+
+
+@cache
+def render(stack: str) -> Evaluation:
+    if stack == "shared":
+        return evaluate("shared", BOOTSTRAP_DIR, bootstrap_stack_file())
+    return run_stack(stack)
+
+
+def project(stack: str) -> str:
+    return "mlops-bootstrap" if stack == "shared" else "mlops"
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod", "shared"])
+def test_the_committed_stacks_break_no_policy(stack: str) -> None:
+    assert run_policies(render(stack), project(stack)) == []
+
+
+def broken(stack: str, edit: Edit) -> Evaluation:
+    """A real render with resources changed by ``edit`` (a deep copy; the cache stays)."""
+    evaluation = render(stack)
+    resources = {r.name: copy.deepcopy(r) for r in evaluation.resources}
+    edit(resources)
+    return dataclasses.replace(evaluation, resources=tuple(resources.values()))
+
+
+def inputs(name: str, **changes: Any) -> Edit:
+    def edit(resources: dict[str, DeclaredResource]) -> None:
+        resources[name].inputs.update(changes)
+
+    return edit
+
+
+def options(name: str, **changes: Any) -> Edit:
+    def edit(resources: dict[str, DeclaredResource]) -> None:
+        resources[name] = dataclasses.replace(resources[name], **changes)
+
+    return edit
+
+
+def job_input(name: str, path: str, value: Any) -> Edit:
+    """Set a nested input of a resource by dotted path (list indexes as numbers)."""
+
+    def edit(resources: dict[str, DeclaredResource]) -> None:
+        target: Any = resources[name].inputs
+        *parents, leaf = path.split(".")
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if value is REMOVE:
+            del target[leaf]
+        else:
+            target[leaf] = value
+
+    return edit
+
+
+def reverse_tasks(name: str) -> Edit:
+    def edit(resources: dict[str, DeclaredResource]) -> None:
+        resources[name].inputs["tasks"].reverse()
+
+    return edit
+
+
+def add_resource(resource: DeclaredResource) -> Edit:
+    def edit(resources: dict[str, DeclaredResource]) -> None:
+        resources[resource.name] = resource
+
+    return edit
+
+
+REMOVE = object()
+JOB, JOB_ACL = "mlops-training-job", "mlops-training-permissions"
+SP = {
+    "staging": "00000000-0000-0000-0000-00000000a001",
+    "prod": "00000000-0000-0000-0000-00000000b001",
+}
+GRANT = "databricks:index/grant:Grant"
+READERS_GRANT = "mlops-grants-catalog-staging@wine-quality-model-readers"
+
+
+def extra_grant(**overrides: Any) -> Edit:
+    def edit(resources: dict[str, DeclaredResource]) -> None:
+        base = resources[READERS_GRANT]
+        resources["extra"] = dataclasses.replace(
+            copy.deepcopy(base), name="extra", inputs={**base.inputs, **overrides}
+        )
+
+    return edit
+
+
+def acl(entries: list[dict[str, str]]) -> Edit:
+    return inputs(JOB_ACL, accessControls=entries)
+
+
+# (policy, stack, how the render is broken, what the violation says)
+FAILING: list[tuple[str, str, Edit, str]] = [
+    (
+        "uc-account-principals",
+        "staging",
+        inputs(READERS_GRANT, principal="users"),
+        "workspace-local group",
+    ),
+    (
+        "no-authoritative-grants",
+        "staging",
+        add_resource(
+            DeclaredResource(
+                "databricks:index/grants:Grants",
+                "model-grants",
+                "mlops-model",
+                True,
+                False,
+                False,
+                {
+                    "model": "staging.wine_quality.m",
+                    "grants": [{"principal": "g", "privileges": ["EXECUTE"]}],
+                },
+            )
+        ),
+        "use one databricks.Grant per principal",
+    ),
+    (
+        "grants-not-to-run-as-principal",
+        "staging",
+        inputs(READERS_GRANT, principal=SP["staging"]),
+        "goes to the run-as principal itself",
+    ),
+    (
+        "one-grant-per-principal-and-securable",
+        "staging",
+        extra_grant(privileges=["BROWSE"]),
+        "another Grant manages",
+    ),
+    (
+        "job-owner-pinned",
+        "staging",
+        acl([{"groupName": "users", "permissionLevel": "CAN_VIEW"}]),
+        "exactly one IS_OWNER entry",
+    ),
+    (
+        "deployer-management-level",
+        "staging",
+        inputs(
+            "mlops-experiment-permissions",
+            accessControls=[{"servicePrincipalName": SP["staging"], "permissionLevel": "CAN_READ"}],
+        ),
+        "cannot remove management permissions",
+    ),
+    (
+        "no-shared-folder-in-prod",
+        "prod",
+        inputs("mlops-experiment-directory", path="/Shared/wine-quality/prod"),
+        "every workspace user can manage objects under /Shared",
+    ),
+    (
+        "recursive-delete-of-unprotected-folders",
+        "staging",
+        inputs("mlops-experiment-directory", deleteRecursive=False),
+        "DIRECTORY_NOT_EMPTY",
+    ),
+    (
+        "recursive-delete-of-unprotected-folders",
+        "prod",
+        inputs("mlops-experiment-directory", deleteRecursive=True),
+        "A protected folder is deleted recursively",
+    ),
+    (
+        "no-deprecated-inputs",
+        "staging",
+        inputs("mlops-experiment-experiment", description="x"),
+        "description is deprecated",
+    ),
+    (
+        "uc-model-owned-by-run-as-principal",
+        "staging",
+        inputs("mlops-model-model", owner="someone"),
+        "only the owner may add versions",
+    ),
+    (
+        "job-runs-as-service-principal",
+        "staging",
+        job_input(JOB, "runAs", REMOVE),
+        "run_as names no service principal",
+    ),
+    ("job-timeout", "staging", job_input(JOB, "timeoutSeconds", REMOVE), "no timeout_seconds"),
+    (
+        "job-task-retries",
+        "staging",
+        job_input(JOB, "tasks.0.maxRetries", REMOVE),
+        "sets no max_retries",
+    ),
+    (
+        "job-failure-notifications",
+        "staging",
+        job_input(JOB, "emailNotifications", REMOVE),
+        "nobody is notified",
+    ),
+    (
+        "job-one-concurrent-run",
+        "staging",
+        inputs(JOB, maxConcurrentRuns=4),
+        "max_concurrent_runs is 4",
+    ),
+    (
+        "job-tags",
+        "staging",
+        inputs(JOB, tags={"env": "staging"}),
+        "job tags lack managed-by, project",
+    ),
+    (
+        "job-pinned-runtime",
+        "staging",
+        job_input(JOB, "jobClusters.0.newCluster.sparkVersion", "latest"),
+        "not a pinned runtime",
+    ),
+    (
+        "job-unity-catalog-access-mode",
+        "staging",
+        job_input(JOB, "jobClusters.0.newCluster.dataSecurityMode", "USER_ISOLATION"),
+        "does not run Databricks Runtime for ML",
+    ),
+    (
+        "job-unity-catalog-access-mode",
+        "staging",
+        job_input(JOB, "jobClusters.0.newCluster.dataSecurityMode", "NONE"),
+        "cannot read Unity Catalog",
+    ),
+    (
+        "job-tasks-in-key-order",
+        "staging",
+        reverse_tasks(JOB),
+        "not in task_key order",
+    ),
+    (
+        "prod-ml-assets-protected",
+        "prod",
+        options("mlops-model-model", protect=False),
+        "is not protected",
+    ),
+    (
+        "prod-ml-assets-protected",
+        "prod",
+        options("mlops-experiment-directory", protect=False),
+        "is not protected",
+    ),
+    (
+        "one-permission-level-per-principal",
+        "staging",
+        inputs(
+            "mlops-experiment-permissions",
+            accessControls=[
+                {"groupName": "users", "permissionLevel": "CAN_READ"},
+                {"groupName": "users", "permissionLevel": "CAN_MANAGE"},
+                {"servicePrincipalName": SP["staging"], "permissionLevel": "CAN_MANAGE"},
+            ],
+        ),
+        "users is listed 2 times",
+    ),
+    (
+        "state-bucket-versioned",
+        "shared",
+        job_input("state-versioning", "versioningConfiguration.status", "Suspended"),
+        "versioning is not enabled",
+    ),
+    (
+        "state-bucket-kms-encrypted",
+        "shared",
+        job_input("state-encryption", "rules.0.bucketKeyEnabled", False),
+        "SSE-KMS with a bucket key",
+    ),
+    (
+        "state-bucket-public-access-blocked",
+        "shared",
+        inputs("state-public-access-block", restrictPublicBuckets=False),
+        "public access blocks",
+    ),
+    (
+        "state-bucket-tls-only",
+        "shared",
+        inputs("state-policy", policy=json.dumps({"Statement": []})),
+        "denies requests without TLS",
+    ),
+    ("state-backend-protected", "shared", options("state-key", protect=False), "is not protected"),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "stack", "edit", "message"),
+    FAILING,
+    ids=[f"{case[0]}-{i}" for i, case in enumerate(FAILING)],
+)
+def test_each_policy_fails_the_render_it_exists_to_stop(
+    policy: str, stack: str, edit: Edit, message: str
+) -> None:
+    violations = [
+        v for v in run_policies(broken(stack, edit), project(stack)) if v.policy == policy
+    ]
+    assert any(message in v.message for v in violations), violations
+
+
+def test_every_policy_has_a_failing_case() -> None:
+    assert {case[0] for case in FAILING} == {p.name for p in POLICIES}
+
+
+def test_prod_rules_apply_to_prod_only() -> None:
+    """The prod policies read the environment from policy config (the offline check passes
+    the stack name; in the engine the stack tag or the jobs' env tag)."""
+    edit = options("mlops-model-model", protect=False)
+    assert run_policies(broken("staging", edit), "mlops") == []
+    staging_as_prod = run_policies(
+        broken("staging", edit), "mlops", {"prod-ml-assets-protected": {"environment": "prod"}}
+    )
+    assert {v.policy for v in staging_as_prod} == {"prod-ml-assets-protected"}
+
+
+def test_policy_config_overrides_a_level() -> None:
+    evaluation = broken("prod", options("mlops-model-model", protect=False))
+    (violation,) = run_policies(evaluation, "mlops", {"prod-ml-assets-protected": "advisory"})
+    assert violation == Violation(
+        "advisory", "prod-ml-assets-protected", "mlops-model-model", violation.message
+    )
+    assert not violation.mandatory
+    disabled = {"prod-ml-assets-protected": {"enforcementLevel": "disabled"}}
+    assert run_policies(evaluation, "mlops", disabled) == []
+
+
+def test_the_pack_entry_point_serves_the_policies() -> None:
+    """``policy/__main__.py`` is what the engine starts: it builds the PolicyPack, which
+    listens for the engine and prints its port."""
+    process = subprocess.Popen(
+        [sys.executable, str(PROJECT_DIR / "policy" / "__main__.py")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        port = process.stdout.readline().strip()
+        assert port.isdigit(), process.stderr.read() if process.stderr else port
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "variant", ["workspace registry + uploaded notebooks", "personal dev stack"]
+)
+def test_the_variants_a_team_uses_break_no_policy(variant: str) -> None:
+    stack, overrides, as_stack = VARIANTS[variant]
+    assert run_policies(run_stack(stack, overrides, as_stack), "mlops") == []
