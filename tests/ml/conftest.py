@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -286,12 +287,17 @@ _SPARK: Future[SparkSession] | None = None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start Spark in a background thread as soon as collection is done.
+    """Start Spark in a background thread and the MLflow template store's migration in a
+    process as soon as collection is done.
 
     The JVM starts and warms up (seconds of mostly Java CPU) while the tests that need no
     Spark run; :func:`pytest_collection_modifyitems` puts the Spark tests last.
     """
     global _SPARK
+    if _TEMPLATE is None and any(
+        "mlflow_env" in getattr(i, "fixturenames", ()) for i in session.items
+    ):
+        _start_template_migration()
     if _SPARK is None and any("spark" in getattr(i, "fixturenames", ()) for i in session.items):
         # Python workers must run this interpreter (the venv), not whatever python3 is on PATH.
         os.environ["PYSPARK_PYTHON"] = sys.executable
@@ -324,15 +330,45 @@ def spark() -> Iterator[SparkSession]:
         shutil.rmtree(str(warehouse).removeprefix("file:"), ignore_errors=True)
 
 
+_MIGRATE = """
+import sys
+from mlflow import MlflowClient
+uri = "sqlite:///" + sys.argv[1]
+client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+client.search_experiments()
+client.search_registered_models()
+"""
+"""Creates and migrates an empty MLflow SQLite store (seconds of alembic migrations)."""
+
+_TEMPLATE: tuple[subprocess.Popen[bytes], Path] | None = None
+"""The process migrating the template store, and its path, when a collected test needs it."""
+
+
+def _start_template_migration() -> None:
+    global _TEMPLATE
+    path = Path(tempfile.mkdtemp(prefix="mlflow-template-")) / "mlflow.db"
+    with open(path.with_suffix(".log"), "wb") as log:  # alembic logs every migration
+        process = subprocess.Popen(
+            [sys.executable, "-c", _MIGRATE, str(path)], stdout=log, stderr=subprocess.STDOUT
+        )
+    _TEMPLATE = (process, path)
+
+
 @pytest.fixture(scope="session")
-def mlflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty MLflow SQLite store, migrated once; tests copy it (migrating takes seconds)."""
-    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
-    uri = f"sqlite:///{path}"
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.search_experiments()
-    client.search_registered_models()
-    return path
+def mlflow_template_db() -> Iterator[Path]:
+    """An empty MLflow SQLite store, migrated once (in a process started at the end of
+    collection, in parallel with the tests before the first that needs it); tests copy it."""
+    if _TEMPLATE is None:
+        _start_template_migration()
+    assert _TEMPLATE is not None
+    process, path = _TEMPLATE
+    if process.wait(timeout=300) != 0:
+        log = path.with_suffix(".log").read_text()
+        raise RuntimeError(f"migrating the MLflow template store failed:\n{log}")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 @pytest.fixture
