@@ -111,9 +111,10 @@ class Split:
             [hashlib.sha256(t.encode()).hexdigest() for t in texts], index=data.index, dtype=object
         )
 
-    def holdout(self, data: pd.DataFrame) -> pd.Series:
-        """Boolean mask of the hold-out rows of ``data``."""
-        buckets = self.keys(data).map(lambda key: int(key[:12], 16) % BUCKETS)
+    def holdout(self, data: pd.DataFrame, keys: pd.Series | None = None) -> pd.Series:
+        """Boolean mask of the hold-out rows of ``data`` (``keys``: its :meth:`keys`, if known)."""
+        keys = self.keys(data) if keys is None else keys
+        buckets = keys.map(lambda key: int(key[:12], 16) % BUCKETS)
         return (buckets < self.holdout_percent).astype(bool)
 
     def describe(self) -> str:

@@ -158,7 +158,7 @@ def train_model(
     split = split or Split()
     features, y = split_features(data, target)
     keys = split.keys(data)
-    holdout = split.holdout(data)
+    holdout = split.holdout(data, keys)
     sides = {"training": int((~holdout).sum()), "holdout": int(holdout.sum())}
     for side, rows in sides.items():
         if rows < MIN_ROWS:

@@ -355,7 +355,7 @@ def _evaluate(
     found.stage = "splitting the training data"
     features, y = split_features(data, target)
     keys = split.keys(data)
-    holdout = split.holdout(data)
+    holdout = split.holdout(data, keys)
     found.holdout_rows = int(holdout.sum())
     found.holdout_key_digest = digest(keys[holdout])
     if found.holdout_rows == 0:

@@ -71,18 +71,21 @@ def test_the_batch_notebook_scores_with_the_champion_and_overwrites_the_output(
     assert versions["model_version"].tolist() == [2] * 25
 
 
-def test_a_missing_input_table_is_named(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
+def test_bad_inputs_are_refused_naming_the_table_and_the_model(
+    spark: SparkSession, mlflow_env: MlflowEnv
+) -> None:
     with pytest.raises(TableNotFoundError, match=r"input table 'default\.no_such_input' does not"):
         score_table(spark, MODEL, "default.no_such_input", OUTPUT)
 
-
-def test_missing_feature_columns_are_listed(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
     mlflow_env.train(MODEL)
+    write_input_table(spark, rows=3)
+    with pytest.raises(LookupError, match="'wine_model' has no version with alias 'champion'"):
+        score_table(spark, MODEL, INPUT, OUTPUT)
+
     deploy_version(MODEL, "1", "disabled")
     frame = normalized_wine_frame(rows=5).drop(columns=["quality", "pH", "density"])
     frame = frame.rename(columns={"alcohol": "alcohol content"})
     spark.createDataFrame(frame).write.mode("overwrite").saveAsTable("default.bad_input")
-
     with pytest.raises(SchemaMismatchError) as error:
         score_table(spark, MODEL, "default.bad_input", "default.bad_predictions")
     message = str(error.value)
@@ -91,19 +94,6 @@ def test_missing_feature_columns_are_listed(spark: SparkSession, mlflow_env: Mlf
     assert "['density', 'pH', 'alcohol']" in message
     assert not spark.catalog.tableExists("default.bad_predictions")
 
-
-def test_scoring_needs_a_champion(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
-    mlflow_env.train(MODEL)
-    write_input_table(spark, rows=3)
-    with pytest.raises(LookupError, match="'wine_model' has no version with alias 'champion'"):
-        score_table(spark, MODEL, INPUT, OUTPUT)
-
-
-def test_input_columns_named_like_outputs_are_refused(
-    spark: SparkSession, mlflow_env: MlflowEnv
-) -> None:
-    mlflow_env.train(MODEL)
-    deploy_version(MODEL, "1", "disabled")
     frame = normalized_wine_frame(rows=3).drop(columns=["quality"]).assign(prediction=1)
     spark.createDataFrame(frame).write.mode("overwrite").saveAsTable("default.scored_before")
     with pytest.raises(

@@ -79,10 +79,15 @@ def test_a_good_version_passes_and_becomes_challenger(mlflow_env: MlflowEnv) -> 
     assert "alcohol" not in json.dumps(logged)  # numbers about rows, never rows
 
 
-def test_a_constant_classifier_fails_closed_in_enabled_mode_and_is_recorded_in_dry_run(
+def test_a_constant_classifier_is_skipped_failed_or_recorded_as_each_run_mode_says(
     mlflow_env: MlflowEnv,
 ) -> None:
     mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
+    # disabled checks nothing, records SKIPPED and gives no alias.
+    skipped = validate("1", "disabled")
+    assert (skipped.status, skipped.checks) == ("SKIPPED", ())
+    assert tags(mlflow_env, "1")[VALIDATION_DETAILS_TAG] == "validation disabled"
+    assert aliases(mlflow_env) == {}
     # Say a pre-gate Train gave it `challenger`: failing in enabled mode takes it away.
     mlflow_env.client.set_registered_model_alias(MODEL, CHALLENGER_ALIAS, "1")
     with pytest.raises(ModelValidationError) as failed:
@@ -249,12 +254,3 @@ def test_regression_thresholds_where_lower_is_better(mlflow_env: MlflowEnv) -> N
         ("threshold", "r2_score"),
         ("baseline", "root_mean_squared_error"),
     }
-
-
-def test_disabled_records_skipped_and_gives_no_alias(mlflow_env: MlflowEnv) -> None:
-    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
-    report = validate("1", "disabled")
-    assert (report.status, report.checks) == ("SKIPPED", ())
-    assert tags(mlflow_env, "1")[VALIDATION_STATUS_TAG] == "SKIPPED"
-    assert tags(mlflow_env, "1")[VALIDATION_DETAILS_TAG] == "validation disabled"
-    assert aliases(mlflow_env) == {}
