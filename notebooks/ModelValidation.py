@@ -2,27 +2,41 @@
 # MAGIC %md
 # MAGIC # ModelValidation
 # MAGIC
-# MAGIC Second task of the training job. Scores the `challenger` version of `model_name` on the
-# MAGIC hold-out rows its training run logged and checks `validation_thresholds` (metric ->
-# MAGIC minimum). When a `champion` exists it is scored on the same rows, and the challenger must
-# MAGIC not be worse on the thresholded metrics or on `roc_auc`.
+# MAGIC Second task of the training job. Validates exactly the version Train handed off (task
+# MAGIC values `model_name`/`model_version` of task `Train`; in a manual run, the `model_name` and
+# MAGIC `model_version` widgets). It rebuilds the version's target and split from its training
+# MAGIC run, reloads the training data and checks:
+# MAGIC - `validation_thresholds` (JSON, metric -> `{"threshold": x, "tolerance": t}`): each metric
+# MAGIC   against its threshold, a minimum, or a maximum where lower is better (`log_loss`, errors);
+# MAGIC - `baseline_check` (`true` by default): the primary metric (`roc_auc`, or
+# MAGIC   `root_mean_squared_error` for regression) must beat a trivial predictor's;
+# MAGIC - when another version is `champion`: both scored on the rows neither trained on, and the
+# MAGIC   candidate no worse on the configured metrics and the primary metric, within each
+# MAGIC   metric's tolerance.
 # MAGIC
-# MAGIC `run_mode`: `disabled` skips the checks; `dry_run` records the verdict and never fails;
-# MAGIC `enabled` fails this task (and so skips deployment) when a check fails. The verdict is in
-# MAGIC the version tags `validation_status`, `validation_mode`, `validation_details`, and the full
-# MAGIC report is the run artifact `validation/report.json`.
+# MAGIC Any error (reading a run, loading data or a model, scoring, a metric that cannot be
+# MAGIC computed) is a failed check. `run_mode`: `disabled` records SKIPPED without checking;
+# MAGIC `dry_run` records the verdict and never fails; `enabled` fails this task (so nothing is
+# MAGIC deployed) when the verdict is FAILED. The verdict is in the version tags
+# MAGIC `validation_status`, `validation_mode`, `validation_details`, the full report in the
+# MAGIC training run's artifact `validation/report.json`. A version that passed (or was validated
+# MAGIC in `dry_run`) gets the `challenger` alias; one that failed in `enabled` mode does not.
 
 # COMMAND ----------
 
 dbutils.widgets.text("model_name", "")
+dbutils.widgets.text("model_version", "")
 dbutils.widgets.text("model_registry", "unity_catalog")
 dbutils.widgets.text("run_mode", "dry_run")
 dbutils.widgets.text("validation_thresholds", "{}")
+dbutils.widgets.text("baseline_check", "true")
 
 model_name = dbutils.widgets.get("model_name")
+model_version = dbutils.widgets.get("model_version")
 model_registry = dbutils.widgets.get("model_registry")
 run_mode = dbutils.widgets.get("run_mode")
 validation_thresholds = dbutils.widgets.get("validation_thresholds")
+baseline_check = dbutils.widgets.get("baseline_check")
 
 # COMMAND ----------
 
@@ -30,19 +44,31 @@ import mlflow
 
 # The notebook's own folder is on sys.path in Databricks (git folders and workspace files),
 # so the mlops_ml package next to this notebook imports directly.
+from mlops_ml.data import load_training_data
+from mlops_ml.handoff import handed_off_version, publish
 from mlops_ml.registry import registry_uri
-from mlops_ml.validation import parse_thresholds, validate_challenger
+from mlops_ml.validation import parse_flag, validate_version
 
-mlflow.set_registry_uri(registry_uri(model_registry, model_name))
+model = handed_off_version(dbutils.jobs.taskValues, model_name, model_version)
+mlflow.set_registry_uri(registry_uri(model_registry, model.name))
+print(f"Validating {model.uri} (from {model.source}), run_mode={run_mode}")
 
 # COMMAND ----------
 
 # Raises ModelValidationError (failing the task) only when run_mode is "enabled".
-report = validate_challenger(model_name, run_mode, parse_thresholds(validation_thresholds))
+report = validate_version(
+    model.name,
+    model.version,
+    run_mode,
+    validation_thresholds,
+    load_data=lambda source, label: load_training_data(spark, source, label),
+    baseline=parse_flag("baseline_check", baseline_check),
+)
 print(report.summary())
 if report.status == "FAILED":
     print(f"WARNING: validation failed; run_mode={run_mode} does not block deployment")
 
 # COMMAND ----------
 
+publish(dbutils.jobs.taskValues, model, validation_status=report.status)
 dbutils.notebook.exit(report.status)

@@ -2,11 +2,17 @@
 # MAGIC %md
 # MAGIC # Train
 # MAGIC
-# MAGIC First task of the training job. Trains a scikit-learn random forest that predicts whether a
-# MAGIC wine is good (`label_column >= 7`, binary), logs parameters, hold-out metrics
-# MAGIC (`accuracy_score`, `precision_score`, `recall_score`, `f1_score`, `roc_auc`) and the model
-# MAGIC (signature + input example) to `experiment_name`, registers a new version of `model_name`
-# MAGIC and gives it the `challenger` alias, which ModelValidation and ModelDeployment read.
+# MAGIC First task of the training job. Trains a scikit-learn random forest on `training_data`:
+# MAGIC with `problem_type=classification` it predicts whether `label_column >= positive_threshold`
+# MAGIC (a good wine: `quality >= 7`), with `regression` the label itself. Rows are split by a
+# MAGIC hash of their key (`split_key_columns`, default every column; `holdout_percent` held out),
+# MAGIC so a row stays on its side in every run and no version is ever scored on rows it trained on.
+# MAGIC
+# MAGIC Logs to `experiment_name`: parameters (target definition, split), hold-out metrics, the git
+# MAGIC source (`git_source_info`) as MLflow's git tags, the training data as a dataset input, row
+# MAGIC counts and key digests (no rows), and the model with its signature. Registers a new version
+# MAGIC of `model_name` (`validation_status=PENDING`, no alias) and hands it to the next tasks as
+# MAGIC task values `model_name`, `model_version`, `model_uri`.
 # MAGIC
 # MAGIC `training_data` is a semicolon-separated CSV path (e.g. `/databricks-datasets/...`) or a
 # MAGIC table name. Column names are normalized (`fixed acidity` -> `fixed_acidity`).
@@ -19,6 +25,11 @@ dbutils.widgets.text("model_name", "")
 dbutils.widgets.text("model_registry", "unity_catalog")
 dbutils.widgets.text("training_data", "/databricks-datasets/wine-quality/winequality-red.csv")
 dbutils.widgets.text("label_column", "quality")
+dbutils.widgets.text("problem_type", "classification")
+dbutils.widgets.text("positive_threshold", "7")
+dbutils.widgets.text("holdout_percent", "20")
+dbutils.widgets.text("split_key_columns", "[]")
+dbutils.widgets.text("git_source_info", "")
 
 env = dbutils.widgets.get("env")
 experiment_name = dbutils.widgets.get("experiment_name")
@@ -26,6 +37,11 @@ model_name = dbutils.widgets.get("model_name")
 model_registry = dbutils.widgets.get("model_registry")
 training_data = dbutils.widgets.get("training_data")
 label_column = dbutils.widgets.get("label_column")
+problem_type = dbutils.widgets.get("problem_type")
+positive_threshold = dbutils.widgets.get("positive_threshold")
+holdout_percent = dbutils.widgets.get("holdout_percent")
+split_key_columns = dbutils.widgets.get("split_key_columns")
+git_source_info = dbutils.widgets.get("git_source_info")
 
 # COMMAND ----------
 
@@ -34,20 +50,34 @@ import mlflow
 # The notebook's own folder is on sys.path in Databricks (git folders and workspace files),
 # so the mlops_ml package next to this notebook imports directly.
 from mlops_ml.data import load_training_data
+from mlops_ml.handoff import ModelRef, publish
 from mlops_ml.registry import registry_uri
+from mlops_ml.split import Split
+from mlops_ml.target import Target
 from mlops_ml.train import train_model
 
 mlflow.set_registry_uri(registry_uri(model_registry, model_name))
+target = Target.from_parameters(problem_type, label_column, positive_threshold)
+split = Split.from_parameters(holdout_percent, split_key_columns)
 
 # COMMAND ----------
 
 data = load_training_data(spark, training_data, label_column)
-print(f"[{env}] {len(data)} labelled rows from {training_data}")
+print(f"[{env}] {len(data)} labelled rows from {training_data}; target {target.describe()}")
 
-result = train_model(data, label_column, experiment_name, model_name, training_data=training_data)
+result = train_model(
+    data,
+    target,
+    experiment_name,
+    model_name,
+    split=split,
+    training_data=training_data,
+    git_source_info=git_source_info,
+)
 print(f"Registered {model_name} version {result.model_version} (run {result.run_id})")
-print(f"Hold-out metrics: {result.metrics}")
+print(f"Hold-out metrics ({result.holdout_rows} rows, {split.describe()}): {result.metrics}")
 
 # COMMAND ----------
 
-dbutils.notebook.exit(result.model_version)
+publish(dbutils.jobs.taskValues, ModelRef(model_name, result.model_version))
+dbutils.notebook.exit(result.model_uri)

@@ -11,12 +11,16 @@ that failure before anything is declared.
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
@@ -181,3 +185,117 @@ TableName = Annotated[str, AfterValidator(check_table_name)]
 Identifier = Annotated[str, AfterValidator(check_identifier)]
 UcIdentifier = Annotated[str, AfterValidator(check_uc_identifier)]
 NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class MetricRange:
+    """Direction and range of a metric training logs."""
+
+    greater_is_better: bool
+    lower: float | None
+    """Smallest possible value (None: unbounded)."""
+    upper: float | None
+    """Largest possible value (None: unbounded)."""
+
+    def describe(self) -> str:
+        low = "(-inf" if self.lower is None else f"[{self.lower:g}"
+        high = "inf)" if self.upper is None else f"{self.upper:g}]"
+        return f"{low}, {high}"
+
+
+METRICS: dict[str, dict[str, MetricRange]] = {
+    "classification": {
+        "accuracy_score": MetricRange(True, 0.0, 1.0),
+        "precision_score": MetricRange(True, 0.0, 1.0),
+        "recall_score": MetricRange(True, 0.0, 1.0),
+        "f1_score": MetricRange(True, 0.0, 1.0),
+        "roc_auc": MetricRange(True, 0.0, 1.0),
+        "log_loss": MetricRange(False, 0.0, None),
+    },
+    "regression": {
+        "root_mean_squared_error": MetricRange(False, 0.0, None),
+        "mean_absolute_error": MetricRange(False, 0.0, None),
+        "r2_score": MetricRange(True, None, 1.0),
+    },
+}
+"""The metrics the Train notebook logs per problem type: a copy of ``METRICS`` in
+``notebooks/mlops_ml/metrics.py``, which the Pulumi program does not import (it needs
+scikit-learn); a test keeps the two equal."""
+
+Location = tuple[str, ...]
+"""Where a problem is, relative to the value being validated: ``("thresholds", "roc_auc")``."""
+
+
+def threshold_problems(
+    problem_type: str, thresholds: Mapping[str, tuple[float | None, float]]
+) -> list[tuple[Location, str]]:
+    """Problems of ``metric -> (threshold, tolerance)`` for ``problem_type``, located by key.
+
+    A metric must be one training logs; a threshold must lie in the metric's range; a
+    tolerance must be >= 0 and, for a bounded metric, narrower than its range (a wider one
+    accepts any model).
+    """
+    known = METRICS[problem_type]
+    problems: list[tuple[Location, str]] = []
+    for name, (threshold, tolerance) in thresholds.items():
+        where = ("thresholds", name)
+        metric = known.get(name)
+        if metric is None:
+            other = [p for p, names in METRICS.items() if name in names]
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            if other:
+                hint = f" (it is a {other[0]} metric)"
+            problems.append(
+                (
+                    where,
+                    f"unknown metric for problem_type '{problem_type}'{hint}; training logs "
+                    + ", ".join(sorted(known)),
+                )
+            )
+            continue
+        if threshold is not None and not (
+            (metric.lower is None or threshold >= metric.lower)
+            and (metric.upper is None or threshold <= metric.upper)
+        ):
+            problems.append(
+                (
+                    (*where, "threshold"),
+                    f"{threshold:g} is outside the range of {name}, {metric.describe()}",
+                )
+            )
+        if tolerance < 0 or not math.isfinite(tolerance):
+            problems.append(((*where, "tolerance"), f"expected 0 or more, got {tolerance:g}"))
+        elif (
+            metric.lower is not None
+            and metric.upper is not None
+            and tolerance >= metric.upper - metric.lower
+        ):
+            problems.append(
+                (
+                    (*where, "tolerance"),
+                    f"{tolerance:g} spans the whole range of {name}, {metric.describe()}; "
+                    "the champion comparison would accept any model",
+                )
+            )
+    return problems
+
+
+def raise_problems(title: str, problems: list[tuple[Location, str]]) -> None:
+    """Raise the problems as one pydantic ValidationError located at their keys.
+
+    Raised inside a section's model validator, each problem is reported at its full key
+    (``mlops:training.validation.thresholds.roc_auc.threshold``), not at the section.
+    """
+    if problems:
+        raise ValidationError.from_exception_data(
+            title,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("value_error", "{error}", {"error": message}),
+                    loc=location,
+                    input=None,
+                )
+                for location, message in problems
+            ],
+        )

@@ -267,7 +267,8 @@ class Namespace:
                     continue
                 path = f"{prefix}{key}"
                 nested = _nested_model(info.annotation)
-                if nested is not None:
+                mapping = get_origin(info.annotation) is dict
+                if nested is not None and not mapping:
                     yield from walk(nested, f"{path}.")
                     continue
                 default = (
@@ -283,6 +284,8 @@ class Namespace:
                     info.description or "",
                     "" if example is None else _yaml_scalar(example),
                 )
+                if nested is not None:  # a map of sections: their keys under <name>
+                    yield from walk(nested, f"{path}.<name>.")
 
         yield from walk(self.root, f"{self.name}:")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 import pulumi
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from mlops_resources.config.checks import (
     Email,
@@ -32,6 +32,8 @@ from mlops_resources.config.checks import (
     UcIdentifier,
     WorkspacePath,
     check_table_name,
+    raise_problems,
+    threshold_problems,
 )
 from mlops_resources.config.reading import (
     ConfigError,
@@ -204,20 +206,91 @@ class ClusterConfig(Section):
         return workers
 
 
+class MetricThreshold(Section):
+    """What one metric must satisfy for a new model version to pass validation."""
+
+    threshold: float | None = Field(
+        None,
+        examples=[0.75],
+        description="minimum (maximum where lower is better, e.g. log_loss); unset: only "
+        "compared with the champion",
+    )
+    tolerance: float = Field(
+        0.0,
+        examples=[0.01],
+        description="how much worse than the champion the new version may be on it",
+    )
+
+
+class ValidationConfig(Section):
+    """How ModelValidation judges a new model version."""
+
+    holdout_percent: int = Field(
+        20,
+        examples=[25],
+        description="percent of rows held out, chosen by a hash of each row's key (1-99); "
+        "a row stays on its side in every run",
+    )
+    split_key_columns: list[Identifier] = Field(
+        default_factory=list,
+        examples=[["wine_id"]],
+        description="columns that identify a row for the split; default: every column",
+    )
+    baseline_check: bool = Field(
+        True,
+        examples=[False],
+        description="the primary metric must beat a trivial predictor's (class prior, mean)",
+    )
+    thresholds: dict[str, MetricThreshold] = Field(
+        default_factory=dict,
+        examples=[{"roc_auc": {"threshold": 0.75, "tolerance": 0.01}}],
+        description="metric -> {threshold, tolerance}; metrics training logs for the problem "
+        "type; each is also compared with the champion, as is roc_auc (classification) or "
+        "root_mean_squared_error (regression)",
+    )
+
+    @field_validator("holdout_percent")
+    @classmethod
+    def _percent(cls, percent: int) -> int:
+        if not 1 <= percent <= 99:
+            raise ValueError(f"expected a percentage from 1 to 99, got {percent}")
+        return percent
+
+
 class TrainingConfig(Section):
     """The training job: Train -> ModelValidation -> ModelDeployment."""
 
     schedule: ScheduleConfig = Field(description="training schedule")
     training_data: NonEmpty = Field(
         "/databricks-datasets/wine-quality/winequality-red.csv",
+        examples=["staging.wine_quality.training"],
         description="a /databricks-datasets CSV path, or a <catalog>.<schema>.<table> name",
     )
-    label_column: Identifier = Field("quality", description="column the classifier predicts")
-    run_mode: Literal["disabled", "dry_run", "enabled"] = Field(
-        "dry_run", description="validation mode: 'enabled' fails a worse model, 'dry_run' reports"
+    label_column: Identifier = Field(
+        "quality", examples=["quality"], description="column the model learns from"
     )
-    validation_thresholds: dict[str, float] = Field(
-        default_factory=dict, description="minimum metric values, e.g. {accuracy_score: 0.5}"
+    problem_type: Literal["classification", "regression"] = Field(
+        "classification",
+        examples=["regression"],
+        description="'classification' (label >= positive_threshold is class 1) or "
+        "'regression' (the label itself)",
+    )
+    positive_threshold: float | None = Field(
+        None,
+        validate_default=True,
+        examples=[7],
+        description="classification only: labels at or above it are the positive class, "
+        "e.g. 7 for quality >= 7",
+    )
+    run_mode: Literal["disabled", "dry_run", "enabled"] = Field(
+        "dry_run",
+        examples=["enabled"],
+        description="validation mode: 'enabled' fails a worse model, 'dry_run' reports",
+    )
+    validation: ValidationConfig = Field(
+        ValidationConfig(),
+        validate_default=True,
+        description="how a new model version is validated",
     )
 
     @field_validator("training_data")
@@ -232,13 +305,32 @@ class TrainingConfig(Section):
         """The training table, when training data is a table rather than a file path."""
         return None if self.training_data.startswith(("/", "dbfs:/")) else self.training_data
 
-    @field_validator("validation_thresholds")
+    @field_validator("positive_threshold")
     @classmethod
-    def _metric_names(cls, thresholds: dict[str, float]) -> dict[str, float]:
-        for metric in thresholds:
-            if not re.match(r"^[a-z][a-z0-9_]*$", metric):
-                raise ValueError(f"metric name {metric!r} should be lower_snake_case")
-        return thresholds
+    def _fits_problem_type(cls, threshold: float | None, info: ValidationInfo) -> float | None:
+        problem_type = info.data.get("problem_type")
+        if problem_type == "classification" and threshold is None:
+            raise ValueError(
+                "required when training.problem_type is 'classification': labels at or above "
+                "it are the positive class, e.g. 7"
+            )
+        if problem_type == "regression" and threshold is not None:
+            raise ValueError("only used when training.problem_type is 'classification'")
+        return threshold
+
+    @field_validator("validation")
+    @classmethod
+    def _metrics_of_problem_type(
+        cls, validation: ValidationConfig, info: ValidationInfo
+    ) -> ValidationConfig:
+        problem_type = info.data.get("problem_type")
+        if problem_type is not None:  # else problem_type itself is reported
+            thresholds = {
+                name: (entry.threshold, entry.tolerance)
+                for name, entry in validation.thresholds.items()
+            }
+            raise_problems("ValidationConfig", threshold_problems(problem_type, thresholds))
+        return validation
 
 
 class BatchInferenceConfig(Section):

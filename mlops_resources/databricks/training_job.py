@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 
+from mlops_resources.config.stack import TrainingConfig
 from mlops_resources.databricks.code_source import CodeSource
 from mlops_resources.databricks.notebook_job import (
     JobSettings,
@@ -37,22 +37,51 @@ class TrainingJobArgs:
     """Model the new version is registered to."""
     model_registry: str
     """'unity_catalog' or 'workspace'."""
-    training_data: str
-    """/databricks-datasets CSV path or table name."""
-    label_column: str
-    """Column the classifier predicts."""
-    run_mode: str
-    """ModelValidation mode: disabled, dry_run or enabled."""
-    validation_thresholds: Mapping[str, float]
-    """Minimum metric values a candidate must reach."""
+    training: TrainingConfig
+    """Training data, target definition, run mode and validation settings."""
     schedule: Schedule
     """When training runs."""
     code: CodeSource
-    """Where notebooks come from."""
+    """Where notebooks come from; also the lineage the runs record (``git_source_info``)."""
     settings: JobSettings
     """Shared job hardening."""
     depends_on: tuple[pulumi.Resource, ...] = ()
     """Resources the parameters name (experiment, model): created before the job."""
+
+
+def git_source_info(code: CodeSource) -> pulumi.Input[str]:
+    """MLOps Stacks' ``git_source_info`` for the code the jobs run: ``url:...; branch:...``
+    (or ``tag:``, plus ``commit:`` when pinned), or ``workspace:<folder>`` for uploads."""
+    git = code.git_source
+    if git is None:
+        path = pulumi.Output.from_input(code.notebook_path(TASKS[0].key))
+        return path.apply(lambda p: f"workspace:{p.rsplit('/', 1)[0]}")
+    parts = [f"url:{git.url}"]
+    parts += [
+        f"{key}:{value}" for key in ("branch", "tag", "commit") if (value := getattr(git, key))
+    ]
+    return "; ".join(parts)
+
+
+def validation_thresholds(training: TrainingConfig) -> str:
+    """The ``validation_thresholds`` parameter: metric -> {threshold, tolerance}, sorted JSON.
+
+    One JSON parameter keeps the widget set fixed whatever metrics are configured.
+    """
+    return json.dumps(
+        {
+            name: entry.model_dump(exclude_none=True)
+            for name, entry in sorted(training.validation.thresholds.items())
+        },
+        sort_keys=True,
+    )
+
+
+def _number(value: float | None) -> str:
+    """A job parameter for a number: ``7`` rather than ``7.0``, full precision otherwise."""
+    if value is None:
+        return ""
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 class TrainingJob(NotebookJob):
@@ -61,16 +90,27 @@ class TrainingJob(NotebookJob):
     def __init__(
         self, name: str, args: TrainingJobArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        training = args.training
+        validation = training.validation
+        threshold = training.positive_threshold
         parameters: dict[str, pulumi.Input[str]] = {
             "env": args.settings.environment,
             "experiment_name": args.experiment_name,
             "model_name": args.model_name,
             "model_registry": args.model_registry,
-            "training_data": args.training_data,
-            "label_column": args.label_column,
-            "run_mode": args.run_mode,
-            # One JSON parameter keeps the widget set fixed whatever metrics are configured.
-            "validation_thresholds": json.dumps(dict(args.validation_thresholds), sort_keys=True),
+            "training_data": training.training_data,
+            "label_column": training.label_column,
+            "problem_type": training.problem_type,
+            "positive_threshold": _number(threshold),
+            "holdout_percent": str(validation.holdout_percent),
+            "split_key_columns": json.dumps(validation.split_key_columns),
+            "run_mode": training.run_mode,
+            "validation_thresholds": validation_thresholds(training),
+            "baseline_check": "true" if validation.baseline_check else "false",
+            # Empty: Train hands its version over by task values; set it to run
+            # ModelValidation or ModelDeployment alone on a given version.
+            "model_version": "",
+            "git_source_info": git_source_info(args.code),
         }
         super().__init__(
             "mlops:databricks:TrainingJob",

@@ -1,4 +1,9 @@
-"""Deployment: move the ``champion`` alias to the validated ``challenger`` version."""
+"""Deployment: point ``champion`` at exactly the version Train handed off.
+
+The version comes from the hand-off (:mod:`mlops_ml.handoff`), not from an alias, so a newer
+version registered meanwhile by another run cannot be deployed by mistake. Its validation
+verdict is read from its own tags.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,13 @@ from mlops_ml.registry import (
     CHAMPION_ALIAS,
     VALIDATION_MODE_TAG,
     VALIDATION_STATUS_TAG,
-    require_version_by_alias,
     version_by_alias,
 )
 from mlops_ml.validation import RunMode
 
 
 class DeploymentRefusedError(Exception):
-    """The challenger may not become champion (validation failed or did not run)."""
+    """The version may not become champion (validation failed or did not pass)."""
 
 
 @dataclass(frozen=True)
@@ -29,24 +33,22 @@ class DeploymentResult:
     version: str
     previous_champion: str | None
     validation_status: str
-    """The deployed version's ``validation_status`` tag (PASSED, SKIPPED, or FAILED in dry_run)."""
+    """The deployed version's ``validation_status`` tag (PASSED, SKIPPED, FAILED in dry_run)."""
 
 
-def deploy_challenger(
-    model_name: str, run_mode: str | RunMode, *, client: MlflowClient | None = None
+def deploy_version(
+    model_name: str, version: str, run_mode: str | RunMode, *, client: MlflowClient | None = None
 ) -> DeploymentResult:
-    """Point ``champion`` at the ``challenger`` version and remove the ``challenger`` alias.
+    """Point ``champion`` at ``version``; drop ``challenger`` if it pointed there too.
 
     Refused (:class:`DeploymentRefusedError`, aliases untouched) when the version failed
-    validation in ``enabled`` mode, or when ``run_mode`` is ``enabled`` and the version's
-    validation did not pass (e.g. it never ran). Works with the Unity Catalog and the
-    workspace registry (MLflow >= 2.3 alias APIs).
+    validation in ``enabled`` mode (whatever ``run_mode`` is now: e.g. a repair run of this
+    task alone), or when ``run_mode`` is ``enabled`` and the version's validation did not
+    pass (it never ran, or was skipped). Works with the Unity Catalog and the workspace
+    registry (MLflow >= 2.3 alias APIs).
     """
-    mode = run_mode if isinstance(run_mode, RunMode) else RunMode.parse(run_mode)
+    mode = RunMode.parse(run_mode)
     client = client or MlflowClient()
-    challenger = require_version_by_alias(client, model_name, CHALLENGER_ALIAS)
-    version = str(challenger.version)
-    # Read the version itself: not every registry returns tags with the alias lookup.
     tags = dict(client.get_model_version(model_name, version).tags or {})
     status = tags.get(VALIDATION_STATUS_TAG, "")
     validated_in = tags.get(VALIDATION_MODE_TAG, "")
@@ -63,5 +65,7 @@ def deploy_challenger(
     champion = version_by_alias(client, model_name, CHAMPION_ALIAS)
     previous = str(champion.version) if champion is not None else None
     client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
-    client.delete_registered_model_alias(model_name, CHALLENGER_ALIAS)
+    challenger = version_by_alias(client, model_name, CHALLENGER_ALIAS)
+    if challenger is not None and str(challenger.version) == version:
+        client.delete_registered_model_alias(model_name, CHALLENGER_ALIAS)
     return DeploymentResult(model_name, version, previous, status)

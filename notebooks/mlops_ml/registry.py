@@ -1,9 +1,10 @@
 """Model registry conventions shared by the job notebooks: aliases, tags and registry URIs.
 
-The training job hands a model version from task to task through aliases, not task values:
-Train sets ``challenger`` on the version it registers, ModelValidation records its verdict in
-version tags, and ModelDeployment moves ``champion`` to that version and drops ``challenger``.
-Batch inference scores with whatever version ``champion`` points at.
+The training job hands the exact version it registered from task to task by task values
+(:mod:`mlops_ml.handoff`); aliases say what a version *is*, not which one to act on:
+``challenger`` marks a version that passed validation (or was validated in ``dry_run``) and
+awaits deployment, ``champion`` the version batch inference scores with. ModelValidation
+records its verdict in version tags, which ModelDeployment checks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from mlflow.exceptions import MlflowException
 CHAMPION_ALIAS = "champion"
 """Alias of the version batch inference scores with."""
 CHALLENGER_ALIAS = "challenger"
-"""Alias Train sets on the version it registers; ModelValidation and ModelDeployment read it."""
+"""Alias ModelValidation sets on a version that passed (or was dry-run) and removes from one
+that failed in enabled mode; ModelDeployment removes it from the version it deploys."""
 
 VALIDATION_STATUS_TAG = "validation_status"
 """Model version tag: PENDING (set by Train), then PASSED, FAILED or SKIPPED."""

@@ -1,14 +1,21 @@
-"""Training: a binary wine-quality classifier logged, registered and marked ``challenger``.
+"""Training: fit a model on the training side of a stable split, log it, register a version.
 
-The model predicts whether a wine is *good*: ``label >= GOOD_QUALITY_THRESHOLD`` (quality 7 or
-more) is class 1, anything lower class 0. Features are every other column of the training
-data; they must be numeric and are used as float64 (missing values are imputed with the
-median). The default estimator is a random forest inside a scikit-learn pipeline.
+The target comes from :class:`~mlops_ml.target.Target` (a binary class from a label threshold,
+or the label itself for regression). Features are every other column of the training data;
+they must be numeric and are used as float64 (missing values are imputed with the median).
+The default estimator is a random forest inside a scikit-learn pipeline.
+
+The run records what validation needs to rebuild everything from the data, and no rows: the
+target definition and split as parameters, the training data as an MLflow dataset input, the
+git source as tags, row counts and key digests of both sides as :data:`SPLIT_ARTIFACT`. The
+new version is tagged ``validation_status=PENDING`` and gets no alias: ModelValidation gives
+it ``challenger`` once it has a verdict.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,41 +23,28 @@ from typing import Any
 
 import mlflow
 import mlflow.sklearn
-import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from sklearn.base import clone
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import (
-    accuracy_score,
-    f1_score,
-    precision_score,
-    recall_score,
-    roc_auc_score,
-)
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from mlops_ml.data import normalize_column_name
-from mlops_ml.registry import (
-    CHALLENGER_ALIAS,
-    VALIDATION_STATUS_TAG,
-)
+from mlops_ml.lineage import lineage_tags, log_training_dataset
+from mlops_ml.metrics import score_model
+from mlops_ml.registry import VALIDATION_STATUS_TAG
+from mlops_ml.split import Split, digest
+from mlops_ml.target import TARGET_COLUMN, Target
 
-GOOD_QUALITY_THRESHOLD = 7
-"""Labels at or above this value are the positive class (a good wine)."""
-TARGET_COLUMN = "_target"
-"""Name of the binary target column in the logged hold-out set."""
-HOLDOUT_ARTIFACT = "validation/holdout.parquet"
-"""Run artifact: the hold-out rows (features plus :data:`TARGET_COLUMN`) metrics are computed on."""
+SPLIT_ARTIFACT = "validation/split.json"
+"""Run artifact: the split, row counts of each side and digests of their row keys."""
 MODEL_ARTIFACT = "model"
 """Name (MLflow 3) or artifact path (MLflow 2) of the logged model."""
 MIN_ROWS = 10
-"""Fewest labelled rows training accepts."""
-METRIC_NAMES = ("accuracy_score", "precision_score", "recall_score", "f1_score", "roc_auc")
-"""Metrics computed on the hold-out set; ``roc_auc`` needs both classes and probabilities."""
+"""Fewest labelled rows training accepts on each side of the split."""
+DEFAULT_N_ESTIMATORS = 200
+"""Trees of the default random forest."""
 
 
 @dataclass(frozen=True)
@@ -60,41 +54,39 @@ class TrainingResult:
     run_id: str
     model_name: str
     model_version: str
-    model_uri: str
-    """URI of the logged model (``runs:/...`` in MLflow 2, ``models:/m-...`` in MLflow 3)."""
     metrics: dict[str, float] = field(default_factory=dict)
+    """Hold-out metrics."""
+    training_rows: int = 0
+    holdout_rows: int = 0
+
+    @property
+    def model_uri(self) -> str:
+        """The registered version's URI: what Train hands to the next tasks."""
+        return f"models:/{self.model_name}/{self.model_version}"
 
 
-def default_estimator(random_state: int = 42, n_estimators: int = 200) -> Pipeline:
-    """The classifier trained by default: median imputation, then a random forest."""
-    return Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="median")),
-            (
-                "classifier",
-                RandomForestClassifier(
-                    n_estimators=n_estimators,
-                    min_samples_leaf=2,
-                    random_state=random_state,
-                    n_jobs=1,
-                ),
-            ),
-        ]
-    )
+def default_estimator(
+    problem_type: str = "classification", random_state: int = 42, n_estimators: int | None = None
+) -> Pipeline:
+    """The model trained by default: median imputation, then a random forest."""
+    trees = n_estimators or DEFAULT_N_ESTIMATORS
+    forest: Any
+    if problem_type == "regression":
+        forest = RandomForestRegressor(
+            n_estimators=trees, min_samples_leaf=2, random_state=random_state, n_jobs=1
+        )
+    else:
+        forest = RandomForestClassifier(
+            n_estimators=trees, min_samples_leaf=2, random_state=random_state, n_jobs=1
+        )
+    return Pipeline([("impute", SimpleImputer(strategy="median")), ("model", forest)])
 
 
-def binarize_label(label: pd.Series, threshold: float = GOOD_QUALITY_THRESHOLD) -> pd.Series:
-    """The binary target: 1 where ``label >= threshold``, else 0."""
-    if not pd.api.types.is_numeric_dtype(label):
-        raise ValueError(f"label column {label.name!r} must be numeric, got dtype {label.dtype}")
-    return (label >= threshold).astype("int64").rename(TARGET_COLUMN)
-
-
-def split_features(data: pd.DataFrame, label_column: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Features (every column but the label, as float64) and the binary target."""
-    label = normalize_column_name(label_column)
+def split_features(data: pd.DataFrame, target: Target) -> tuple[pd.DataFrame, pd.Series]:
+    """Features (every column but the label, as float64) and the target."""
+    label = target.label
     if label not in data.columns:
-        raise ValueError(f"label column {label_column!r} is not in {list(data.columns)}")
+        raise ValueError(f"label column {target.label_column!r} is not in {list(data.columns)}")
     features = data.drop(columns=[label])
     if features.shape[1] == 0:
         raise ValueError("training data has no feature columns besides the label")
@@ -103,38 +95,7 @@ def split_features(data: pd.DataFrame, label_column: str) -> tuple[pd.DataFrame,
     non_numeric = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
     if non_numeric:
         raise ValueError(f"feature columns must be numeric; not numeric: {non_numeric}")
-    return features.astype("float64"), binarize_label(data[label])
-
-
-def compute_metrics(
-    y_true: pd.Series | np.ndarray[Any, Any],
-    y_pred: np.ndarray[Any, Any],
-    y_score: np.ndarray[Any, Any] | None = None,
-) -> dict[str, float]:
-    """Hold-out metrics of a binary classifier; ``roc_auc`` only with scores and both classes."""
-    metrics = {
-        "accuracy_score": float(accuracy_score(y_true, y_pred)),
-        "precision_score": float(precision_score(y_true, y_pred, zero_division=0)),
-        "recall_score": float(recall_score(y_true, y_pred, zero_division=0)),
-        "f1_score": float(f1_score(y_true, y_pred, zero_division=0)),
-    }
-    if y_score is not None and len(np.unique(np.asarray(y_true))) == 2:
-        metrics["roc_auc"] = float(roc_auc_score(y_true, y_score))
-    return metrics
-
-
-def evaluate_classifier(model: Any, holdout: pd.DataFrame) -> dict[str, float]:
-    """Metrics of a fitted classifier on a hold-out frame (features plus :data:`TARGET_COLUMN`)."""
-    features = holdout.drop(columns=[TARGET_COLUMN])
-    y_true = holdout[TARGET_COLUMN]
-    y_pred = np.asarray(model.predict(features))
-    y_score = None
-    if hasattr(model, "predict_proba"):
-        probabilities = np.asarray(model.predict_proba(features))
-        classes = list(getattr(model, "classes_", [0, 1]))
-        if 1 in classes and probabilities.ndim == 2:
-            y_score = probabilities[:, classes.index(1)]
-    return compute_metrics(y_true, y_pred, y_score)
+    return features.astype("float64"), target.values(data[label])
 
 
 def _experiment_id(client: MlflowClient, experiment_name: str) -> str:
@@ -164,75 +125,106 @@ def _log_sklearn_model(model: Any, signature: Any, input_example: pd.DataFrame) 
     return mlflow.sklearn.log_model(model, **kwargs)
 
 
+def _log_json(payload: dict[str, Any], artifact: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(artifact).name
+        path.write_text(json.dumps(payload, indent=2, sort_keys=True))
+        mlflow.log_artifact(str(path), str(Path(artifact).parent))
+
+
 def train_model(
     data: pd.DataFrame,
-    label_column: str,
+    target: Target,
     experiment_name: str,
     model_name: str,
     *,
+    split: Split | None = None,
     training_data: str = "",
+    git_source_info: str = "",
     estimator: Any = None,
-    test_size: float = 0.2,
     random_state: int = 42,
     client: MlflowClient | None = None,
 ) -> TrainingResult:
-    """Fit the classifier, log it to ``experiment_name`` and register a new ``model_name`` version.
+    """Fit on the training side of ``split``, log to ``experiment_name``, register a version.
 
-    Logs parameters, hold-out metrics (:data:`METRIC_NAMES`), the hold-out rows as the
-    artifact :data:`HOLDOUT_ARTIFACT` (ModelValidation scores candidate and champion on them)
-    and the model with its signature and an input example. The new version gets the
-    ``challenger`` alias and ``validation_status=PENDING``. Uses the current tracking and
-    registry URIs; ``estimator`` replaces :func:`default_estimator` (it is cloned).
+    Logs parameters (target definition, split, estimator, row counts), hold-out metrics,
+    lineage (git source tags, the training data as a dataset input, :data:`SPLIT_ARTIFACT`)
+    and the model with its signature. The input example is one synthetic row (the feature
+    medians), so no training row is stored with the model. Registers a new ``model_name``
+    version tagged ``validation_status=PENDING``, without alias. Uses the current tracking
+    and registry URIs; ``estimator`` replaces :func:`default_estimator` (it is cloned).
     """
     client = client or MlflowClient()
-    features, target = split_features(data, label_column)
-    if len(features) < MIN_ROWS:
-        raise ValueError(f"training data has {len(features)} labelled rows; need {MIN_ROWS}")
-    if target.nunique() < 2:
+    split = split or Split()
+    features, y = split_features(data, target)
+    keys = split.keys(data)
+    holdout = split.holdout(data, keys)
+    sides = {"training": int((~holdout).sum()), "holdout": int(holdout.sum())}
+    for side, rows in sides.items():
+        if rows < MIN_ROWS:
+            raise ValueError(
+                f"the {side} side of the split ({split.describe()}) has {rows} of "
+                f"{len(data)} labelled rows; need {MIN_ROWS}"
+            )
+    x_train, y_train = features[~holdout], y[~holdout]
+    if target.problem_type == "classification" and y_train.nunique() < 2:
         raise ValueError(
-            f"label column {label_column!r} gives one class only: every value is "
-            f"{'>=' if target.iloc[0] else '<'} {GOOD_QUALITY_THRESHOLD}"
+            f"target {target.describe()} has one class only in the training rows "
+            f"(every value is {int(y_train.iloc[0])})"
         )
-    stratify = target if target.value_counts().min() >= 2 else None
-    x_train, x_test, y_train, y_test = train_test_split(
-        features, target, test_size=test_size, random_state=random_state, stratify=stratify
+    model = (
+        clone(estimator)
+        if estimator is not None
+        else default_estimator(target.problem_type, random_state)
     )
-    model = clone(estimator) if estimator is not None else default_estimator(random_state)
     experiment_id = _experiment_id(client, experiment_name)
 
     with mlflow.start_run(experiment_id=experiment_id) as run:
-        mlflow.set_tags({"model_name": model_name, "training_data": training_data})
+        tags = {"model_name": model_name, "training_data": training_data}
+        mlflow.set_tags({**tags, **lineage_tags(git_source_info)})
         mlflow.log_params(
             {
+                **target.params(),
+                **split.params(),
                 "estimator": type(model).__name__,
-                "label_column": label_column,
-                "positive_class": f"{label_column} >= {GOOD_QUALITY_THRESHOLD}",
                 "features": len(features.columns),
-                "training_rows": len(x_train),
-                "holdout_rows": len(x_test),
-                "test_size": test_size,
+                "training_rows": sides["training"],
+                "holdout_rows": sides["holdout"],
                 "random_state": random_state,
                 "training_data": training_data or "(in-memory)",
             }
         )
+        log_training_dataset(
+            data, training_data, target.label, {"split": split.describe(), **_str(sides)}
+        )
         model.fit(x_train, y_train)
-        holdout = x_test.assign(**{TARGET_COLUMN: y_test})
-        metrics = evaluate_classifier(model, holdout)
+        metrics = score_model(model, features[holdout], y[holdout], target.problem_type)
         mlflow.log_metrics(metrics)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(HOLDOUT_ARTIFACT).name
-            holdout.to_parquet(path, index=False)
-            mlflow.log_artifact(str(path), str(Path(HOLDOUT_ARTIFACT).parent))
+        _log_json(
+            {
+                "split": split.params(),
+                "rows": len(data),
+                "training_rows": sides["training"],
+                "holdout_rows": sides["holdout"],
+                "training_key_digest": digest(keys[~holdout]),
+                "holdout_key_digest": digest(keys[holdout]),
+            },
+            SPLIT_ARTIFACT,
+        )
         signature = infer_signature(x_train, model.predict(x_train))
-        model_info = _log_sklearn_model(model, signature, x_train.head(5))
+        model_info = _log_sklearn_model(model, signature, x_train.median().to_frame().T)
 
     version = mlflow.register_model(model_info.model_uri, model_name)
     client.set_model_version_tag(model_name, version.version, VALIDATION_STATUS_TAG, "PENDING")
-    client.set_registered_model_alias(model_name, CHALLENGER_ALIAS, version.version)
     return TrainingResult(
         run_id=run.info.run_id,
         model_name=model_name,
         model_version=str(version.version),
-        model_uri=str(model_info.model_uri),
         metrics=metrics,
+        training_rows=sides["training"],
+        holdout_rows=sides["holdout"],
     )
+
+
+def _str(values: dict[str, int]) -> dict[str, str]:
+    return {f"{k}_rows": str(v) for k, v in values.items()}

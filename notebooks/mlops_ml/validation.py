@@ -1,18 +1,26 @@
-"""Model validation: check the ``challenger`` version before it may become ``champion``.
+"""Model validation: the verdict on one registered version before it may become ``champion``.
 
-The challenger is scored on the hold-out rows its training run logged (see
-:data:`mlops_ml.train.HOLDOUT_ARTIFACT`). Checks:
+The version is the one Train handed off (see :mod:`mlops_ml.handoff`), never "whatever an
+alias points at". Validation rebuilds the version's target and split from its training run's
+parameters, reloads the training data and scores:
 
-* every configured threshold: ``metric >= minimum``;
-* when a ``champion`` exists (and is another version), the champion is scored on the same
-  rows, and the challenger must not be worse on any thresholded metric nor on
-  :data:`PRIMARY_METRIC`.
+* **thresholds**: each configured metric against its threshold (a minimum, or a maximum for
+  metrics where lower is better);
+* **baseline** (on by default): the primary metric (:data:`~mlops_ml.metrics.PRIMARY_METRIC`)
+  must be strictly better than a trivial predictor's (class prior / mean of the training rows);
+* **champion**: when another version holds ``champion``, both are scored on the rows neither
+  trained on (the candidate's hold-out rows that are also in the champion's own hold-out set,
+  recomputed from the champion's logged split); the candidate must not be worse on any
+  configured metric nor on the primary metric by more than that metric's tolerance.
 
-``run_mode``: ``disabled`` skips the checks (status SKIPPED); ``dry_run`` records the verdict
-and never raises; ``enabled`` records the verdict and raises :class:`ModelValidationError`
-when a check fails. The verdict goes to model version tags (``validation_status``,
-``validation_mode``, ``validation_details``) and the full report to the training run as
-``validation/report.json``.
+It fails closed: an error anywhere (reading a run, loading data, loading or scoring either
+model) and a metric that cannot be computed are failed checks that say what failed.
+``run_mode``: ``disabled`` records SKIPPED without checking; ``dry_run`` records the verdict
+and never raises; ``enabled`` records it and raises :class:`ModelValidationError` on FAILED.
+The verdict goes to version tags (``validation_status``, ``validation_mode``,
+``validation_details``) and the full report to the training run (``validation/report.json``).
+A version that PASSED, or was validated in ``dry_run``, gets the ``challenger`` alias; one that
+FAILED in ``enabled`` mode never gets it and loses it if it had it.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -28,24 +37,30 @@ from typing import Any
 import mlflow.sklearn
 import pandas as pd
 from mlflow import MlflowClient
+from sklearn.dummy import DummyClassifier, DummyRegressor
 
+from mlops_ml.metrics import PRIMARY_METRIC, Metric, get_metric, metric_names, score_model
 from mlops_ml.registry import (
     CHALLENGER_ALIAS,
     CHAMPION_ALIAS,
     VALIDATION_DETAILS_TAG,
     VALIDATION_MODE_TAG,
     VALIDATION_STATUS_TAG,
-    require_version_by_alias,
     version_by_alias,
 )
-from mlops_ml.train import HOLDOUT_ARTIFACT, evaluate_classifier
+from mlops_ml.split import Split, digest
+from mlops_ml.target import Target
+from mlops_ml.train import split_features
 
-PRIMARY_METRIC = "roc_auc"
-"""Metric the challenger must not lose on against the champion, thresholds or not."""
 REPORT_ARTIFACT = "validation/report.json"
 """Run artifact with the full :class:`ValidationReport`."""
 MAX_TAG_LENGTH = 250
 """Tag values are kept short (Unity Catalog limits their length)."""
+MIN_COMPARISON_ROWS = 20
+"""Fewest rows unseen by both versions that a champion comparison accepts."""
+
+LoadData = Callable[[str, str], pd.DataFrame]
+"""``(training_data, label_column) -> labelled rows``: how validation reads the data."""
 
 
 class RunMode(str, Enum):
@@ -56,8 +71,10 @@ class RunMode(str, Enum):
     ENABLED = "enabled"
 
     @classmethod
-    def parse(cls, value: str) -> RunMode:
+    def parse(cls, value: str | RunMode) -> RunMode:
         """The mode for a ``run_mode`` job parameter; a clear error for anything else."""
+        if isinstance(value, RunMode):
+            return value
         try:
             return cls(value.strip())
         except ValueError:
@@ -66,7 +83,17 @@ class RunMode(str, Enum):
 
 
 class ModelValidationError(Exception):
-    """The challenger failed validation in ``enabled`` mode."""
+    """The version failed validation in ``enabled`` mode."""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """What one configured metric must satisfy."""
+
+    threshold: float | None = None
+    """Minimum (maximum where lower is better); None: only compared with the champion."""
+    tolerance: float = 0.0
+    """How much worse than the champion the candidate may be on this metric."""
 
 
 @dataclass(frozen=True)
@@ -74,19 +101,19 @@ class Check:
     """One validation check and its outcome."""
 
     kind: str
-    """``threshold`` or ``champion``."""
+    """``threshold``, ``baseline``, ``champion`` or ``error``."""
     metric: str
     candidate: float | None
-    """The challenger's value (None: not computed)."""
+    """The candidate's value (None: not computed)."""
     reference: float | None
-    """The threshold, or the champion's value."""
+    """The threshold, the baseline's or the champion's value."""
     passed: bool
     message: str
 
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """The verdict on one challenger version."""
+    """The verdict on one version, and the numbers behind it (no data rows)."""
 
     model_name: str
     version: str
@@ -95,8 +122,16 @@ class ValidationReport:
     """PASSED, FAILED or SKIPPED."""
     checks: tuple[Check, ...] = ()
     candidate_metrics: dict[str, float] = field(default_factory=dict)
+    """On the candidate's hold-out rows."""
+    baseline_metrics: dict[str, float] = field(default_factory=dict)
     champion_version: str | None = None
     champion_metrics: dict[str, float] = field(default_factory=dict)
+    """The champion's, on the comparison rows."""
+    candidate_comparison_metrics: dict[str, float] = field(default_factory=dict)
+    """The candidate's, on the same comparison rows."""
+    holdout_rows: int = 0
+    holdout_key_digest: str = ""
+    comparison_rows: int = 0
 
     @property
     def failed_checks(self) -> tuple[Check, ...]:
@@ -112,214 +147,359 @@ class ValidationReport:
         return "\n".join([head, *(f"  - {c.message}" for c in self.checks)])
 
 
-def parse_thresholds(value: str | dict[str, Any]) -> dict[str, float]:
-    """Parse the ``validation_thresholds`` JSON object (metric name -> minimum value)."""
+def parse_thresholds(value: str | Mapping[str, Any]) -> dict[str, Threshold]:
+    """Parse ``validation_thresholds``: metric -> ``{"threshold": x, "tolerance": t}``."""
     if isinstance(value, str):
-        text = value.strip() or "{}"
         try:
-            parsed = json.loads(text)
+            parsed = json.loads(value.strip() or "{}")
         except json.JSONDecodeError as error:
             raise ValueError(f"validation_thresholds is not valid JSON: {error}") from None
     else:
         parsed = value
+    expected = 'a JSON object like {"roc_auc": {"threshold": 0.8, "tolerance": 0.01}}'
     if not isinstance(parsed, dict):
-        raise ValueError(
-            f"validation_thresholds must be a JSON object of metric -> minimum, got {value!r}"
-        )
-    thresholds: dict[str, float] = {}
-    for metric, minimum in parsed.items():
-        if isinstance(minimum, bool) or not isinstance(minimum, (int, float)):
-            raise ValueError(f"validation threshold for {metric!r} must be a number: {minimum!r}")
-        thresholds[str(metric)] = float(minimum)
+        raise ValueError(f"validation_thresholds must be {expected}, got {value!r}")
+    thresholds = {}
+    for metric, entry in parsed.items():
+        if not isinstance(entry, dict) or set(entry) - {"threshold", "tolerance"}:
+            raise ValueError(
+                f"validation_thresholds[{metric!r}] must be an object with 'threshold' and/or "
+                f"'tolerance', got {entry!r}"
+            )
+        numbers = {}
+        for key in ("threshold", "tolerance"):
+            number = entry.get(key)
+            if number is None:
+                continue
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                raise ValueError(f"validation_thresholds[{metric!r}].{key} must be a number")
+            numbers[key] = float(number)
+        if numbers.get("tolerance", 0.0) < 0:
+            raise ValueError(f"validation_thresholds[{metric!r}].tolerance must be >= 0")
+        thresholds[str(metric)] = Threshold(numbers.get("threshold"), numbers.get("tolerance", 0.0))
     return thresholds
 
 
-def threshold_checks(metrics: dict[str, float], thresholds: dict[str, float]) -> list[Check]:
-    """One check per threshold: the metric must exist and be at least the minimum."""
+def parse_flag(name: str, value: str) -> bool:
+    """A ``true``/``false`` job parameter."""
+    text = value.strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError(f"{name} must be 'true' or 'false', got {value!r}")
+    return text == "true"
+
+
+def _value(metrics: Mapping[str, float], name: str) -> float | None:
+    value = metrics.get(name)
+    return None if value is None or math.isnan(value) else value
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def threshold_checks(
+    problem_type: str, metrics: Mapping[str, float], thresholds: Mapping[str, Threshold]
+) -> list[Check]:
+    """One check per configured threshold; an unknown or uncomputed metric fails."""
     checks = []
-    for metric, minimum in sorted(thresholds.items()):
-        value = metrics.get(metric)
-        if value is None or math.isnan(value):
-            checks.append(
-                Check(
-                    "threshold",
-                    metric,
-                    None,
-                    minimum,
-                    False,
-                    f"{metric}: not computed for the candidate (available: {sorted(metrics)})",
-                )
-            )
+    for name, configured in sorted(thresholds.items()):
+        try:
+            metric = get_metric(problem_type, name)
+        except ValueError as error:
+            checks.append(Check("threshold", name, None, configured.threshold, False, str(error)))
             continue
-        passed = value >= minimum
+        if configured.threshold is None:
+            continue
+        value = _value(metrics, name)
+        if value is None:
+            message = f"{name}: not computed for the candidate (computed: {sorted(metrics)})"
+            checks.append(Check("threshold", name, None, configured.threshold, False, message))
+            continue
+        passed = metric.meets(value, configured.threshold)
+        failed_operator = "<" if metric.greater_is_better else ">"
+        operator = metric.comparison if passed else failed_operator
         checks.append(
             Check(
                 "threshold",
-                metric,
+                name,
                 value,
-                minimum,
+                configured.threshold,
                 passed,
-                f"{metric}: {value:.4f} {'>=' if passed else '<'} threshold {minimum:.4f}",
+                f"{name}: {value:.4f} {operator} threshold {configured.threshold:.4f}",
             )
         )
     return checks
+
+
+def baseline_check(
+    problem_type: str, candidate: Mapping[str, float], baseline: Mapping[str, float]
+) -> Check:
+    """The candidate must be strictly better than the trivial predictor on the primary metric."""
+    name = PRIMARY_METRIC[problem_type]
+    metric = get_metric(problem_type, name)
+    mine, theirs = _value(candidate, name), _value(baseline, name)
+    if mine is None or theirs is None:
+        return Check(
+            "baseline",
+            name,
+            mine,
+            theirs,
+            False,
+            f"{name}: cannot compare with the baseline (candidate {_fmt(mine)}, baseline "
+            f"{_fmt(theirs)}); e.g. the hold-out rows hold one class only",
+        )
+    passed = metric.better(mine, theirs)
+    verdict = "beats" if passed else "does not beat"
+    return Check(
+        "baseline",
+        name,
+        mine,
+        theirs,
+        passed,
+        f"{name}: {mine:.4f} {verdict} the baseline (a trivial predictor) {theirs:.4f}",
+    )
 
 
 def champion_checks(
-    candidate: dict[str, float],
-    champion: dict[str, float],
-    metrics: list[str],
+    problem_type: str,
+    candidate: Mapping[str, float],
+    champion: Mapping[str, float],
+    tolerances: Mapping[str, float],
     champion_version: str,
-    tolerance: float = 0.0,
 ) -> list[Check]:
-    """The candidate must not be worse than the champion (by more than ``tolerance``)."""
+    """The candidate must not be worse than the champion by more than each metric's tolerance."""
     checks = []
-    for metric in metrics:
-        mine, theirs = candidate.get(metric), champion.get(metric)
-        if theirs is None:
+    for name, tolerance in sorted(tolerances.items()):
+        metric: Metric = get_metric(problem_type, name)
+        mine, theirs = _value(candidate, name), _value(champion, name)
+        if mine is None or theirs is None:
             checks.append(
                 Check(
                     "champion",
-                    metric,
+                    name,
                     mine,
-                    None,
-                    True,
-                    f"{metric}: champion v{champion_version} has no value; not compared",
-                )
-            )
-            continue
-        if mine is None:
-            checks.append(
-                Check(
-                    "champion",
-                    metric,
-                    None,
                     theirs,
                     False,
-                    f"{metric}: not computed for the candidate; champion "
-                    f"v{champion_version} has {theirs:.4f}",
+                    f"{name}: cannot compare with champion v{champion_version} on the rows "
+                    f"neither trained on (candidate {_fmt(mine)}, champion {_fmt(theirs)})",
                 )
             )
             continue
-        passed = mine >= theirs - tolerance
+        passed = metric.not_worse(mine, theirs, tolerance)
+        verdict = "is not worse than" if passed else "is worse than"
         checks.append(
             Check(
                 "champion",
-                metric,
+                name,
                 mine,
                 theirs,
                 passed,
-                f"{metric}: {mine:.4f} {'is not worse than' if passed else 'is worse than'} "
-                f"champion v{champion_version} ({theirs:.4f})",
+                f"{name}: {mine:.4f} {verdict} champion v{champion_version} ({theirs:.4f}, "
+                f"tolerance {tolerance:g})",
             )
         )
     return checks
 
 
-def load_holdout(client: MlflowClient, run_id: str) -> pd.DataFrame:
-    """The hold-out rows logged by training run ``run_id``."""
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            path = client.download_artifacts(run_id, HOLDOUT_ARTIFACT, tmp)
-        except Exception as error:
-            raise LookupError(
-                f"training run {run_id} has no hold-out artifact {HOLDOUT_ARTIFACT!r}: {error}"
-            ) from error
-        return pd.read_parquet(path)
+def baseline_model(problem_type: str) -> Any:
+    """The trivial predictor the candidate must beat: class prior, or the mean."""
+    if problem_type == "regression":
+        return DummyRegressor(strategy="mean")
+    return DummyClassifier(strategy="prior")
+
+
+@dataclass
+class _Evaluation:
+    """What validation found so far; an error keeps what was found before it."""
+
+    stage: str = "starting"
+    checks: list[Check] = field(default_factory=list)
+    candidate_metrics: dict[str, float] = field(default_factory=dict)
+    baseline_metrics: dict[str, float] = field(default_factory=dict)
+    champion_version: str | None = None
+    champion_metrics: dict[str, float] = field(default_factory=dict)
+    candidate_comparison_metrics: dict[str, float] = field(default_factory=dict)
+    holdout_rows: int = 0
+    holdout_key_digest: str = ""
+    comparison_rows: int = 0
+
+    def fail(self, kind: str, metric: str, message: str) -> None:
+        self.checks.append(Check(kind, metric, None, None, False, message))
+
+
+def _training_run(client: MlflowClient, run_id: str | None) -> tuple[Target, Split, str]:
+    if not run_id:
+        raise LookupError("the version has no training run")
+    params = client.get_run(run_id).data.params
+    return Target.from_params(params), Split.from_params(params), params.get("training_data", "")
+
+
+def _evaluate(
+    found: _Evaluation,
+    client: MlflowClient,
+    model_name: str,
+    version: str,
+    run_id: str | None,
+    thresholds: str | Mapping[str, Any],
+    load_data: LoadData,
+    baseline: bool,
+) -> None:
+    found.stage = f"reading the training run of version {version}"
+    target, split, training_data = _training_run(client, run_id)
+    problem_type = target.problem_type
+    found.stage = "reading validation_thresholds"
+    configured = parse_thresholds(thresholds)
+
+    found.stage = f"loading the training data {training_data!r}"
+    data = load_data(training_data, target.label_column)
+    found.stage = "splitting the training data"
+    features, y = split_features(data, target)
+    keys = split.keys(data)
+    holdout = split.holdout(data, keys)
+    found.holdout_rows = int(holdout.sum())
+    found.holdout_key_digest = digest(keys[holdout])
+    if found.holdout_rows == 0:
+        raise ValueError(f"no hold-out rows ({split.describe()}) in {len(data)} rows")
+
+    found.stage = f"loading version {version}"
+    candidate = mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+    found.stage = f"scoring version {version} on its hold-out rows"
+    found.candidate_metrics = score_model(candidate, features[holdout], y[holdout], problem_type)
+    found.checks.extend(threshold_checks(problem_type, found.candidate_metrics, configured))
+
+    if baseline:
+        found.stage = "scoring the baseline"
+        trivial = baseline_model(problem_type).fit(features[~holdout], y[~holdout])
+        found.baseline_metrics = score_model(trivial, features[holdout], y[holdout], problem_type)
+        found.checks.append(
+            baseline_check(problem_type, found.candidate_metrics, found.baseline_metrics)
+        )
+
+    found.stage = "looking up the champion"
+    champion = version_by_alias(client, model_name, CHAMPION_ALIAS)
+    if champion is None or str(champion.version) == version:
+        return
+    label = f"champion v{champion.version}"
+    found.champion_version = str(champion.version)
+    found.stage = f"reading the training run of {label}"
+    champion_target, champion_split, _ = _training_run(client, champion.run_id)
+    if champion_target.problem_type != problem_type:
+        found.fail(
+            "champion",
+            PRIMARY_METRIC[problem_type],
+            f"{label} is a {champion_target.problem_type} model and the candidate a "
+            f"{problem_type} model; they cannot be compared",
+        )
+        return
+    found.stage = f"recomputing the rows {label} held out"
+    rows = holdout & champion_split.holdout(data)
+    found.comparison_rows = int(rows.sum())
+    if found.comparison_rows < MIN_COMPARISON_ROWS:
+        found.fail(
+            "champion",
+            PRIMARY_METRIC[problem_type],
+            f"only {found.comparison_rows} rows are held out by both the candidate "
+            f"({split.describe()}) and {label} ({champion_split.describe()}); need "
+            f"{MIN_COMPARISON_ROWS} to compare them on rows neither trained on",
+        )
+        return
+    found.stage = f"loading {label}"
+    incumbent = mlflow.sklearn.load_model(f"models:/{model_name}/{champion.version}")
+    found.stage = f"scoring {label} on the rows neither version trained on"
+    found.champion_metrics = score_model(incumbent, features[rows], y[rows], problem_type)
+    found.stage = f"scoring version {version} on the rows neither version trained on"
+    found.candidate_comparison_metrics = score_model(
+        candidate, features[rows], y[rows], problem_type
+    )
+    known = set(metric_names(problem_type))
+    tolerances = {m: t.tolerance for m, t in configured.items() if m in known}
+    tolerances.setdefault(PRIMARY_METRIC[problem_type], 0.0)
+    found.checks.extend(
+        champion_checks(
+            problem_type,
+            found.candidate_comparison_metrics,
+            found.champion_metrics,
+            tolerances,
+            found.champion_version,
+        )
+    )
 
 
 def _record(client: MlflowClient, report: ValidationReport, run_id: str | None) -> None:
-    """Tag the version with the verdict and log the full report to its training run."""
-    client.set_model_version_tag(
-        report.model_name, report.version, VALIDATION_STATUS_TAG, report.status
-    )
-    client.set_model_version_tag(
-        report.model_name, report.version, VALIDATION_MODE_TAG, report.run_mode
-    )
+    """Tag the version with the verdict, log the report, and set or remove ``challenger``."""
+    name, version = report.model_name, report.version
+    client.set_model_version_tag(name, version, VALIDATION_STATUS_TAG, report.status)
+    client.set_model_version_tag(name, version, VALIDATION_MODE_TAG, report.run_mode)
     details = "; ".join(c.message for c in report.failed_checks) or "all checks passed"
     if report.status == "SKIPPED":
         details = "validation disabled"
     if len(details) > MAX_TAG_LENGTH:
         details = details[: MAX_TAG_LENGTH - 3] + "..."
-    client.set_model_version_tag(report.model_name, report.version, VALIDATION_DETAILS_TAG, details)
+    client.set_model_version_tag(name, version, VALIDATION_DETAILS_TAG, details)
     if run_id:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(REPORT_ARTIFACT).name
             path.write_text(json.dumps(asdict(report), indent=2, sort_keys=True))
             client.log_artifact(run_id, str(path), str(Path(REPORT_ARTIFACT).parent))
+    if report.status == "PASSED" or report.run_mode == RunMode.DRY_RUN.value:
+        client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
+    elif report.status == "FAILED":
+        holder = version_by_alias(client, name, CHALLENGER_ALIAS)
+        if holder is not None and str(holder.version) == version:
+            client.delete_registered_model_alias(name, CHALLENGER_ALIAS)
 
 
-def validate_challenger(
+def validate_version(
     model_name: str,
+    version: str,
     run_mode: str | RunMode,
-    thresholds: dict[str, float],
+    thresholds: str | Mapping[str, Any],
     *,
-    primary_metric: str = PRIMARY_METRIC,
-    tolerance: float = 0.0,
+    load_data: LoadData,
+    baseline: bool = True,
     client: MlflowClient | None = None,
 ) -> ValidationReport:
-    """Validate the ``challenger`` version of ``model_name``, record and return the verdict.
+    """Validate version ``version`` of ``model_name``; record and return the verdict.
 
-    Raises :class:`ModelValidationError` (after recording) when ``run_mode`` is ``enabled``
-    and a check fails; ``LookupError`` when the model has no challenger.
+    ``thresholds`` is the ``validation_thresholds`` parameter (JSON or parsed).
+    ``load_data(training_data, label_column)`` reads the labelled rows the version's training
+    run names. Raises :class:`ModelValidationError` (after recording) when ``run_mode`` is
+    ``enabled`` and the verdict is FAILED; a missing version raises in every mode, since there
+    is nothing to record the verdict on.
     """
-    mode = run_mode if isinstance(run_mode, RunMode) else RunMode.parse(run_mode)
+    mode = RunMode.parse(run_mode)
     client = client or MlflowClient()
-    challenger = require_version_by_alias(client, model_name, CHALLENGER_ALIAS)
-    version = str(challenger.version)
+    registered = client.get_model_version(model_name, version)
+    run_id = registered.run_id
     if mode is RunMode.DISABLED:
         report = ValidationReport(model_name, version, mode.value, "SKIPPED")
-        _record(client, report, challenger.run_id)
+        _record(client, report, run_id)
         return report
 
-    if not challenger.run_id:
-        raise LookupError(f"model {model_name!r} version {version} has no training run")
-    holdout = load_holdout(client, challenger.run_id)
-    candidate_metrics = evaluate_classifier(
-        mlflow.sklearn.load_model(f"models:/{model_name}/{version}"), holdout
-    )
-    checks = threshold_checks(candidate_metrics, thresholds)
-
-    champion = version_by_alias(client, model_name, CHAMPION_ALIAS)
-    champion_version: str | None = None
-    champion_metrics: dict[str, float] = {}
-    if champion is not None and str(champion.version) != version:
-        champion_version = str(champion.version)
-        compared = sorted(set(thresholds) | {primary_metric})
-        try:
-            champion_model = mlflow.sklearn.load_model(f"models:/{model_name}/{champion_version}")
-            champion_metrics = evaluate_classifier(champion_model, holdout)
-        except Exception as error:  # e.g. the champion was trained on other features
-            checks.append(
-                Check(
-                    "champion",
-                    primary_metric,
-                    candidate_metrics.get(primary_metric),
-                    None,
-                    True,
-                    f"champion v{champion_version} could not score the hold-out set "
-                    f"({type(error).__name__}: {error}); not compared",
-                )
-            )
-        else:
-            checks.extend(
-                champion_checks(
-                    candidate_metrics, champion_metrics, compared, champion_version, tolerance
-                )
-            )
-
-    status = "PASSED" if all(c.passed for c in checks) else "FAILED"
+    found = _Evaluation()
+    try:
+        _evaluate(found, client, model_name, version, run_id, thresholds, load_data, baseline)
+    except Exception as error:  # fail closed: any error is a failed check naming the stage
+        found.fail("error", "", f"{found.stage} failed: {type(error).__name__}: {error}")
+    if not found.checks:
+        found.fail("error", "", "no check ran: configure thresholds or keep the baseline check")
+    status = "PASSED" if all(c.passed for c in found.checks) else "FAILED"
     report = ValidationReport(
         model_name,
         version,
         mode.value,
         status,
-        tuple(checks),
-        candidate_metrics,
-        champion_version,
-        champion_metrics,
+        tuple(found.checks),
+        found.candidate_metrics,
+        found.baseline_metrics,
+        found.champion_version,
+        found.champion_metrics,
+        found.candidate_comparison_metrics,
+        found.holdout_rows,
+        found.holdout_key_digest,
+        found.comparison_rows,
     )
-    _record(client, report, challenger.run_id)
+    _record(client, report, run_id)
     if status == "FAILED" and mode is RunMode.ENABLED:
         raise ModelValidationError(report.summary())
     return report

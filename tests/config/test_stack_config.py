@@ -7,8 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from mlops_ml import metrics
+from mlops_ml.validation import parse_thresholds, threshold_checks
 
+from mlops_resources.config.checks import METRICS, MetricRange
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import StackConfig, committed_stacks, validate
 from mlops_resources.config.stack_files import StackFileError, read_stack_file
@@ -64,6 +68,43 @@ def test_committed_stack_files_are_valid() -> None:
         cfg = validate(RawConfig(source.values, source.secret_keys), stack)
         assert isinstance(cfg, StackConfig)
         assert cfg.environment == stack
+
+
+def test_threshold_metrics_are_the_ones_training_logs() -> None:
+    # The config keeps a copy of the notebooks' metric catalog (it cannot import scikit-learn).
+    assert {
+        problem: {
+            m.name: MetricRange(m.greater_is_better, m.lower, m.upper)
+            for m in metrics.METRICS[problem]
+        }
+        for problem in metrics.METRICS
+    } == METRICS
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_committed_thresholds_reject_a_constant_classifier(stack: str) -> None:
+    training = validate(raw({}), stack).training if stack == "staging" else _prod().training
+    thresholds = parse_thresholds(
+        {k: v.model_dump(exclude_none=True) for k, v in training.validation.thresholds.items()}
+    )
+    # Red wine: about 14% are good (quality >= 7). Always "not good" with prior probabilities:
+    y_true = np.array([1] * 14 + [0] * 86)
+    constant = metrics.compute_metrics("classification", y_true, np.zeros(100), np.full(100, 0.14))
+    assert constant["accuracy_score"] == 0.86  # what the old accuracy_score: 0.5 let through
+    assert not any(c.passed for c in threshold_checks("classification", constant, thresholds))
+    # A useful model (half the good wines found, few false alarms) passes them.
+    useful = metrics.compute_metrics(
+        "classification",
+        y_true,
+        np.array([1] * 7 + [0] * 7 + [1] * 3 + [0] * 83),
+        np.array([0.8] * 7 + [0.3] * 7 + [0.6] * 3 + [0.1] * 83),
+    )
+    assert all(c.passed for c in threshold_checks("classification", useful, thresholds))
+
+
+def _prod() -> StackConfig:
+    source = read_stack_file("prod")
+    return validate(RawConfig(source.values, source.secret_keys), "prod")
 
 
 BAD_CONFIGS = [
@@ -366,6 +407,89 @@ BAD_CONFIGS = [
         [
             "mlops:cluster.num_workers: 20000 workers is more than cluster.max_num_workers "
             "(64); if you mean it, raise cluster.max_num_workers too"
+        ],
+    ),
+    (
+        "threshold on a metric training does not log",
+        raw({"mlops:training.validation.thresholds": {"accuracy": {"threshold": 0.9}}}),
+        [
+            "mlops:training.validation.thresholds.accuracy: unknown metric for problem_type "
+            "'classification' (did you mean 'accuracy_score'?); training logs accuracy_score, "
+            "f1_score, log_loss, precision_score, recall_score, roc_auc"
+        ],
+    ),
+    (
+        "thresholds and tolerances outside a metric's range",
+        raw(
+            {
+                "mlops:training.validation.thresholds": {
+                    "roc_auc": {"threshold": 75, "tolerance": 1},
+                    "log_loss": {"threshold": -0.1, "tolerance": -0.01},
+                }
+            }
+        ),
+        [
+            "mlops:training.validation.thresholds.roc_auc.threshold: 75 is outside the range "
+            "of roc_auc, [0, 1]",
+            "mlops:training.validation.thresholds.roc_auc.tolerance: 1 spans the whole range "
+            "of roc_auc, [0, 1]; the champion comparison would accept any model",
+            "mlops:training.validation.thresholds.log_loss.threshold: -0.1 is outside the "
+            "range of log_loss, [0, inf)",
+            "mlops:training.validation.thresholds.log_loss.tolerance: expected 0 or more, "
+            "got -0.01",
+        ],
+    ),
+    (
+        "regression with classification settings",
+        raw(
+            {
+                "mlops:training.problem_type": "regression",
+                "mlops:training.validation.thresholds": {
+                    "f1_score": {"threshold": 0.5},
+                    "r2_score": {"threshold": 1.5},
+                    "root_mean_squared_error": {"threshold": 0.7, "tolerance": 5},
+                },
+            }
+        ),
+        [
+            "mlops:training.positive_threshold: only used when training.problem_type is "
+            "'classification'",
+            "mlops:training.validation.thresholds.f1_score: unknown metric for problem_type "
+            "'regression' (it is a classification metric); training logs mean_absolute_error, "
+            "r2_score, root_mean_squared_error",
+            "mlops:training.validation.thresholds.r2_score.threshold: 1.5 is outside the range "
+            "of r2_score, (-inf, 1]",
+        ],
+    ),
+    (
+        "classification without a positive threshold",
+        raw({}, remove=("mlops:training.positive_threshold",)),
+        [
+            "mlops:training.positive_threshold: required when training.problem_type is "
+            "'classification': labels at or above it are the positive class, e.g. 7"
+        ],
+    ),
+    (
+        "a threshold written as a bare number, and no hold-out",
+        raw(
+            {
+                "mlops:training.validation.thresholds": {"roc_auc": 0.8},
+                "mlops:training.validation.holdout_percent": 0,
+            }
+        ),
+        [
+            "mlops:training.validation.holdout_percent: expected a percentage from 1 to 99, got 0",
+            "mlops:training.validation.thresholds.roc_auc: expected a valid dictionary or "
+            "instance of MetricThreshold, got 0.8",
+        ],
+    ),
+    (
+        "the old thresholds key",
+        raw({"mlops:training.validation_thresholds": {"accuracy_score": 0.5}}),
+        [
+            "mlops:training.validation_thresholds: unknown key (did you mean "
+            "'positive_threshold'?); expected one of: label_column, positive_threshold, "
+            "problem_type, run_mode, schedule, training_data, validation"
         ],
     ),
 ]

@@ -109,8 +109,21 @@ def test_training_parameters_match_config(result: Evaluation, stack: str) -> Non
         "model_registry": "unity_catalog",
         "training_data": "/databricks-datasets/wine-quality/winequality-red.csv",
         "label_column": "quality",
+        "problem_type": "classification",
+        "positive_threshold": "7",
+        "holdout_percent": "20",
+        "split_key_columns": "[]",
         "run_mode": {"staging": "dry_run", "prod": "enabled"}[stack],
-        "validation_thresholds": json.dumps({"accuracy_score": 0.5}),
+        "validation_thresholds": json.dumps(
+            {
+                "f1_score": {"threshold": 0.2, "tolerance": 0.05},
+                "roc_auc": {"threshold": 0.75, "tolerance": 0.01},
+            }
+        ),
+        "baseline_check": "true",
+        "model_version": "",
+        "git_source_info": "url:https://github.com/example-org/wine-quality-mlops; "
+        + {"staging": "branch:main", "prod": "tag:v0.1.0"}[stack],
     }
 
 

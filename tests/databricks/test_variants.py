@@ -4,7 +4,6 @@ personal dev stacks, optional access settings."""
 from __future__ import annotations
 
 import base64
-import json
 
 import pytest
 
@@ -103,6 +102,10 @@ def test_workspace_code_source_uploads_notebooks_and_modules() -> None:
         for task in job["tasks"]:
             assert task["notebookTask"]["source"] == "WORKSPACE"
             assert task["notebookTask"]["notebookPath"] == f"{folder}/{task['taskKey']}"
+    training = {
+        p["name"]: p["default"] for p in result.get("mlops-training-job").inputs["parameters"]
+    }
+    assert training["git_source_info"] == f"workspace:{folder}"
 
 
 def test_git_branch_instead_of_tag() -> None:
@@ -114,6 +117,12 @@ def test_git_branch_instead_of_tag() -> None:
         "provider": "gitHub",
         "branch": "release",
     }
+    training = {
+        p["name"]: p["default"] for p in result.get("mlops-training-job").inputs["parameters"]
+    }
+    assert training["git_source_info"] == (
+        "url:https://github.com/example-org/wine-quality-mlops; branch:release"
+    )
 
 
 def personal_stack_overrides() -> dict[str, object]:
@@ -239,11 +248,32 @@ def test_logical_names_do_not_change_with_config_values() -> None:
     )
 
 
-def test_validation_thresholds_are_passed_as_sorted_json() -> None:
-    training = section("prod", "training", validation_thresholds={"roc_auc": 0.7, "f1_score": 0.6})
+def test_regression_target_and_validation_settings_become_job_parameters() -> None:
+    training = section(
+        "prod",
+        "training",
+        problem_type="regression",
+        validation={
+            "holdout_percent": 25,
+            "split_key_columns": ["wine_id"],
+            "baseline_check": False,
+            "thresholds": {
+                "root_mean_squared_error": {"threshold": 0.7},
+                "r2_score": {"tolerance": 0.02, "threshold": 0.3},
+            },
+        },
+    )
+    del training["positive_threshold"]
     result = run_stack("prod", {"mlops:training": training})
     params = {
         p["name"]: p["default"] for p in result.get("mlops-training-job").inputs["parameters"]
     }
-    assert params["validation_thresholds"] == '{"f1_score": 0.6, "roc_auc": 0.7}'
-    assert json.loads(params["validation_thresholds"]) == {"f1_score": 0.6, "roc_auc": 0.7}
+    assert params["problem_type"] == "regression"
+    assert params["positive_threshold"] == ""
+    assert (params["holdout_percent"], params["split_key_columns"]) == ("25", '["wine_id"]')
+    assert params["baseline_check"] == "false"
+    # Sorted JSON with every field, so a reordered stack file gives the same parameter.
+    assert params["validation_thresholds"] == (
+        '{"r2_score": {"threshold": 0.3, "tolerance": 0.02}, '
+        '"root_mean_squared_error": {"threshold": 0.7, "tolerance": 0.0}}'
+    )

@@ -8,11 +8,13 @@ catalog, warehouse in a temporary directory) serves the whole session.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from mlops_ml import train
+from mlops_ml.split import Split
+from mlops_ml.target import Target
 from mlops_ml.train import TrainingResult, default_estimator, train_model
 from pyspark import SparkContext
 from pyspark.sql import SparkSession
@@ -74,6 +79,15 @@ def normalized_wine_frame(rows: int = 300, seed: int = 7) -> pd.DataFrame:
     return frame.rename(columns=lambda c: c.replace(" ", "_"))
 
 
+CLASSIFICATION = Target("classification", "quality", 7)
+"""The target the stacks train: a good wine is quality 7 or more."""
+
+
+def loader(frame: pd.DataFrame) -> Callable[[str, str], pd.DataFrame]:
+    """A ``load_data`` for validation that returns ``frame`` whatever source it is asked for."""
+    return lambda source, label: frame
+
+
 @dataclass(frozen=True)
 class MlflowEnv:
     """A local MLflow tracking store and registry for one test."""
@@ -83,21 +97,139 @@ class MlflowEnv:
     artifact_root: Path
     client: MlflowClient
 
-    def train(self, model_name: str, estimator: Any = None, seed: int = 7) -> TrainingResult:
-        """Train on synthetic wine data and register a version of ``model_name``.
+    def train(
+        self,
+        model_name: str,
+        estimator: Any = None,
+        data: pd.DataFrame | None = None,
+        target: Target = CLASSIFICATION,
+        split: Split | None = None,
+        git_source_info: str = "",
+    ) -> TrainingResult:
+        """Train on ``data`` (default: synthetic wine data) and register a version.
 
         The default model is the production pipeline with a small forest: the tests check
         what training logs and registers, not how good 200 trees are, and stay fast.
         """
         return train_model(
-            normalized_wine_frame(seed=seed),
-            "quality",
+            normalized_wine_frame() if data is None else data,
+            target,
             self.experiment_name,
             model_name,
+            split=split,
             training_data="synthetic",
-            estimator=estimator if estimator is not None else default_estimator(n_estimators=10),
+            git_source_info=git_source_info,
+            estimator=estimator
+            if estimator is not None
+            else default_estimator(target.problem_type, n_estimators=10),
             client=self.client,
         )
+
+
+class FakeTaskValues:
+    """``dbutils.jobs.taskValues`` for one task: in a job run, or (``in_job=False``) by hand.
+
+    In a job run ``get`` returns what the named task set in ``store`` (else ``default``);
+    outside one it returns ``debugValue``, as Databricks does. ``set`` keeps JSON values only.
+    """
+
+    def __init__(self, store: dict[str, dict[str, Any]], task: str, in_job: bool = True) -> None:
+        self.store, self.task, self.in_job = store, task, in_job
+
+    def get(
+        self,
+        task_key: str,
+        key: str,
+        /,
+        default: Any = None,
+        debugValue: Any = None,  # noqa: N803 - dbutils' keyword
+    ) -> Any:
+        if not self.in_job:
+            return debugValue
+        return self.store.get(task_key, {}).get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        json.dumps(value)  # Databricks keeps task values as JSON
+        if self.in_job:
+            self.store.setdefault(self.task, {})[key] = value
+
+
+class NotebookExitError(Exception):
+    """``dbutils.notebook.exit`` ends the notebook with a value."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+class Widgets:
+    """``dbutils.widgets``: a job parameter overrides the default the notebook declares."""
+
+    def __init__(self, parameters: dict[str, str]) -> None:
+        self.parameters = parameters
+        self.defaults: dict[str, str] = {}
+
+    def text(self, name: str, defaultValue: str, label: str | None = None) -> None:  # noqa: N803
+        self.defaults[name] = defaultValue
+
+    def get(self, name: str) -> str:
+        if name not in self.defaults:
+            raise ValueError(f"InputWidgetNotDefined: no widget named {name!r}")
+        return self.parameters.get(name, self.defaults[name])
+
+
+class Dbutils:
+    """The parts of ``dbutils`` the notebooks use."""
+
+    class Jobs:
+        def __init__(self, task_values: FakeTaskValues) -> None:
+            self.taskValues = task_values
+
+    class Notebook:
+        def exit(self, value: Any) -> None:
+            raise NotebookExitError(str(value))
+
+    def __init__(self, parameters: dict[str, str], task_values: FakeTaskValues) -> None:
+        self.widgets = Widgets(parameters)
+        self.jobs = self.Jobs(task_values)
+        self.notebook = self.Notebook()
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@dataclass
+class NotebookRunner:
+    """Runs ``notebooks/<name>.py`` as a job task (or by hand) and returns its exit value."""
+
+    spark: SparkSession
+    registry_uris: list[str]
+    """Registry URIs the notebooks set (Databricks ones, which don't exist here)."""
+
+    def __call__(
+        self, name: str, parameters: dict[str, str], store: dict[str, Any], in_job: bool = True
+    ) -> str:
+        """``parameters`` are the job's; ``store`` holds the job run's task values by task."""
+        path = NOTEBOOKS / f"{name}.py"
+        dbutils = Dbutils(parameters, FakeTaskValues(store, name, in_job))
+        namespace = {"spark": self.spark, "dbutils": dbutils}
+        try:
+            exec(compile(path.read_text(), str(path), "exec"), namespace)
+        except NotebookExitError as done:
+            return done.value
+        raise AssertionError(f"{name} ended without dbutils.notebook.exit")
+
+
+@pytest.fixture
+def run_notebook(
+    spark: SparkSession, mlflow_env: MlflowEnv, monkeypatch: pytest.MonkeyPatch
+) -> NotebookRunner:
+    """A :class:`NotebookRunner` on the shared Spark session and this test's MLflow store."""
+    runner = NotebookRunner(spark, [])
+    # Record the Databricks registry URIs the notebooks set; keep the local store.
+    monkeypatch.setattr(mlflow, "set_registry_uri", runner.registry_uris.append)
+    monkeypatch.setattr(train, "DEFAULT_N_ESTIMATORS", 10)  # tiny forests keep tests fast
+    return runner
 
 
 def _start_spark(warehouse: str) -> SparkSession:
@@ -155,12 +287,17 @@ _SPARK: Future[SparkSession] | None = None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start Spark in a background thread as soon as collection is done.
+    """Start Spark in a background thread and the MLflow template store's migration in a
+    process as soon as collection is done.
 
     The JVM starts and warms up (seconds of mostly Java CPU) while the tests that need no
     Spark run; :func:`pytest_collection_modifyitems` puts the Spark tests last.
     """
     global _SPARK
+    if _TEMPLATE is None and any(
+        "mlflow_env" in getattr(i, "fixturenames", ()) for i in session.items
+    ):
+        _start_template_migration()
     if _SPARK is None and any("spark" in getattr(i, "fixturenames", ()) for i in session.items):
         # Python workers must run this interpreter (the venv), not whatever python3 is on PATH.
         os.environ["PYSPARK_PYTHON"] = sys.executable
@@ -193,15 +330,45 @@ def spark() -> Iterator[SparkSession]:
         shutil.rmtree(str(warehouse).removeprefix("file:"), ignore_errors=True)
 
 
+_MIGRATE = """
+import sys
+from mlflow import MlflowClient
+uri = "sqlite:///" + sys.argv[1]
+client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+client.search_experiments()
+client.search_registered_models()
+"""
+"""Creates and migrates an empty MLflow SQLite store (seconds of alembic migrations)."""
+
+_TEMPLATE: tuple[subprocess.Popen[bytes], Path] | None = None
+"""The process migrating the template store, and its path, when a collected test needs it."""
+
+
+def _start_template_migration() -> None:
+    global _TEMPLATE
+    path = Path(tempfile.mkdtemp(prefix="mlflow-template-")) / "mlflow.db"
+    with open(path.with_suffix(".log"), "wb") as log:  # alembic logs every migration
+        process = subprocess.Popen(
+            [sys.executable, "-c", _MIGRATE, str(path)], stdout=log, stderr=subprocess.STDOUT
+        )
+    _TEMPLATE = (process, path)
+
+
 @pytest.fixture(scope="session")
-def mlflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty MLflow SQLite store, migrated once; tests copy it (migrating takes seconds)."""
-    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
-    uri = f"sqlite:///{path}"
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    client.search_experiments()
-    client.search_registered_models()
-    return path
+def mlflow_template_db() -> Iterator[Path]:
+    """An empty MLflow SQLite store, migrated once (in a process started at the end of
+    collection, in parallel with the tests before the first that needs it); tests copy it."""
+    if _TEMPLATE is None:
+        _start_template_migration()
+    assert _TEMPLATE is not None
+    process, path = _TEMPLATE
+    if process.wait(timeout=300) != 0:
+        log = path.with_suffix(".log").read_text()
+        raise RuntimeError(f"migrating the MLflow template store failed:\n{log}")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 @pytest.fixture
@@ -233,8 +400,13 @@ def mlflow_env(
 THIRD_PARTY_DEPRECATIONS = (
     "ignore::DeprecationWarning:pyspark",
     "ignore:The ``noload`` loader strategy is deprecated",
+    # MLflow 2.13 (the Databricks Runtime 15.4 LTS ML set) imports distutils when it logs a model.
+    "ignore:The distutils package is deprecated",
+    "ignore:Distutils was imported before Setuptools",
+    "ignore:Setuptools is replacing distutils",
 )
-"""Deprecation warnings raised inside pyspark 3.5 and MLflow's SQL store, not by our code."""
+"""Deprecation warnings raised inside pyspark 3.5, MLflow's SQL store and MLflow 2's model
+logging, not by our code."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import mlflow.sklearn
 import pandas as pd
 import pytest
-from mlops_ml.deployment import deploy_challenger
+from mlops_ml.deployment import deploy_version
 from mlops_ml.inference import SchemaMismatchError, TableNotFoundError, score_table
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T  # noqa: N812 - the usual alias
 
-from tests.ml.conftest import MlflowEnv, normalized_wine_frame
+from tests.ml.conftest import MlflowEnv, NotebookRunner, normalized_wine_frame
 
 MODEL = "wine_model"
 INPUT = "default.scoring_input"
@@ -26,15 +26,23 @@ def write_input_table(spark: SparkSession, rows: int = 25) -> list[str]:
     return list(frame.columns)
 
 
-def test_scores_the_table_with_the_champion(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
+def test_the_batch_notebook_scores_with_the_champion_and_overwrites_the_output(
+    run_notebook: NotebookRunner, spark: SparkSession, mlflow_env: MlflowEnv
+) -> None:
     mlflow_env.train(MODEL)
-    deploy_challenger(MODEL, "disabled")
+    deploy_version(MODEL, "1", "disabled")
     input_columns = write_input_table(spark)
     assert dict(spark.table(INPUT).dtypes)["alcohol"] in ("int", "bigint")
+    parameters = {
+        "env": "staging",
+        "input_table_name": INPUT,
+        "output_table_name": OUTPUT,
+        "model_name": MODEL,
+    }
 
-    result = score_table(spark, MODEL, INPUT, OUTPUT)
+    assert run_notebook("BatchInference", parameters, {}) == "25"
+    assert run_notebook.registry_uris == ["databricks"]  # a plain name: workspace registry
 
-    assert (result.output_table_name, result.model_version, result.rows) == (OUTPUT, "1", 25)
     output = spark.table(OUTPUT)
     assert output.columns == [*input_columns, "prediction", "model_version", "scoring_timestamp"]
     types = {f.name: f.dataType for f in output.schema.fields}
@@ -54,36 +62,30 @@ def test_scores_the_table_with_the_champion(spark: SparkSession, mlflow_env: Mlf
     assert scored["prediction"].tolist() == model.predict(features).tolist()
     assert set(scored["prediction"]) <= {0, 1}
 
+    # A new champion: the next run overwrites every row with its predictions.
+    mlflow_env.train(MODEL, data=normalized_wine_frame(seed=8))
+    deploy_version(MODEL, "2", "disabled")
+    result = score_table(spark, MODEL, INPUT, OUTPUT)
+    assert (result.output_table_name, result.model_version, result.rows) == (OUTPUT, "2", 25)
+    versions: pd.DataFrame = spark.table(OUTPUT).select("model_version").toPandas()
+    assert versions["model_version"].tolist() == [2] * 25
 
-def test_rescoring_overwrites_with_the_new_champion(
+
+def test_bad_inputs_are_refused_naming_the_table_and_the_model(
     spark: SparkSession, mlflow_env: MlflowEnv
 ) -> None:
-    mlflow_env.train(MODEL)
-    deploy_challenger(MODEL, "disabled")
-    write_input_table(spark, rows=10)
-    score_table(spark, MODEL, INPUT, OUTPUT)
-    mlflow_env.train(MODEL, seed=8)
-    deploy_challenger(MODEL, "disabled")
-
-    result = score_table(spark, MODEL, INPUT, OUTPUT)
-
-    assert result.model_version == "2"
-    versions: pd.DataFrame = spark.table(OUTPUT).select("model_version").toPandas()
-    assert versions["model_version"].tolist() == [2] * 10
-
-
-def test_a_missing_input_table_is_named(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
     with pytest.raises(TableNotFoundError, match=r"input table 'default\.no_such_input' does not"):
         score_table(spark, MODEL, "default.no_such_input", OUTPUT)
 
-
-def test_missing_feature_columns_are_listed(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
     mlflow_env.train(MODEL)
-    deploy_challenger(MODEL, "disabled")
+    write_input_table(spark, rows=3)
+    with pytest.raises(LookupError, match="'wine_model' has no version with alias 'champion'"):
+        score_table(spark, MODEL, INPUT, OUTPUT)
+
+    deploy_version(MODEL, "1", "disabled")
     frame = normalized_wine_frame(rows=5).drop(columns=["quality", "pH", "density"])
     frame = frame.rename(columns={"alcohol": "alcohol content"})
     spark.createDataFrame(frame).write.mode("overwrite").saveAsTable("default.bad_input")
-
     with pytest.raises(SchemaMismatchError) as error:
         score_table(spark, MODEL, "default.bad_input", "default.bad_predictions")
     message = str(error.value)
@@ -92,19 +94,6 @@ def test_missing_feature_columns_are_listed(spark: SparkSession, mlflow_env: Mlf
     assert "['density', 'pH', 'alcohol']" in message
     assert not spark.catalog.tableExists("default.bad_predictions")
 
-
-def test_scoring_needs_a_champion(spark: SparkSession, mlflow_env: MlflowEnv) -> None:
-    mlflow_env.train(MODEL)
-    write_input_table(spark, rows=3)
-    with pytest.raises(LookupError, match="'wine_model' has no version with alias 'champion'"):
-        score_table(spark, MODEL, INPUT, OUTPUT)
-
-
-def test_input_columns_named_like_outputs_are_refused(
-    spark: SparkSession, mlflow_env: MlflowEnv
-) -> None:
-    mlflow_env.train(MODEL)
-    deploy_challenger(MODEL, "disabled")
     frame = normalized_wine_frame(rows=3).drop(columns=["quality"]).assign(prediction=1)
     spark.createDataFrame(frame).write.mode("overwrite").saveAsTable("default.scored_before")
     with pytest.raises(

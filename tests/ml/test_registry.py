@@ -36,7 +36,11 @@ def test_batch_inference_infers_the_registry_from_the_name() -> None:
 
 def test_alias_lookup_of_a_missing_model_or_alias(mlflow_env: MlflowEnv) -> None:
     assert version_by_alias(mlflow_env.client, "no_such_model", CHALLENGER_ALIAS) is None
-    mlflow_env.train("wine_model")
+    # Registry operations only: a version whose source holds no model will do.
+    mlflow_env.client.create_registered_model("wine_model")
+    mlflow_env.client.create_model_version("wine_model", str(mlflow_env.artifact_root / "none"))
+    assert version_by_alias(mlflow_env.client, "wine_model", CHALLENGER_ALIAS) is None
+    mlflow_env.client.set_registered_model_alias("wine_model", CHALLENGER_ALIAS, "1")
     assert version_by_alias(mlflow_env.client, "wine_model", "champion") is None
     found = version_by_alias(mlflow_env.client, "wine_model", CHALLENGER_ALIAS)
     assert found is not None and str(found.version) == "1"

@@ -1,110 +1,124 @@
-"""Training logs metrics, the hold-out set and a model with signature, then registers it."""
+"""Training logs metrics, lineage and a model with signature, then registers a version."""
 
 from __future__ import annotations
 
-import numpy as np
+import json
+
 import pandas as pd
 import pytest
-from mlflow.models import get_model_info
-from mlops_ml.registry import CHALLENGER_ALIAS, VALIDATION_STATUS_TAG
-from mlops_ml.train import (
-    HOLDOUT_ARTIFACT,
-    METRIC_NAMES,
-    TARGET_COLUMN,
-    binarize_label,
-    compute_metrics,
-    split_features,
-    train_model,
-)
+from mlflow.artifacts import download_artifacts
+from mlflow.models import Model, get_model_info
+from mlops_ml.metrics import metric_names
+from mlops_ml.registry import VALIDATION_STATUS_TAG
+from mlops_ml.split import Split, digest
+from mlops_ml.target import Target
+from mlops_ml.train import SPLIT_ARTIFACT, split_features, train_model
 
 from tests.ml.conftest import MlflowEnv, normalized_wine_frame
 
 MODEL = "wine_model"
+GIT = "url:https://github.com/example-org/wine-quality-mlops; branch:main; commit:0a1b2c3"
 
 
-def test_training_registers_a_challenger_version_with_signature_and_metrics(
+def test_training_registers_a_pending_version_with_lineage_and_no_rows(
     mlflow_env: MlflowEnv,
 ) -> None:
-    result = mlflow_env.train(MODEL)
+    data = normalized_wine_frame()
+    result = mlflow_env.train(MODEL, git_source_info=GIT)
     client = mlflow_env.client
 
-    assert result.model_version == "1"
-    version = client.get_model_version_by_alias(MODEL, CHALLENGER_ALIAS)
-    assert str(version.version) == "1"
+    # A new version, PENDING and without alias: validation decides about `challenger`.
+    assert (result.model_version, result.model_uri) == ("1", f"models:/{MODEL}/1")
+    version = client.get_model_version(MODEL, "1")
     assert version.run_id == result.run_id
-    assert client.get_model_version(MODEL, "1").tags[VALIDATION_STATUS_TAG] == "PENDING"
-
-    info = get_model_info(f"models:/{MODEL}/1")
-    assert info.signature is not None
-    expected_features = [c for c in normalized_wine_frame().columns if c != "quality"]
-    assert info.signature.inputs.input_names() == expected_features
-    assert "fixed_acidity" in expected_features
-    assert info.saved_input_example_info is not None
+    assert version.tags[VALIDATION_STATUS_TAG] == "PENDING"
+    assert not client.get_registered_model(MODEL).aliases
 
     run = client.get_run(result.run_id)
     experiment = client.get_experiment_by_name(mlflow_env.experiment_name)
-    assert experiment is not None
-    assert run.info.experiment_id == experiment.experiment_id
-    for metric in METRIC_NAMES:
-        assert run.data.metrics[metric] == pytest.approx(result.metrics[metric])
-        assert 0.0 <= run.data.metrics[metric] <= 1.0
-    # The synthetic label is learnable: far better than always predicting "not good".
-    assert result.metrics["accuracy_score"] > 0.8
+    assert experiment is not None and run.info.experiment_id == experiment.experiment_id
+    # Hold-out metrics: all classification metrics, and the synthetic label is learnable.
+    assert set(run.data.metrics) == set(metric_names("classification"))
+    assert run.data.metrics == pytest.approx(result.metrics)
     assert result.metrics["roc_auc"] > 0.85
-    assert run.data.params["label_column"] == "quality"
-    assert run.data.params["training_rows"] == "240"
-    assert run.data.params["holdout_rows"] == "60"
+
+    # Target definition and split are parameters: validation rebuilds both from them.
+    params = run.data.params
+    assert Target.from_params(params) == Target("classification", "quality", 7)
+    assert params["target"] == "quality >= 7"
+    holdout = Split(20).holdout(data)
+    assert Split.from_params(params) == Split(20)
+    assert (params["training_rows"], params["holdout_rows"]) == (
+        str((~holdout).sum()),
+        str(holdout.sum()),
+    )
+    assert (result.training_rows, result.holdout_rows) == ((~holdout).sum(), holdout.sum())
+
+    # Lineage: git source tags, the training data as a dataset input.
+    tags = run.data.tags
+    assert tags["mlflow.source.git.repoURL"] == "https://github.com/example-org/wine-quality-mlops"
+    assert (tags["mlflow.source.git.branch"], tags["mlflow.source.git.commit"]) == (
+        "main",
+        "0a1b2c3",
+    )
+    assert tags["git_source_info"] == GIT
+    assert run.inputs is not None
+    (dataset_input,) = run.inputs.dataset_inputs
+    assert json.loads(str(dataset_input.dataset.profile))["num_rows"] == len(data)
+    assert {t.key: t.value for t in dataset_input.tags}["mlflow.data.context"] == "training"
+
+    # No rows in artifacts: counts and key digests of the split, a synthetic input example.
     artifacts = [a.path for a in client.list_artifacts(result.run_id, "validation")]
-    assert artifacts == [HOLDOUT_ARTIFACT]
+    assert artifacts == [SPLIT_ARTIFACT]
+    path = client.download_artifacts(result.run_id, SPLIT_ARTIFACT, str(mlflow_env.artifact_root))
+    with open(path) as handle:
+        logged = json.load(handle)
+    keys = Split(20).keys(data)
+    assert logged["holdout_key_digest"] == digest(keys[holdout])
+    assert logged["rows"] == len(data)
+    info = get_model_info(f"models:/{MODEL}/1")
+    assert info.signature is not None
+    assert info.signature.inputs.input_names() == [c for c in data.columns if c != "quality"]
+    local = download_artifacts(f"models:/{MODEL}/1", dst_path=str(mlflow_env.artifact_root / "m"))
+    example = Model.load(local).load_input_example(local)
+    assert isinstance(example, pd.DataFrame) and len(example) == 1
+    features = data.drop(columns=["quality"]).astype("float64")
+    assert not (features == example.iloc[0]).all(axis=1).any()  # not a training row
 
 
-def test_a_second_training_moves_the_challenger_alias(mlflow_env: MlflowEnv) -> None:
-    mlflow_env.train(MODEL)
-    second = mlflow_env.train(MODEL, seed=8)
-    assert second.model_version == "2"
-    client = mlflow_env.client
-    assert str(client.get_model_version_by_alias(MODEL, CHALLENGER_ALIAS).version) == "2"
-    assert len(client.search_model_versions(f"name='{MODEL}'")) == 2
+def test_regression_trains_on_the_label_itself(mlflow_env: MlflowEnv) -> None:
+    result = mlflow_env.train(MODEL, target=Target("regression", "quality"))
+    assert set(result.metrics) == set(metric_names("regression"))
+    params = mlflow_env.client.get_run(result.run_id).data.params
+    assert (params["problem_type"], params["target"], params["positive_threshold"]) == (
+        "regression",
+        "quality",
+        "",
+    )
+    assert result.metrics["r2_score"] > 0.5
 
 
-def test_label_is_binarized_at_quality_seven() -> None:
-    label = pd.Series([3, 6, 7, 8], name="quality")
-    assert binarize_label(label).tolist() == [0, 0, 1, 1]
-    with pytest.raises(ValueError, match="'grade' must be numeric"):
-        binarize_label(pd.Series(["a", "b"], name="grade"))
-
-
-def test_features_are_every_other_column_as_float() -> None:
-    frame = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5], "quality": [5, 7]})
-    features, target = split_features(frame, "quality")
-    assert list(features.columns) == ["a", "b"]
-    assert all(features.dtypes == "float64")
-    assert target.name == TARGET_COLUMN
-    assert target.tolist() == [0, 1]
-    with pytest.raises(ValueError, match=r"not numeric: \['colour'\]"):
-        split_features(frame.assign(colour=["red", "white"]), "quality")
-    with pytest.raises(ValueError, match="label column 'score' is not in"):
-        split_features(frame, "score")
-
-
-def test_training_refuses_a_label_with_one_class(mlflow_env: MlflowEnv) -> None:
-    data = normalized_wine_frame().assign(quality=5)
-    with pytest.raises(ValueError, match="'quality' gives one class only"):
-        train_model(data, "quality", mlflow_env.experiment_name, MODEL)
+def test_training_refuses_data_it_cannot_split_or_learn(mlflow_env: MlflowEnv) -> None:
+    target = Target("classification", "quality", 7)
+    with pytest.raises(
+        ValueError, match="target quality >= 7 has one class only in the training rows"
+    ):
+        train_model(normalized_wine_frame().assign(quality=5), target, "exp", MODEL)
+    with pytest.raises(ValueError, match=r"the holdout side of the split \(20% hold-out .*\) has"):
+        train_model(normalized_wine_frame(rows=30), target, "exp", MODEL)
     assert mlflow_env.client.search_registered_models() == []
 
 
-def test_metrics_of_a_perfect_and_a_constant_classifier() -> None:
-    y_true = np.array([0, 0, 1, 1])
-    perfect = compute_metrics(y_true, np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.8, 0.9]))
-    assert perfect == {
-        "accuracy_score": 1.0,
-        "precision_score": 1.0,
-        "recall_score": 1.0,
-        "f1_score": 1.0,
-        "roc_auc": 1.0,
-    }
-    constant = compute_metrics(y_true, np.array([0, 0, 0, 0]))
-    assert constant["accuracy_score"] == 0.5
-    assert constant["f1_score"] == 0.0
-    assert "roc_auc" not in constant
+def test_features_are_every_other_column_as_float() -> None:
+    target = Target("classification", "quality", 7)
+    frame = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5], "quality": [5, 7]})
+    features, y = split_features(frame, target)
+    assert list(features.columns) == ["a", "b"]
+    assert all(features.dtypes == "float64")
+    assert y.tolist() == [0, 1]
+    with pytest.raises(ValueError, match=r"not numeric: \['colour'\]"):
+        split_features(frame.assign(colour=["red", "white"]), target)
+    with pytest.raises(ValueError, match="label column 'score' is not in"):
+        split_features(frame, Target("classification", "score", 7))
+    with pytest.raises(ValueError, match="'_target' is reserved"):
+        split_features(frame.assign(_target=1), target)

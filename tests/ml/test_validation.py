@@ -1,163 +1,256 @@
-"""ModelValidation: thresholds and the champion comparison, in each run_mode."""
+"""ModelValidation: thresholds, baseline and a leak-free champion comparison, failing closed."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import mlflow.sklearn
+import pandas as pd
 import pytest
+from mlflow.exceptions import MlflowException
 from mlops_ml.registry import (
+    CHALLENGER_ALIAS,
     CHAMPION_ALIAS,
     VALIDATION_DETAILS_TAG,
     VALIDATION_MODE_TAG,
     VALIDATION_STATUS_TAG,
 )
-from mlops_ml.validation import (
-    REPORT_ARTIFACT,
-    ModelValidationError,
-    RunMode,
-    parse_thresholds,
-    validate_challenger,
-)
-from sklearn.dummy import DummyClassifier
+from mlops_ml.split import Split
+from mlops_ml.target import Target
+from mlops_ml.train import split_features
+from mlops_ml.validation import REPORT_ARTIFACT, ModelValidationError, validate_version
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.neighbors import KNeighborsClassifier
 
-from tests.ml.conftest import MlflowEnv
+from tests.ml.conftest import CLASSIFICATION, MlflowEnv, loader, normalized_wine_frame
 
 MODEL = "wine_model"
+DATA = normalized_wine_frame()
 ALWAYS_NOT_GOOD = DummyClassifier(strategy="most_frequent")
-"""A useless challenger/champion: predicts the majority class ("not good") for every wine."""
+"""A useless model: predicts the majority class ("not good") for every wine."""
+COMMITTED = {
+    "roc_auc": {"threshold": 0.75, "tolerance": 0.01},
+    "f1_score": {"threshold": 0.2, "tolerance": 0.05},
+}
+"""The thresholds Pulumi.staging.yaml and Pulumi.prod.yaml commit."""
 
 
-def version_tags(env: MlflowEnv, version: str) -> dict[str, str]:
+def tags(env: MlflowEnv, version: str) -> dict[str, str]:
     return dict(env.client.get_model_version(MODEL, version).tags)
 
 
-def test_thresholds_parse_from_the_job_parameter() -> None:
-    assert parse_thresholds('{"accuracy_score": 0.5, "f1_score": 1}') == {
-        "accuracy_score": 0.5,
-        "f1_score": 1.0,
-    }
-    assert parse_thresholds("{}") == {}
-    assert parse_thresholds("") == {}
-    with pytest.raises(ValueError, match="not valid JSON"):
-        parse_thresholds("{accuracy_score: 0.5}")
-    with pytest.raises(ValueError, match="must be a JSON object"):
-        parse_thresholds("[0.5]")
-    with pytest.raises(ValueError, match="'accuracy_score' must be a number"):
-        parse_thresholds('{"accuracy_score": "high"}')
+def aliases(env: MlflowEnv) -> dict[str, str]:
+    return {k: str(v) for k, v in env.client.get_registered_model(MODEL).aliases.items()}
 
 
-def test_run_mode_must_be_known() -> None:
-    assert RunMode.parse("dry_run") is RunMode.DRY_RUN
-    with pytest.raises(ValueError, match=r"run_mode must be one of .*'enabled'.*got 'on'"):
-        RunMode.parse("on")
+def validate(version: str, mode: str, thresholds: Any = None, **kwargs: Any) -> Any:
+    kwargs.setdefault("load_data", loader(DATA))
+    return validate_version(
+        MODEL, version, mode, COMMITTED if thresholds is None else thresholds, **kwargs
+    )
 
 
-@pytest.mark.parametrize("mode", ["dry_run", "enabled"])
-def test_a_good_challenger_passes_its_thresholds(mlflow_env: MlflowEnv, mode: str) -> None:
+def test_a_good_version_passes_and_becomes_challenger(mlflow_env: MlflowEnv) -> None:
     trained = mlflow_env.train(MODEL)
-    report = validate_challenger(MODEL, mode, {"accuracy_score": 0.8, "f1_score": 0.6})
+    report = validate("1", "enabled")
 
-    assert report.status == "PASSED"
-    assert [c.metric for c in report.checks] == ["accuracy_score", "f1_score"]
-    # Scored on the run's hold-out rows, so the metrics are the ones training logged.
+    assert report.status == "PASSED", report.summary()
+    assert [(c.kind, c.metric) for c in report.checks] == [
+        ("threshold", "f1_score"),
+        ("threshold", "roc_auc"),
+        ("baseline", "roc_auc"),
+    ]
+    # Scored on the hold-out rows the split gives, so the metrics are the ones training logged.
     assert report.candidate_metrics == pytest.approx(trained.metrics)
-    assert report.champion_version is None
-    tags = version_tags(mlflow_env, "1")
-    assert tags[VALIDATION_STATUS_TAG] == "PASSED"
-    assert tags[VALIDATION_MODE_TAG] == mode
-    assert tags[VALIDATION_DETAILS_TAG] == "all checks passed"
-    artifacts = [a.path for a in mlflow_env.client.list_artifacts(trained.run_id, "validation")]
-    assert REPORT_ARTIFACT in artifacts
-
-
-def test_dry_run_reports_a_failed_threshold_without_raising(mlflow_env: MlflowEnv) -> None:
-    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
-    report = validate_challenger(MODEL, "dry_run", {"f1_score": 0.5, "accuracy_score": 0.5})
-
-    assert report.status == "FAILED"
-    assert [c.metric for c in report.failed_checks] == ["f1_score"]
-    assert "f1_score: 0.0000 < threshold 0.5000" in report.summary()
-    tags = version_tags(mlflow_env, "1")
-    assert tags[VALIDATION_STATUS_TAG] == "FAILED"
-    assert tags[VALIDATION_MODE_TAG] == "dry_run"
-    assert "f1_score" in tags[VALIDATION_DETAILS_TAG]
-
-
-def test_enabled_raises_on_a_failed_threshold_after_recording_it(mlflow_env: MlflowEnv) -> None:
-    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
-    with pytest.raises(ModelValidationError, match=r"'wine_model' version 1: validation FAILED"):
-        validate_challenger(MODEL, "enabled", {"f1_score": 0.5})
-    tags = version_tags(mlflow_env, "1")
-    assert tags[VALIDATION_STATUS_TAG] == "FAILED"
-    assert tags[VALIDATION_MODE_TAG] == "enabled"
-
-
-def test_disabled_skips_the_checks(mlflow_env: MlflowEnv) -> None:
-    # A useless challenger against a good champion and a threshold it misses: all skipped.
-    mlflow_env.train(MODEL)
-    mlflow_env.client.set_registered_model_alias(MODEL, CHAMPION_ALIAS, "1")
-    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
-    report = validate_challenger(MODEL, "disabled", {"f1_score": 0.5})
-
-    assert report.status == "SKIPPED"
-    assert report.checks == ()
-    assert report.champion_version is None
-    tags = version_tags(mlflow_env, "2")
-    assert tags[VALIDATION_STATUS_TAG] == "SKIPPED"
-    assert tags[VALIDATION_MODE_TAG] == "disabled"
-
-
-def test_a_threshold_on_an_unknown_metric_fails(mlflow_env: MlflowEnv) -> None:
-    mlflow_env.train(MODEL)
-    with pytest.raises(ModelValidationError, match=r"log_loss: not computed for the candidate"):
-        validate_challenger(MODEL, "enabled", {"log_loss": 0.1})
-
-
-def test_a_challenger_worse_than_the_champion_fails(mlflow_env: MlflowEnv) -> None:
-    mlflow_env.train(MODEL)
-    mlflow_env.client.set_registered_model_alias(MODEL, CHAMPION_ALIAS, "1")
-    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
-
-    # No thresholds: the primary metric (roc_auc) is still compared with the champion's.
-    report = validate_challenger(MODEL, "dry_run", {})
-    assert report.status == "FAILED"
-    assert report.champion_version == "1"
-    (check,) = report.failed_checks
-    assert check.kind == "champion"
-    assert check.metric == "roc_auc"
-    assert check.candidate == pytest.approx(0.5)
-    assert check.reference is not None and check.reference > 0.85
-    assert "is worse than champion v1" in check.message
-
-    with pytest.raises(ModelValidationError, match=r"accuracy_score: .* is worse than champion v1"):
-        validate_challenger(MODEL, "enabled", {"accuracy_score": 0.5})
-    assert version_tags(mlflow_env, "2")[VALIDATION_STATUS_TAG] == "FAILED"
-
-
-def test_a_challenger_better_than_the_champion_passes(mlflow_env: MlflowEnv) -> None:
-    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
-    mlflow_env.client.set_registered_model_alias(MODEL, CHAMPION_ALIAS, "1")
-    trained = mlflow_env.train(MODEL)
-
-    report = validate_challenger(MODEL, "enabled", {"accuracy_score": 0.5})
-
-    assert report.status == "PASSED"
-    assert report.champion_version == "1"
-    assert {(c.kind, c.metric) for c in report.checks} == {
-        ("threshold", "accuracy_score"),
-        ("champion", "accuracy_score"),
-        ("champion", "roc_auc"),
-    }
-    assert report.champion_metrics["roc_auc"] == pytest.approx(0.5)
-    downloaded = mlflow_env.client.download_artifacts(
+    assert report.holdout_rows == trained.holdout_rows
+    assert report.baseline_metrics["roc_auc"] == pytest.approx(0.5)
+    assert aliases(mlflow_env) == {CHALLENGER_ALIAS: "1"}
+    version_tags = tags(mlflow_env, "1")
+    assert version_tags[VALIDATION_STATUS_TAG] == "PASSED"
+    assert version_tags[VALIDATION_MODE_TAG] == "enabled"
+    assert version_tags[VALIDATION_DETAILS_TAG] == "all checks passed"
+    path = mlflow_env.client.download_artifacts(
         trained.run_id, REPORT_ARTIFACT, str(mlflow_env.artifact_root.parent)
     )
-    with open(downloaded) as handle:
+    with open(path) as handle:
         logged = json.load(handle)
-    assert logged["status"] == "PASSED"
-    assert logged["champion_version"] == "1"
+    assert logged["status"] == "PASSED" and logged["holdout_rows"] == trained.holdout_rows
+    assert "alcohol" not in json.dumps(logged)  # numbers about rows, never rows
 
 
-def test_validation_needs_a_challenger(mlflow_env: MlflowEnv) -> None:
-    with pytest.raises(LookupError, match="'wine_model' has no version with alias 'challenger'"):
-        validate_challenger(MODEL, "enabled", {})
+def test_a_constant_classifier_is_skipped_failed_or_recorded_as_each_run_mode_says(
+    mlflow_env: MlflowEnv,
+) -> None:
+    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
+    # disabled checks nothing, records SKIPPED and gives no alias.
+    skipped = validate("1", "disabled")
+    assert (skipped.status, skipped.checks) == ("SKIPPED", ())
+    assert tags(mlflow_env, "1")[VALIDATION_DETAILS_TAG] == "validation disabled"
+    assert aliases(mlflow_env) == {}
+    # Say a pre-gate Train gave it `challenger`: failing in enabled mode takes it away.
+    mlflow_env.client.set_registered_model_alias(MODEL, CHALLENGER_ALIAS, "1")
+    with pytest.raises(ModelValidationError) as failed:
+        validate("1", "enabled")
+    message = str(failed.value)
+    assert "'wine_model' version 1: validation FAILED (run_mode=enabled)" in message
+    assert "f1_score: 0.0000 < threshold 0.2000" in message
+    assert "roc_auc: 0.5000 < threshold 0.7500" in message
+    assert "roc_auc: 0.5000 does not beat the baseline (a trivial predictor) 0.5000" in message
+    assert tags(mlflow_env, "1")[VALIDATION_STATUS_TAG] == "FAILED"
+    assert aliases(mlflow_env) == {}
+
+    # dry_run records the same verdict, does not raise, and marks it challenger (dry-run).
+    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
+    report = validate("2", "dry_run")
+    assert report.status == "FAILED"
+    assert {c.metric for c in report.failed_checks} == {"f1_score", "roc_auc"}
+    assert tags(mlflow_env, "2")[VALIDATION_MODE_TAG] == "dry_run"
+    assert aliases(mlflow_env) == {CHALLENGER_ALIAS: "2"}
+
+    # Without thresholds the baseline check (on by default) still rejects it...
+    assert validate("2", "dry_run", {}).status == "FAILED"
+    # ...and with it switched off nothing checks the model, which is no pass either.
+    blind = validate("2", "dry_run", {}, baseline=False)
+    assert blind.status == "FAILED"
+    assert blind.checks[0].message.startswith("no check ran")
+
+
+def test_the_champion_is_compared_on_rows_neither_version_trained_on(
+    mlflow_env: MlflowEnv,
+) -> None:
+    # The issue's case: the same model retrained after the table grew. The old gate scored the
+    # champion on the challenger's random hold-out rows, many of which the champion trained on
+    # (it scored 1.0000 on both metrics here), and failed this challenger.
+    mlflow_env.train(MODEL)
+    mlflow_env.client.set_registered_model_alias(MODEL, CHAMPION_ALIAS, "1")
+    grown = pd.concat([DATA, normalized_wine_frame(seed=11)], ignore_index=True)
+    mlflow_env.train(MODEL, data=grown)
+    no_tolerance = {"accuracy_score": {"tolerance": 0.0}, "roc_auc": {"tolerance": 0.0}}
+
+    report = validate("2", "enabled", no_tolerance, load_data=loader(grown))
+
+    assert report.status == "PASSED", report.summary()
+    assert report.champion_version == "1"
+    assert [(c.kind, c.metric) for c in report.checks] == [
+        ("baseline", "roc_auc"),
+        ("champion", "accuracy_score"),
+        ("champion", "roc_auc"),
+    ]
+    # The comparison rows are the grown table's hold-out rows; none of DATA's training rows
+    # (the champion's) is among them: a row keeps its side of the split as the table grows.
+    holdout = Split(20).holdout(grown)
+    champion_trained_on = ~Split(20).holdout(DATA)
+    assert report.comparison_rows == holdout.sum()
+    assert not (holdout.iloc[: len(DATA)] & champion_trained_on).any()
+
+    # How the old comparison flattered the champion: on rows it trained on it is far better
+    # than on the rows neither version saw.
+    champion = mlflow.sklearn.load_model(f"models:/{MODEL}/1")
+    features, y = split_features(DATA, CLASSIFICATION)
+    seen = float((champion.predict(features[champion_trained_on]) == y[champion_trained_on]).mean())
+    assert seen > report.champion_metrics["accuracy_score"] + 0.05
+
+
+def test_a_champion_with_another_split_is_compared_on_the_rows_both_held_out(
+    mlflow_env: MlflowEnv,
+) -> None:
+    mlflow_env.train(MODEL, split=Split(30))
+    mlflow_env.client.set_registered_model_alias(MODEL, CHAMPION_ALIAS, "1")
+    mlflow_env.train(MODEL, split=Split(20))
+    report = validate("2", "dry_run", {"roc_auc": {"tolerance": 0.2}})
+    both = Split(20).holdout(DATA) & Split(30).holdout(DATA)
+    assert report.comparison_rows == both.sum() >= 20
+    assert report.status == "PASSED", report.summary()
+
+    # Held out by only one of them, too few rows are left: no comparison is no pass.
+    mlflow_env.train(MODEL, split=Split(10, ("alcohol",)))
+    report = validate("3", "dry_run", {"roc_auc": {"tolerance": 0.2}})
+    assert report.status == "FAILED"
+    assert "rows are held out by both the candidate" in report.failed_checks[0].message
+
+
+def test_errors_fail_closed_and_say_what_failed(
+    mlflow_env: MlflowEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mlflow_env.train(MODEL)
+    mlflow_env.client.set_registered_model_alias(MODEL, CHAMPION_ALIAS, "1")
+    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
+    mlflow_env.train(MODEL)
+    real_load = mlflow.sklearn.load_model
+    outage = [True]
+
+    def flaky_load(uri: str, *args: Any, **kwargs: Any) -> Any:
+        if outage[0] and uri.endswith("/1"):
+            raise OSError("connection reset by peer")
+        return real_load(uri, *args, **kwargs)
+
+    # A transient error loading the champion: it used to count as a pass.
+    monkeypatch.setattr(mlflow.sklearn, "load_model", flaky_load)
+    with pytest.raises(
+        ModelValidationError, match="loading champion v1 failed: OSError: connection reset"
+    ):
+        validate("3", "enabled")
+    assert tags(mlflow_env, "3")[VALIDATION_STATUS_TAG] == "FAILED"
+    assert "OSError" in tags(mlflow_env, "3")[VALIDATION_DETAILS_TAG]
+    report = validate("3", "dry_run")
+    assert report.status == "FAILED"
+    assert [c.kind for c in report.checks] == ["threshold", "threshold", "baseline", "error"]
+    outage[0] = False
+
+    def gone(source: str, label: str) -> pd.DataFrame:
+        raise LookupError(f"training data table {source!r} does not exist")
+
+    report = validate("3", "dry_run", load_data=gone)
+    assert report.failed_checks[0].message == (
+        "loading the training data 'synthetic' failed: LookupError: training data table "
+        "'synthetic' does not exist"
+    )
+
+    # A version whose run records no target or split (registered before the gate).
+    client = mlflow_env.client
+    experiment = client.get_experiment_by_name(mlflow_env.experiment_name)
+    assert experiment is not None
+    bare_run = client.create_run(experiment.experiment_id)
+    source = str(client.get_model_version(MODEL, "1").source)
+    client.create_model_version(MODEL, source, bare_run.info.run_id)
+    report = validate("4", "dry_run")
+    assert "reading the training run of version 4 failed: LookupError" in report.summary()
+
+    # Without a version there is nothing to record a verdict on: every mode raises.
+    for mode in ("disabled", "dry_run", "enabled"):
+        with pytest.raises(MlflowException):
+            validate("9", mode)
+
+
+def test_a_worse_challenger_fails_against_the_champion(mlflow_env: MlflowEnv) -> None:
+    mlflow_env.train(MODEL)
+    mlflow_env.client.set_registered_model_alias(MODEL, CHAMPION_ALIAS, "1")
+    mlflow_env.train(MODEL, estimator=KNeighborsClassifier(n_neighbors=1))
+    report = validate("2", "dry_run", {"roc_auc": {"tolerance": 0.01}}, baseline=False)
+    assert report.status == "FAILED"
+    (check,) = report.failed_checks
+    assert (check.kind, check.metric) == ("champion", "roc_auc")
+    assert check.reference is not None and check.candidate is not None
+    assert check.candidate < check.reference - 0.01
+    assert "is worse than champion v1" in check.message
+
+
+def test_regression_thresholds_where_lower_is_better(mlflow_env: MlflowEnv) -> None:
+    target = Target("regression", "quality")
+    thresholds = {
+        "root_mean_squared_error": {"threshold": 0.8},
+        "r2_score": {"threshold": 0.3},
+    }
+    mlflow_env.train(MODEL, target=target)
+    report = validate("1", "enabled", thresholds)
+    assert report.status == "PASSED", report.summary()
+    assert [c.message.split(" ")[2] for c in report.checks] == [">=", "<=", "beats"]
+
+    mlflow_env.train(MODEL, target=target, estimator=DummyRegressor())
+    report = validate("2", "dry_run", thresholds)
+    assert {(c.kind, c.metric) for c in report.failed_checks} == {
+        ("threshold", "root_mean_squared_error"),
+        ("threshold", "r2_score"),
+        ("baseline", "root_mean_squared_error"),
+    }
