@@ -6,7 +6,8 @@
 # MAGIC `output_table_name` with the input columns plus `prediction`, `model_version` and
 # MAGIC `scoring_timestamp`. The table must have every column of the model's input signature.
 # MAGIC Three-part model names are read from Unity Catalog, plain names from the workspace
-# MAGIC registry.
+# MAGIC registry. With `inference_log_table` set (monitoring on), the run's rows are also
+# MAGIC appended to that table, which the stack's quality monitor watches.
 
 # COMMAND ----------
 
@@ -14,11 +15,15 @@ dbutils.widgets.text("env", "dev")
 dbutils.widgets.text("input_table_name", "")
 dbutils.widgets.text("output_table_name", "")
 dbutils.widgets.text("model_name", "")
+dbutils.widgets.text("inference_log_table", "")
+dbutils.widgets.text("label_column", "")
 
 env = dbutils.widgets.get("env")
 input_table_name = dbutils.widgets.get("input_table_name")
 output_table_name = dbutils.widgets.get("output_table_name")
 model_name = dbutils.widgets.get("model_name")
+inference_log_table = dbutils.widgets.get("inference_log_table")
+label_column = dbutils.widgets.get("label_column")
 
 # COMMAND ----------
 
@@ -27,6 +32,7 @@ import mlflow
 # The notebook's own folder is on sys.path in Databricks (git folders and workspace files),
 # so the mlops_ml package next to this notebook imports directly.
 from mlops_ml.inference import score_table
+from mlops_ml.monitoring import append_inference_log
 from mlops_ml.registry import registry_uri_for_model
 
 mlflow.set_registry_uri(registry_uri_for_model(model_name))
@@ -38,6 +44,11 @@ print(
     f"[{env}] wrote {result.rows} rows to {result.output_table_name} "
     f"with {model_name} version {result.model_version}"
 )
+if inference_log_table:
+    logged = append_inference_log(
+        spark, output_table_name, inference_log_table, label_column or None
+    )
+    print(f"[{env}] appended {logged} rows to the inference log {inference_log_table}")
 
 # COMMAND ----------
 

@@ -441,6 +441,130 @@ class AccessConfig(Section):
         return group
 
 
+GRANULARITIES = (
+    "5 minutes",
+    "30 minutes",
+    "1 hour",
+    "1 day",
+    "1 week",
+    "2 weeks",
+    "3 weeks",
+    "4 weeks",
+    "1 month",
+    "1 year",
+)
+"""The time windows a Databricks quality monitor aggregates over."""
+
+QUALITY_METRICS: dict[str, dict[str, str]] = {
+    "classification": {
+        "accuracy_score": "below",
+        "precision.macro": "below",
+        "precision.weighted": "below",
+        "recall.macro": "below",
+        "recall.weighted": "below",
+        "f1_score.macro": "below",
+        "f1_score.weighted": "below",
+    },
+    "regression": {
+        "root_mean_squared_error": "above",
+        "mean_squared_error": "above",
+        "mean_absolute_error": "above",
+        "r2_score": "below",
+    },
+}
+"""Model-quality metrics a monitor computes into its profile table when it has a label column,
+per problem type, with the side of the threshold that is a violation. The retraining check
+(``notebooks/mlops_ml/monitoring.py``) holds the same table; a test keeps them equal."""
+
+DRIFT_METRICS: dict[str, str] = {
+    "js_distance": "above",
+    "population_stability_index": "above",
+    "wasserstein_distance": "above",
+    "ks_test.statistic": "above",
+    "chi_squared_test.statistic": "above",
+    "tv_distance": "above",
+    "l_infinity_distance": "above",
+}
+"""Drift metrics a monitor computes into its drift table (here: of the prediction column),
+with or without labels."""
+
+
+class RetrainingConfig(Section):
+    """When the monitor's metrics trigger a training run."""
+
+    metric: NonEmpty = Field(
+        examples=["accuracy_score"],
+        description="a drift metric of the prediction column (js_distance, ...), or with a "
+        "label column a quality metric of the problem type (accuracy_score, f1_score.macro, "
+        "root_mean_squared_error, ...)",
+    )
+    threshold: float = Field(
+        examples=[0.8],
+        description="crossing it is a violation: below for quality metrics such as accuracy, "
+        "above for error and drift metrics",
+    )
+    num_evaluation_windows: int = Field(
+        5, ge=1, le=100, examples=[7], description="how many of the latest windows are read"
+    )
+    num_violation_windows: int = Field(
+        2,
+        ge=1,
+        le=100,
+        examples=[3],
+        description="how many of them must cross the threshold, the latest included",
+    )
+    schedule: ScheduleConfig = Field(description="when the retraining check runs")
+
+
+class MonitoringConfig(Section):
+    """An optional quality monitor on the inference log, and retraining when it degrades."""
+
+    enabled: bool = Field(
+        False,
+        examples=[True],
+        description="declare the monitor and the retraining job (the inference log must exist: "
+        "enable log_inferences and run batch inference once first)",
+    )
+    log_inferences: bool | None = Field(
+        None,
+        examples=[True],
+        description="batch inference appends each run's rows to the inference log; default: "
+        "as enabled",
+    )
+    inference_log_table: TableName | None = Field(
+        None,
+        examples=["staging.wine_quality.predictions_log"],
+        description="table batch inference appends each run's rows to, which the monitor "
+        "watches; default: <output_table_name>_log",
+    )
+    output_schema: NonEmpty | None = Field(
+        None,
+        examples=["staging.wine_quality_monitoring"],
+        description="<catalog>.<schema> of the monitor's metric tables; default: the "
+        "inference log's schema",
+    )
+    label_column: Identifier | None = Field(
+        None,
+        examples=["quality"],
+        description="ground-truth column, joined into the log later; without it the monitor "
+        "computes drift only, no model quality",
+    )
+    granularities: list[Literal[GRANULARITIES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["1 day"],
+        examples=[["1 hour", "1 day"]],
+        description="time windows the monitor aggregates over",
+    )
+    baseline_table: TableName | None = Field(
+        None,
+        examples=["staging.wine_quality.training_baseline"],
+        description="table drift is also measured against (optional)",
+    )
+    schedule: ScheduleConfig | None = Field(
+        None, description="when the monitor refreshes its metrics (it runs compute)"
+    )
+    retraining: RetrainingConfig | None = Field(None, description="the retraining job's check")
+
+
 class StackConfig(Section):
     """Everything one stack declares. Built by :func:`load_config`."""
 
@@ -468,6 +592,7 @@ class StackConfig(Section):
     batch_inference: BatchInferenceConfig = Field(description="batch inference job")
     jobs: JobsConfig = Field(JobsConfig(), description="job hardening")
     access: AccessConfig = Field(description="groups and run-as")
+    monitoring: MonitoringConfig = Field(MonitoringConfig(), description="model monitoring")
 
     @field_validator("project_name")
     @classmethod
@@ -508,6 +633,33 @@ class StackConfig(Section):
             env = self.environment.replace("-", "_")
             return f"{self.model.catalog}.{self.model.schema_name}.{env}_{base}"
         return f"{self.prefix}-{base.replace('_', '-')}"
+
+    @property
+    def retraining_job_name(self) -> str:
+        return f"{self.prefix}-{self.project_name}-retraining-job"
+
+    @property
+    def logs_inferences(self) -> bool:
+        """Whether batch inference appends its rows to the inference log."""
+        configured = self.monitoring.log_inferences
+        return self.monitoring.enabled if configured is None else configured
+
+    @property
+    def inference_log_table(self) -> str:
+        """The table the monitor watches: configured, or the output table's name + ``_log``."""
+        configured = self.monitoring.inference_log_table
+        return configured or f"{self.batch_inference.output_table_name}_log"
+
+    @property
+    def monitor_output_schema(self) -> str:
+        """``<catalog>.<schema>`` of the monitor's metric tables."""
+        return self.monitoring.output_schema or self.inference_log_table.rsplit(".", 1)[0]
+
+    def metrics_table(self, kind: str) -> str:
+        """``<output schema>.<log table>_profile_metrics`` or ``..._drift_metrics``, where the
+        monitor writes them (docs, "Monitor metric tables")."""
+        table = self.inference_log_table.rsplit(".", 1)[-1]
+        return f"{self.monitor_output_schema}.{table}_{kind}_metrics"
 
     @property
     def training_job_name(self) -> str:
@@ -601,6 +753,7 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
             "does not run Databricks Runtime for Machine Learning; expected 'SINGLE_USER' "
             "(dedicated), which runs as the run-as principal"
         )
+    problems += _monitoring_problems(cfg)
     shared = any(
         cfg.root_dir == root or cfg.root_dir.startswith(f"{root}/") for root in SHARED_ROOTS
     )
@@ -612,6 +765,82 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
             "(the run-as principal's home)"
         )
     return problems
+
+
+def _monitoring_problems(cfg: StackConfig) -> list[str]:
+    monitoring = cfg.monitoring
+    key = f"{NAMESPACE}:monitoring"
+    if not (monitoring.enabled or cfg.logs_inferences):
+        return []
+    problems = []
+    if monitoring.enabled and not cfg.logs_inferences:
+        problems.append(
+            f"{key}.log_inferences: the monitor watches the inference log; expected true (or "
+            "unset) when monitoring.enabled is true"
+        )
+    for name in ("schedule", "retraining"):
+        if monitoring.enabled and getattr(monitoring, name) is None:
+            problems.append(f"{key}.{name}: required when monitoring.enabled is true")
+    if cfg.model.registry != "unity_catalog":
+        problems.append(
+            f"{key}.enabled: quality monitors watch Unity Catalog tables; expected "
+            "model.registry 'unity_catalog'"
+        )
+    for name, value in (
+        ("inference_log_table", cfg.inference_log_table),
+        ("baseline_table", monitoring.baseline_table),
+    ):
+        if value is not None and value.count(".") != 2:
+            problems.append(
+                f"{key}.{name}: expected a three-part Unity Catalog name, got {value!r}"
+            )
+    schema = monitoring.output_schema
+    if schema is not None and not re.match(r"^[a-z0-9_]+\.[a-z0-9_]+$", schema):
+        problems.append(f"{key}.output_schema: expected <catalog>.<schema>, got {schema!r}")
+    if cfg.inference_log_table.lower() in {
+        cfg.batch_inference.input_table_name.lower(),
+        cfg.batch_inference.output_table_name.lower(),
+    }:
+        problems.append(
+            f"{key}.inference_log_table: must differ from the batch job's input and output "
+            "tables: batch inference appends to it"
+        )
+    retraining = monitoring.retraining
+    if retraining is not None:
+        problems += _retraining_problems(cfg, retraining, key)
+    return problems
+
+
+def _retraining_problems(cfg: StackConfig, retraining: RetrainingConfig, key: str) -> list[str]:
+    problems = []
+    quality = QUALITY_METRICS[cfg.training.problem_type]
+    metric = retraining.metric
+    if metric in quality and cfg.monitoring.label_column is None:
+        problems.append(
+            f"{key}.retraining.metric: {metric!r} is a model-quality metric, which the monitor "
+            "computes only with a label column; set monitoring.label_column, or pick a drift "
+            f"metric ({', '.join(DRIFT_METRICS)})"
+        )
+    elif metric not in quality and metric not in DRIFT_METRICS:
+        problems.append(
+            f"{key}.retraining.metric: {metric!r} is not a metric the monitor computes for a "
+            f"{cfg.training.problem_type} model; expected one of: "
+            f"{', '.join([*quality, *DRIFT_METRICS])}"
+        )
+    if retraining.num_violation_windows > retraining.num_evaluation_windows:
+        problems.append(
+            f"{key}.retraining.num_violation_windows: {retraining.num_violation_windows} is more "
+            f"than num_evaluation_windows ({retraining.num_evaluation_windows})"
+        )
+    return problems
+
+
+def monitored_metric_direction(cfg: StackConfig) -> str:
+    """``above`` or ``below``: the side of the threshold that is a violation."""
+    retraining = cfg.monitoring.retraining
+    assert retraining is not None
+    metric = retraining.metric
+    return QUALITY_METRICS[cfg.training.problem_type].get(metric) or DRIFT_METRICS[metric]
 
 
 def _host_problem(host: str | None) -> str | None:
@@ -670,10 +899,11 @@ def validate(
     problems += model_problems
     if isinstance(cfg, StackConfig):
         problems += _cross_field_problems(cfg)
-        # Imported here: unity_catalog derives from StackConfig, defined above.
-        from mlops_resources.config.unity_catalog import collision_problems
+        if not problems:  # the Unity Catalog plan needs well-formed names
+            # Imported here: unity_catalog derives from StackConfig, defined above.
+            from mlops_resources.config.unity_catalog import collision_problems
 
-        problems += collision_problems(cfg, others)
+            problems += collision_problems(cfg, others)
     if problems or not isinstance(cfg, StackConfig):
         raise ConfigError(f"Pulumi.{stack}.yaml", problems)
     return cfg

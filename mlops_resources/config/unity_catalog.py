@@ -59,6 +59,7 @@ def is_uc_table(name: str) -> bool:
 
 
 def _parents(full_name: str) -> tuple[Securable, Securable]:
+    """The catalog and schema of ``<catalog>.<schema>[.<table>]``."""
     catalog, schema = full_name.lower().split(".")[:2]
     return Securable("catalog", catalog), Securable("schema", f"{catalog}.{schema}")
 
@@ -103,6 +104,24 @@ def required_objects(cfg: StackConfig) -> list[RequiredObject]:
             need(parent, key)
         if table != output or cfg.batch_inference.output_table_exists:
             need(Securable("table", table), key)
+    monitoring = cfg.monitoring
+    if cfg.logs_inferences:
+        for parent in _parents(cfg.inference_log_table):
+            need(parent, f"{NAMESPACE}:monitoring.inference_log_table")
+    if monitoring.enabled:
+        # The monitor watches a table the batch job creates on its first logged run.
+        log_key = f"{NAMESPACE}:monitoring.inference_log_table"
+        need(Securable("table", cfg.inference_log_table.lower()), log_key)
+        for parent in _parents(cfg.monitor_output_schema):
+            need(parent, f"{NAMESPACE}:monitoring.output_schema")
+        if monitoring.baseline_table:
+            baseline, baseline_key = (
+                monitoring.baseline_table,
+                f"{NAMESPACE}:monitoring.baseline_table",
+            )
+            for parent in _parents(baseline):
+                need(parent, baseline_key)
+            need(Securable("table", baseline.lower()), baseline_key)
     return [RequiredObject(securable, key) for securable, key in found.items()]
 
 
@@ -141,6 +160,17 @@ def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
                 grant(jobs, _parents(table)[1], "CREATE_TABLE")
         if schema:
             use(jobs, schema)
+        if cfg.logs_inferences:
+            # Batch inference creates the log on its first logged run, then appends to it.
+            use(jobs, cfg.inference_log_table)
+            grant(jobs, _parents(cfg.inference_log_table)[1], "CREATE_TABLE")
+        if cfg.monitoring.enabled:
+            # The monitor, owned by the run-as principal, writes its metric tables there.
+            use(jobs, cfg.monitor_output_schema)
+            grant(jobs, _parents(cfg.monitor_output_schema)[1], "CREATE_TABLE")
+            if cfg.monitoring.baseline_table:
+                use(jobs, cfg.monitoring.baseline_table)
+                grant(jobs, Securable("table", cfg.monitoring.baseline_table.lower()), "SELECT")
     if access.model_readers_group and schema:
         readers = access.model_readers_group
         use(readers, schema)
@@ -149,8 +179,11 @@ def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
 
 
 def written_tables(cfg: StackConfig) -> set[str]:
-    """Tables the stack's jobs overwrite (lowercase)."""
-    return {cfg.batch_inference.output_table_name.lower()}
+    """Tables the stack's jobs write (lowercase): the output table, and the inference log."""
+    written = {cfg.batch_inference.output_table_name.lower()}
+    if cfg.logs_inferences:
+        written.add(cfg.inference_log_table.lower())
+    return written
 
 
 def touched_tables(cfg: StackConfig) -> set[str]:

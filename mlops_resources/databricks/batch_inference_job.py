@@ -31,6 +31,10 @@ class BatchInferenceJobArgs:
     """Table to score."""
     output_table_name: str
     """Table predictions are written to."""
+    inference_log_table: str
+    """Table each run's rows are appended to for the monitor ('' when not logging)."""
+    label_column: str
+    """Empty ground-truth column the inference log gets ('' for none)."""
     schedule: Schedule
     """When scoring runs."""
     code: CodeSource
@@ -59,6 +63,9 @@ class BatchInferenceJob(NotebookJob):
                     "input_table_name": args.input_table_name,
                     "output_table_name": args.output_table_name,
                     "model_name": args.model_name,
+                    # Always declared (empty when off): the notebook's widgets stay the same.
+                    "inference_log_table": args.inference_log_table,
+                    "label_column": args.label_column,
                 },
                 schedule=args.schedule,
                 code=args.code,

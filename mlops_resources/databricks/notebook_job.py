@@ -87,6 +87,33 @@ class NotebookTask:
 
 
 @dataclass(frozen=True)
+class ConditionTask:
+    """An if/else task: compares two values (no cluster; the Jobs API allows it no retries)."""
+
+    key: str
+    left: str
+    """Usually a task value reference, ``{{tasks.<key>.values.<name>}}``."""
+    op: str
+    """``EQUAL_TO``, ``NOT_EQUAL``, ``GREATER_THAN``, ... (== and != compare strings)."""
+    right: str
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunJobTask:
+    """Runs another job of the stack when a condition task had the given outcome."""
+
+    key: str
+    job_id: pulumi.Input[int]
+    condition: str
+    """Key of the condition task this task waits for."""
+    outcome: str = "true"
+
+
+Task = NotebookTask | ConditionTask | RunJobTask
+
+
+@dataclass(frozen=True)
 class NotebookJobArgs:
     """Inputs of :class:`NotebookJob`."""
 
@@ -94,7 +121,7 @@ class NotebookJobArgs:
     """Databricks job name (carries the environment)."""
     cluster_key: str
     """Key of the shared job cluster."""
-    tasks: tuple[NotebookTask, ...]
+    tasks: tuple[Task, ...]
     """Tasks; they are declared sorted by key whatever the order here."""
     parameters: Mapping[str, pulumi.Input[str]]
     """Job-level parameters; Databricks passes them to every notebook as widgets."""
@@ -208,14 +235,29 @@ class NotebookJob(pulumi.ComponentResource):
         self.register_outputs({"job_id": self.job_id, "url": self.url})
 
     @staticmethod
-    def _task(args: NotebookJobArgs, task: NotebookTask) -> databricks.JobTaskArgs:
+    def _task(args: NotebookJobArgs, task: Task) -> databricks.JobTaskArgs:
         settings = args.settings
+        if isinstance(task, ConditionTask):
+            return databricks.JobTaskArgs(
+                task_key=task.key,
+                depends_ons=_depends(task.depends_on),
+                condition_task=databricks.JobTaskConditionTaskArgs(
+                    left=task.left, op=task.op, right=task.right
+                ),
+            )
+        if isinstance(task, RunJobTask):
+            return databricks.JobTaskArgs(
+                task_key=task.key,
+                depends_ons=[
+                    databricks.JobTaskDependsOnArgs(task_key=task.condition, outcome=task.outcome)
+                ],
+                run_job_task=databricks.JobTaskRunJobTaskArgs(job_id=task.job_id),
+                # The run job retries its own tasks; a retry here would start it twice.
+                max_retries=0,
+            )
         return databricks.JobTaskArgs(
             task_key=task.key,
-            depends_ons=[
-                databricks.JobTaskDependsOnArgs(task_key=key) for key in sorted(task.depends_on)
-            ]
-            or None,
+            depends_ons=_depends(task.depends_on),
             job_cluster_key=args.cluster_key,
             notebook_task=databricks.JobTaskNotebookTaskArgs(
                 notebook_path=args.code.notebook_path(task.key),
@@ -225,3 +267,8 @@ class NotebookJob(pulumi.ComponentResource):
             min_retry_interval_millis=settings.min_retry_interval_millis,
             retry_on_timeout=False,
         )
+
+
+def _depends(keys: tuple[str, ...]) -> list[databricks.JobTaskDependsOnArgs] | None:
+    """Dependencies in task_key order (the provider diffs forever otherwise); none: absent."""
+    return [databricks.JobTaskDependsOnArgs(task_key=key) for key in sorted(keys)] or None

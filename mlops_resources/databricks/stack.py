@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pulumi
 
-from mlops_resources.config.stack import ScheduleConfig, StackConfig
+from mlops_resources.config.stack import (
+    DRIFT_METRICS,
+    ScheduleConfig,
+    StackConfig,
+    monitored_metric_direction,
+)
 from mlops_resources.config.unity_catalog import grant_plan, required_objects
 from mlops_resources.databricks.batch_inference_job import TASKS as BATCH_TASKS
 from mlops_resources.databricks.batch_inference_job import BatchInferenceJob, BatchInferenceJobArgs
@@ -12,6 +17,7 @@ from mlops_resources.databricks.code_source import CodeSource, CodeSourceArgs
 from mlops_resources.databricks.experiment import Experiment, ExperimentArgs
 from mlops_resources.databricks.grants import UnityCatalogGrants, UnityCatalogGrantsArgs
 from mlops_resources.databricks.model import Model, ModelArgs
+from mlops_resources.databricks.monitoring import CHECK_TASK, Monitoring, MonitoringArgs
 from mlops_resources.databricks.notebook_job import ClusterSpec, JobSettings, Schedule
 from mlops_resources.databricks.prerequisites import require_objects
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
@@ -20,6 +26,47 @@ from mlops_resources.databricks.training_job import TrainingJob, TrainingJobArgs
 
 def _schedule(cfg: StackConfig, schedule: ScheduleConfig) -> Schedule:
     return Schedule(schedule.quartz_cron, schedule.timezone, cfg.schedule_paused(schedule))
+
+
+def notebooks(cfg: StackConfig) -> tuple[str, ...]:
+    """The notebooks the stack's jobs run (each a file of ``notebooks/``)."""
+    keys = [t.key for t in TRAINING_TASKS + BATCH_TASKS]
+    return (*keys, CHECK_TASK) if cfg.monitoring.enabled else tuple(keys)
+
+
+def monitoring_args(
+    cfg: StackConfig, code: CodeSource, settings: JobSettings, training_job_id: pulumi.Input[str]
+) -> MonitoringArgs:
+    """The monitor and retraining job of an enabled ``monitoring`` section."""
+    monitoring = cfg.monitoring
+    retraining, schedule = monitoring.retraining, monitoring.schedule
+    assert retraining is not None and schedule is not None  # validated when enabled
+    metric_kind = "drift" if retraining.metric in DRIFT_METRICS else "profile"
+    return MonitoringArgs(
+        table_name=cfg.inference_log_table,
+        assets_dir=f"{cfg.stack_dir}/monitoring",
+        output_schema=cfg.monitor_output_schema,
+        problem_type=cfg.training.problem_type,
+        granularities=tuple(monitoring.granularities),
+        label_column=monitoring.label_column,
+        baseline_table=monitoring.baseline_table,
+        schedule=_schedule(cfg, schedule),
+        retraining_job_name=cfg.retraining_job_name,
+        check_parameters={
+            "env": cfg.environment,
+            "metrics_table": cfg.metrics_table(metric_kind),
+            "metric": retraining.metric,
+            "threshold": repr(retraining.threshold),
+            "direction": monitored_metric_direction(cfg),
+            "num_evaluation_windows": str(retraining.num_evaluation_windows),
+            "num_violation_windows": str(retraining.num_violation_windows),
+            "granularity": monitoring.granularities[0],
+        },
+        retraining_schedule=_schedule(cfg, retraining.schedule),
+        training_job_id=training_job_id,
+        code=code,
+        settings=settings,
+    )
 
 
 def job_settings(cfg: StackConfig) -> JobSettings:
@@ -83,7 +130,7 @@ class MlopsStack(pulumi.ComponentResource):
             f"{name}-code",
             CodeSourceArgs(
                 type=cfg.code_source.type,
-                notebooks=tuple(t.key for t in TRAINING_TASKS + BATCH_TASKS),
+                notebooks=notebooks(cfg),
                 workspace_dir=f"{cfg.stack_dir}/notebooks",
                 git_url=cfg.code_source.url,
                 git_provider=cfg.code_source.git_provider,
@@ -132,6 +179,8 @@ class MlopsStack(pulumi.ComponentResource):
                 model_name=cfg.model_name,
                 input_table_name=batch.input_table_name,
                 output_table_name=batch.output_table_name,
+                inference_log_table=cfg.inference_log_table if cfg.logs_inferences else "",
+                label_column=(cfg.monitoring.label_column or "") if cfg.logs_inferences else "",
                 schedule=_schedule(cfg, batch.schedule),
                 code=code,
                 settings=settings,
@@ -142,6 +191,13 @@ class MlopsStack(pulumi.ComponentResource):
         plan = grant_plan(cfg)
         if plan:
             UnityCatalogGrants(f"{name}-grants", UnityCatalogGrantsArgs(plan), child)
+        self.monitoring: Monitoring | None = None
+        if cfg.monitoring.enabled:
+            self.monitoring = Monitoring(
+                f"{name}-monitoring",
+                monitoring_args(cfg, code, settings, training.job_id),
+                child,
+            )
 
         self.experiment_id = experiment.experiment_id
         self.experiment_name = experiment.name

@@ -142,6 +142,13 @@ class OfflineMocks(pulumi.runtime.Mocks):
             outputs["url"] = f"{self.host}/#job/{resource_id}"
         elif args.typ == "databricks:index/mlflowModel:MlflowModel":
             outputs["registeredModelId"] = resource_id
+        elif args.typ == "databricks:index/qualityMonitor:QualityMonitor":
+            # Where the monitor writes (docs, "Monitor metric tables").
+            table = str(args.inputs["tableName"]).rsplit(".", 1)[-1]
+            schema = args.inputs["outputSchemaName"]
+            outputs["dashboardId"] = f"dashboard-{resource_id}"
+            outputs["profileMetricsTableName"] = f"{schema}.{table}_profile_metrics"
+            outputs["driftMetricsTableName"] = f"{schema}.{table}_drift_metrics"
         elif args.typ == "databricks:index/registeredModel:RegisteredModel":
             inputs = args.inputs
             outputs["fullName"] = f"{inputs['catalogName']}.{inputs['schemaName']}.{inputs['name']}"

@@ -60,7 +60,8 @@ def _timeout(props: Mapping[str, Any]) -> Iterable[str]:
 
 def _retries(props: Mapping[str, Any]) -> Iterable[str]:
     for task in props.get("tasks") or []:
-        if task.get("maxRetries") is None:
+        # A condition task runs no code; the Jobs API allows it no retries.
+        if task.get("maxRetries") is None and not task.get("conditionTask"):
             key = task.get("taskKey")
             yield f"task {key} sets no max_retries: a transient failure fails the run."
 

@@ -107,6 +107,16 @@ def _prod() -> StackConfig:
     return validate(RawConfig(source.values, source.secret_keys), "prod")
 
 
+MONITORING_WITHOUT_LABEL: dict[str, Any] = {
+    "enabled": True,
+    "schedule": {"quartz_cron": "0 0 8 * * ?"},
+    "retraining": {
+        "metric": "accuracy_score",
+        "threshold": 0.8,
+        "schedule": {"quartz_cron": "0 0 18 * * ?"},
+    },
+}
+
 BAD_CONFIGS = [
     (
         "missing input table",
@@ -121,7 +131,7 @@ BAD_CONFIGS = [
         raw({"mlops:trainig": {}}),
         [
             "mlops:trainig: unknown key (did you mean 'training'?); expected one of: access, "
-            "batch_inference, cluster, code_source, jobs, model, project_name, "
+            "batch_inference, cluster, code_source, jobs, model, monitoring, project_name, "
             "protect_ml_assets, training, workspace_root"
         ],
     ),
@@ -331,6 +341,82 @@ BAD_CONFIGS = [
             "(the run-as principal's home)"
         ],
         "prod",
+    ),
+    # Monitoring (README, "Monitoring and retraining").
+    (
+        "monitoring enabled without its schedules",
+        raw({"mlops:monitoring": {"enabled": True}}),
+        [
+            "mlops:monitoring.schedule: required when monitoring.enabled is true",
+            "mlops:monitoring.retraining: required when monitoring.enabled is true",
+        ],
+    ),
+    (
+        "a quality metric without a label column",
+        raw({"mlops:monitoring": MONITORING_WITHOUT_LABEL}),
+        [
+            "mlops:monitoring.retraining.metric: 'accuracy_score' is a model-quality metric, "
+            "which the monitor computes only with a label column; set monitoring.label_column, "
+            "or pick a drift metric (js_distance, population_stability_index, "
+            "wasserstein_distance, ks_test.statistic, chi_squared_test.statistic, tv_distance, "
+            "l_infinity_distance)"
+        ],
+    ),
+    (
+        "a regression metric for a classifier, and more violations than windows",
+        raw(
+            {
+                "mlops:monitoring": {
+                    **MONITORING_WITHOUT_LABEL,
+                    "retraining": {
+                        **MONITORING_WITHOUT_LABEL["retraining"],
+                        "metric": "root_mean_squared_error",
+                        "num_evaluation_windows": 2,
+                        "num_violation_windows": 3,
+                    },
+                }
+            }
+        ),
+        [
+            "mlops:monitoring.retraining.metric: 'root_mean_squared_error' is not a metric the "
+            "monitor computes for a classification model; expected one of: accuracy_score, "
+            "precision.macro, precision.weighted, recall.macro, recall.weighted, "
+            "f1_score.macro, f1_score.weighted, js_distance, population_stability_index, "
+            "wasserstein_distance, ks_test.statistic, chi_squared_test.statistic, tv_distance, "
+            "l_infinity_distance",
+            "mlops:monitoring.retraining.num_violation_windows: 3 is more than "
+            "num_evaluation_windows (2)",
+        ],
+    ),
+    (
+        "a granularity the monitor lacks",
+        raw({"mlops:monitoring": {**MONITORING_WITHOUT_LABEL, "granularities": ["2 days"]}}),
+        [
+            "mlops:monitoring.granularities[0]: expected '5 minutes', '30 minutes', '1 hour', "
+            "'1 day', '1 week', '2 weeks', '3 weeks', '4 weeks', '1 month' or '1 year', got "
+            "'2 days'",
+        ],
+    ),
+    (
+        "a monitor without its log, a bad output schema",
+        raw(
+            {
+                "mlops:monitoring": {
+                    **MONITORING_WITHOUT_LABEL,
+                    "label_column": "quality",
+                    "log_inferences": False,
+                    "output_schema": "monitoring",
+                    "inference_log_table": "staging.wine_quality.scoring_input",
+                }
+            }
+        ),
+        [
+            "mlops:monitoring.log_inferences: the monitor watches the inference log; expected "
+            "true (or unset) when monitoring.enabled is true",
+            "mlops:monitoring.output_schema: expected <catalog>.<schema>, got 'monitoring'",
+            "mlops:monitoring.inference_log_table: must differ from the batch job's input and "
+            "output tables: batch inference appends to it",
+        ],
     ),
     # Gaps found by trying bad stack files as a new user would.
     (

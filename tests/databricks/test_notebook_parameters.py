@@ -11,19 +11,27 @@ import pytest
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.offline.evaluation import Evaluation
+from tests.databricks.test_safety import MONITORING
 from tests.ml.test_notebooks import widgets
 from tests.stacks import run_stack
 
 
 @pytest.fixture(scope="module")
 def staging() -> Evaluation:
-    return run_stack("staging")
+    """Staging with monitoring on, so the retraining job is declared too."""
+    return run_stack("staging", {"mlops:monitoring": MONITORING})
 
 
-@pytest.mark.parametrize("job", ["mlops-training-job", "mlops-batch-inference-job"])
+@pytest.mark.parametrize(
+    "job", ["mlops-training-job", "mlops-batch-inference-job", "mlops-monitoring-retraining-job"]
+)
 def test_task_notebooks_read_exactly_the_job_parameters(staging: Evaluation, job: str) -> None:
     inputs = staging.get(job).inputs
-    notebooks = [t["notebookTask"]["notebookPath"].split("/")[-1] for t in inputs["tasks"]]
+    notebooks = [
+        t["notebookTask"]["notebookPath"].split("/")[-1]
+        for t in inputs["tasks"]
+        if "notebookTask" in t
+    ]
     assert all((PROJECT_DIR / "notebooks" / f"{n}.py").is_file() for n in notebooks)
     read = set().union(*(widgets(n, "get") for n in notebooks))
     assert read == {p["name"] for p in inputs["parameters"]}

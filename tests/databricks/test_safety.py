@@ -66,6 +66,21 @@ def test_missing_notebook_fails_the_program(
     )
 
 
+MONITORING: dict[str, Any] = {
+    "enabled": True,
+    "label_column": "quality",
+    "granularities": ["1 day", "1 hour"],
+    "schedule": {"quartz_cron": "0 0 8 * * ?", "timezone": "UTC"},
+    "retraining": {
+        "metric": "accuracy_score",
+        "threshold": 0.8,
+        "num_evaluation_windows": 5,
+        "num_violation_windows": 2,
+        "schedule": {"quartz_cron": "0 0 18 * * ?", "timezone": "UTC"},
+    },
+}
+"""A monitoring section as a team turns it on (after the inference log exists)."""
+
 VARIANTS: dict[str, tuple[str, dict[str, Any], str | None]] = {
     "staging": ("staging", {}, None),
     "prod": ("prod", {}, None),
@@ -82,6 +97,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], str | None]] = {
             ),
             "mlops:access": section("staging", "access", jobs_group=None, model_readers_group=None),
         },
+        None,
+    ),
+    "monitoring enabled": (
+        "staging",
+        {"mlops:monitoring": MONITORING},
         None,
     ),
     "personal dev stack": (

@@ -133,6 +133,9 @@ def test_batch_job_parameters_name_the_tables(result: Evaluation, stack: str) ->
         "input_table_name": f"{stack}.wine_quality.scoring_input",
         "output_table_name": f"{stack}.wine_quality.predictions",
         "model_name": f"{stack}.wine_quality.{stack}_wine_quality_model",
+        # Monitoring is off: no inference log (the parameters stay, for the notebook's widgets).
+        "inference_log_table": "",
+        "label_column": "",
     }
     tasks = result.get("mlops-batch-inference-job").inputs["tasks"]
     assert [(t["taskKey"], t["notebookTask"]["notebookPath"]) for t in tasks] == [

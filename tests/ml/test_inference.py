@@ -71,6 +71,33 @@ def test_the_batch_notebook_scores_with_the_champion_and_overwrites_the_output(
     assert versions["model_version"].tolist() == [2] * 25
 
 
+def test_with_an_inference_log_the_batch_notebook_appends_each_run(
+    run_notebook: NotebookRunner, spark: SparkSession, mlflow_env: MlflowEnv
+) -> None:
+    """The monitor needs history; the output table is overwritten each run."""
+    mlflow_env.train(MODEL)
+    deploy_version(MODEL, "1", "disabled")
+    write_input_table(spark, rows=5)
+    log = "default.predictions_log"
+    parameters = {
+        "input_table_name": INPUT,
+        "output_table_name": OUTPUT,
+        "model_name": MODEL,
+        "inference_log_table": log,
+        "label_column": "quality",
+    }
+    try:
+        run_notebook("BatchInference", parameters, {})
+        run_notebook("BatchInference", parameters, {})
+        assert spark.table(OUTPUT).count() == 5
+        logged = spark.table(log)
+        assert logged.count() == 10
+        assert dict(logged.dtypes)["model_version"] == "string"
+        assert {row["quality"] for row in logged.select("quality").collect()} == {None}
+    finally:
+        spark.sql(f"DROP TABLE IF EXISTS {log}")
+
+
 def test_bad_inputs_are_refused_naming_the_table_and_the_model(
     spark: SparkSession, mlflow_env: MlflowEnv
 ) -> None:

@@ -22,6 +22,8 @@ from mlops_ml.monitoring import (
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T  # noqa: N812 - the usual alias
 
+from tests.ml.conftest import NotebookRunner
+
 PROFILE = "default.scores_log_profile_metrics"
 DRIFT = "default.scores_log_drift_metrics"
 WINDOW = T.StructType(
@@ -167,6 +169,27 @@ def test_drift_of_the_prediction_column_above_threshold(tables: SparkSession) ->
     assert check_metric(tables, DRIFT, check).reason == (
         "violated: js_distance above 0.2 in 2 of the last 3 window(s), latest 0.4"
     )
+
+
+def test_the_check_notebook_sets_the_task_value_the_condition_reads(
+    tables: SparkSession, run_notebook: NotebookRunner
+) -> None:
+    write_profile(tables, [0.9, 0.7, 0.7])
+    parameters = {
+        "metrics_table": PROFILE,
+        "metric": "accuracy_score",
+        "threshold": "0.8",
+        "direction": "below",
+        "num_evaluation_windows": "3",
+        "num_violation_windows": "2",
+        "granularity": "1 day",
+    }
+    store: dict[str, Any] = {}
+    assert run_notebook("MonitoredMetricCheck", parameters, store) == "true"
+    assert store == {"MonitoredMetricCheck": {"is_metric_violated": True}}
+    write_profile(tables, [0.9, 0.9, 0.9])
+    assert run_notebook("MonitoredMetricCheck", parameters, store) == "false"
+    assert store["MonitoredMetricCheck"]["is_metric_violated"] is False
 
 
 def test_metric_kinds() -> None:

@@ -25,7 +25,7 @@ from mlops_ml.validation import ModelValidationError
 from tests.ml.conftest import NOTEBOOKS, MlflowEnv, NotebookRunner, wine_frame, write_wine_csv
 
 TRAINING_NOTEBOOKS = ("Train", "ModelValidation", "ModelDeployment")
-ALL_NOTEBOOKS = (*TRAINING_NOTEBOOKS, "BatchInference")
+ALL_NOTEBOOKS = (*TRAINING_NOTEBOOKS, "BatchInference", "MonitoredMetricCheck")
 _WIDGET = re.compile(r"""dbutils\.widgets\.(text|get)\(\s*["']([^"']+)["']""")
 
 

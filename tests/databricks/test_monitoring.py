@@ -1,0 +1,214 @@
+"""The optional monitoring section: a quality monitor on the inference log and a retraining
+job, declared only when enabled, with typed inputs and the other jobs' hardening."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from mlops_resources.config.stack import DRIFT_METRICS, QUALITY_METRICS
+from mlops_resources.offline.evaluation import Evaluation
+from tests.databricks.test_safety import MONITORING
+from tests.stacks import run_stack, section
+
+MONITOR = "databricks:index/qualityMonitor:QualityMonitor"
+SP = {
+    "staging": "00000000-0000-0000-0000-00000000a001",
+    "prod": "00000000-0000-0000-0000-00000000b001",
+}
+
+
+@pytest.fixture(scope="module", params=["staging", "prod"])
+def enabled(request: pytest.FixtureRequest) -> tuple[str, Evaluation]:
+    stack: str = request.param
+    return stack, run_stack(stack, {"mlops:monitoring": MONITORING})
+
+
+def test_the_monitor_watches_the_inference_log(enabled: tuple[str, Evaluation]) -> None:
+    stack, result = enabled
+    (monitor,) = result.of_type(MONITOR)
+    assert monitor.parent == "mlops-monitoring"
+    assert monitor.inputs == {
+        "tableName": f"{stack}.wine_quality.predictions_log",
+        "assetsDir": f"/Users/{SP[stack]}/wine-quality/{stack}/monitoring",
+        "outputSchemaName": f"{stack}.wine_quality",
+        "inferenceLog": {
+            "problemType": "PROBLEM_TYPE_CLASSIFICATION",
+            "predictionCol": "prediction",
+            "modelIdCol": "model_version",
+            "timestampCol": "scoring_timestamp",
+            "labelCol": "quality",
+            "granularities": ["1 day", "1 hour"],
+        },
+        "schedule": {
+            "quartzCronExpression": "0 0 8 * * ?",
+            "timezoneId": "UTC",
+            "pauseStatus": "UNPAUSED",
+        },
+        "notifications": {"onFailure": {"emailAddresses": ["ml-oncall@example.com"]}},
+    }
+    assert result.outputs["monitor_profile_metrics_table"] == (
+        f"{stack}.wine_quality.predictions_log_profile_metrics"
+    )
+
+
+def test_the_retraining_job_checks_then_runs_training_when_violated(
+    enabled: tuple[str, Evaluation],
+) -> None:
+    """MLOps Stacks' pattern: a notebook sets a task value, a condition task compares it as a
+    string ("true": task values are JSON; == compares strings, docs "If/else condition task"),
+    and a run-job task runs the training job on the true branch."""
+    stack, result = enabled
+    job = result.get("mlops-monitoring-retraining-job").inputs
+    tasks = {t["taskKey"]: t for t in job["tasks"]}
+    assert list(tasks) == ["IsMetricViolated", "MonitoredMetricCheck", "TriggerRetraining"]
+    assert tasks["IsMetricViolated"]["conditionTask"] == {
+        "left": "{{tasks.MonitoredMetricCheck.values.is_metric_violated}}",
+        "op": "EQUAL_TO",
+        "right": "true",
+    }
+    assert tasks["IsMetricViolated"]["dependsOns"] == [{"taskKey": "MonitoredMetricCheck"}]
+    assert "maxRetries" not in tasks["IsMetricViolated"]
+    trigger = tasks["TriggerRetraining"]
+    assert trigger["dependsOns"] == [{"taskKey": "IsMetricViolated", "outcome": "true"}]
+    assert trigger["runJobTask"]["jobId"] == int(result.outputs["training_job_id"])
+    assert tasks["MonitoredMetricCheck"]["notebookTask"]["notebookPath"].endswith(
+        "notebooks/MonitoredMetricCheck"
+    )
+    parameters = {p["name"]: p["default"] for p in job["parameters"]}
+    assert parameters == {
+        "env": stack,
+        "metrics_table": f"{stack}.wine_quality.predictions_log_profile_metrics",
+        "metric": "accuracy_score",
+        "threshold": "0.8",
+        "direction": "below",
+        "num_evaluation_windows": "5",
+        "num_violation_windows": "2",
+        "granularity": "1 day",
+    }
+    assert job["name"] == f"{stack}-wine-quality-retraining-job"
+    assert job["runAs"] == {"servicePrincipalName": SP[stack]}
+    assert job["tags"] == {"env": stack, "managed-by": "pulumi", "project": "wine-quality"}
+    assert job["schedule"]["quartzCronExpression"] == "0 0 18 * * ?"
+    owners = [
+        a
+        for a in result.get("mlops-monitoring-retraining-permissions").inputs["accessControls"]
+        if a["permissionLevel"] == "IS_OWNER"
+    ]
+    assert owners == [{"servicePrincipalName": SP[stack], "permissionLevel": "IS_OWNER"}]
+    assert result.outputs["retraining_job_url"].endswith(
+        f"#job/{result.outputs['retraining_job_id']}"
+    )
+
+
+def test_batch_inference_appends_to_the_log_and_the_grants_follow(
+    enabled: tuple[str, Evaluation],
+) -> None:
+    stack, result = enabled
+    batch = {
+        p["name"]: p["default"]
+        for p in result.get("mlops-batch-inference-job").inputs["parameters"]
+    }
+    assert (batch["inference_log_table"], batch["label_column"]) == (
+        f"{stack}.wine_quality.predictions_log",
+        "quality",
+    )
+    # The monitored table must exist: the first logged batch run creates it.
+    assert ("table", f"{stack}.wine_quality.predictions_log") in {
+        (c.kind, c.name) for c in result.not_checked
+    }
+
+
+def test_monitor_output_schema_and_baseline_get_grants() -> None:
+    monitoring = {
+        **MONITORING,
+        "output_schema": "staging.monitoring",
+        "baseline_table": "staging.wine_quality.baseline",
+    }
+    result = run_stack("staging", {"mlops:monitoring": monitoring})
+    jobs = "@wine-quality-staging-jobs"
+    grants = {
+        r.name.removeprefix("mlops-grants-"): r.inputs["privileges"]
+        for r in result.of_type("databricks:index/grant:Grant")
+        if r.name.endswith(jobs)
+    }
+    assert grants[f"schema-staging.monitoring{jobs}"] == ["CREATE_TABLE", "USE_SCHEMA"]
+    assert grants[f"table-staging.wine_quality.baseline{jobs}"] == ["SELECT"]
+    # The batch job creates the log on its first logged run: CREATE_TABLE on the log's schema.
+    assert grants[f"schema-staging.wine_quality{jobs}"] == ["CREATE_TABLE", "USE_SCHEMA"]
+
+
+def test_a_dev_stack_pauses_the_monitor_and_the_retraining_schedule() -> None:
+    training = section("staging", "training")
+    del training["schedule"]["paused"]
+    batch = section("staging", "batch_inference", output_table_name="staging.wine_quality.dev_x")
+    del batch["schedule"]["paused"]
+    access = section("staging", "access", jobs_group=None, model_readers_group=None)
+    result = run_stack(
+        "staging",
+        {
+            "mlops:training": training,
+            "mlops:batch_inference": batch,
+            "mlops:access": access,
+            "mlops:monitoring": MONITORING,
+        },
+        as_stack="dev-x",
+    )
+    (monitor,) = result.of_type(MONITOR)
+    assert monitor.inputs["schedule"]["pauseStatus"] == "PAUSED"
+    assert (
+        result.get("mlops-monitoring-retraining-job").inputs["schedule"]["pauseStatus"] == "PAUSED"
+    )
+    assert monitor.inputs["tableName"] == "staging.wine_quality.dev_x_log"
+
+
+def test_disabled_and_absent_declare_the_same() -> None:
+    absent = run_stack("staging")
+    disabled = run_stack(
+        "staging", {"mlops:monitoring": {"enabled": False, "label_column": "quality"}}
+    )
+    assert json.loads(disabled.to_json()) == json.loads(absent.to_json())
+    assert absent.of_type(MONITOR) == []
+    assert not [r for r in absent.resources if r.name.startswith("mlops-monitoring")]
+
+
+def test_log_only_writes_the_log_without_a_monitor() -> None:
+    result = run_stack("staging", {"mlops:monitoring": {"log_inferences": True}})
+    assert result.of_type(MONITOR) == []
+    batch = {
+        p["name"]: p["default"]
+        for p in result.get("mlops-batch-inference-job").inputs["parameters"]
+    }
+    assert batch["inference_log_table"] == "staging.wine_quality.predictions_log"
+
+
+def test_the_config_and_the_check_know_the_same_metrics() -> None:
+    """The config refuses a metric the check could not read; both hold the table."""
+    from mlops_ml import monitoring as check
+
+    assert {
+        k: {m: d.value for m, d in v.items()} for k, v in check.QUALITY_METRICS.items()
+    } == QUALITY_METRICS
+    assert {m: d.value for m, d in check.DRIFT_METRICS.items()} == DRIFT_METRICS
+
+
+def test_drift_metrics_read_the_drift_table() -> None:
+    monitoring: dict[str, Any] = {**MONITORING, "label_column": None}
+    monitoring["retraining"] = {
+        **MONITORING["retraining"],
+        "metric": "js_distance",
+        "threshold": 0.2,
+    }
+    result = run_stack("prod", {"mlops:monitoring": monitoring})
+    parameters = {
+        p["name"]: p["default"]
+        for p in result.get("mlops-monitoring-retraining-job").inputs["parameters"]
+    }
+    assert (parameters["metrics_table"], parameters["direction"]) == (
+        "prod.wine_quality.predictions_log_drift_metrics",
+        "above",
+    )
+    (monitor,) = result.of_type(MONITOR)
+    assert "labelCol" not in monitor.inputs["inferenceLog"]
