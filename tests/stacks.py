@@ -1,5 +1,9 @@
 """Helpers of the infrastructure tests: evaluate the real program for a stack file, with edits.
 
+Behaviour tests run on the example project ``init`` renders with its default answers
+(:func:`example_dir`), not on the committed stack files, which a team replaces with its own
+values; tests over the committed files check only invariants (``tests/repo``).
+
 ``pulumi_databricks`` is imported once per test process (by the components); every
 evaluation installs fresh mocks, so tests don't share resources or outputs. The ML tests
 (``tests/ml``) must not import this module: they run without pulumi.
@@ -7,14 +11,43 @@ evaluation installs fresh mocks, so tests don't share resources or outputs. The 
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
+import tempfile
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.stack_files import StackFile, read_stack_file
 from mlops_resources.offline.evaluation import Evaluation, evaluate
+from mlops_resources.offline.templates import TeamAnswers, render
 
-BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
+PROGRAM_FILES = ("__main__.py", "bootstrap/__main__.py", "bootstrap/Pulumi.yaml")
+"""What a project copy needs besides the files ``init`` renders."""
+
+
+def write_project(root: Path, answers: TeamAnswers) -> Path:
+    """A project directory: the programs' entry points and the files ``answers`` render."""
+    for path, text in render(answers).items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    for path in PROGRAM_FILES:
+        shutil.copy(PROJECT_DIR / path, root / path)
+    return root
+
+
+@cache
+def example_dir() -> Path:
+    """The example project (``init``'s defaults), written once per test process."""
+    root = Path(tempfile.mkdtemp(prefix="mlops-example-"))
+    atexit.register(shutil.rmtree, root, True)
+    return write_project(root, TeamAnswers())
+
+
+def bootstrap_dir() -> Path:
+    return example_dir() / "bootstrap"
 
 
 def encode_overrides(overrides: dict[str, Any]) -> dict[str, str]:
@@ -25,29 +58,32 @@ def encode_overrides(overrides: dict[str, Any]) -> dict[str, str]:
 def run_stack(
     stack: str, overrides: dict[str, Any] | None = None, as_stack: str | None = None
 ) -> Evaluation:
-    """Evaluate ``__main__.py`` for a committed stack file, with config overrides.
+    """Evaluate ``__main__.py`` for an example stack file, with config overrides.
 
     ``overrides`` maps ``namespace:key`` to a value; a section override replaces the whole
     section, as editing it in the stack file would. ``as_stack`` evaluates the same file as
     another stack name (e.g. a personal dev stack).
     """
-    source = read_stack_file(stack)
+    source = read_stack_file(stack, example_dir())
     values = {**source.values, **encode_overrides(overrides or {})}
     return evaluate(
-        as_stack or stack, stack_file=StackFile(source.path, values, source.secret_keys)
+        as_stack or stack,
+        example_dir(),
+        stack_file=StackFile(source.path, values, source.secret_keys),
     )
 
 
 def section(stack: str, key: str, **changes: Any) -> dict[str, Any]:
-    """A structured section of a committed stack file, decoded, with keys changed."""
-    value: dict[str, Any] = json.loads(read_stack_file(stack).values[f"mlops:{key}"])
+    """A structured section of an example stack file, decoded, with keys changed."""
+    source = read_stack_file(stack, example_dir())
+    value: dict[str, Any] = json.loads(source.values[f"mlops:{key}"])
     value.update(changes)
     return value
 
 
 def bootstrap_stack_file(changes: dict[str, Any] | None = None) -> StackFile:
-    """The bootstrap stack file with top-level keys replaced (None: removed)."""
-    source = read_stack_file("shared", BOOTSTRAP_DIR)
+    """The example bootstrap stack file with top-level keys replaced (None: removed)."""
+    source = read_stack_file("shared", bootstrap_dir())
     changes = changes or {}
     values = {k: v for k, v in source.values.items() if changes.get(k, "") is not None}
     values.update(encode_overrides({k: v for k, v in changes.items() if v is not None}))

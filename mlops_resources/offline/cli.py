@@ -10,7 +10,9 @@ exits 1 on a mandatory violation.
 
 ``diff BASE.json HEAD.json`` compares two such renders as a markdown report.
 
-``init --dev NAME`` writes a personal dev stack file that cannot touch staging or prod.
+``init`` writes the stack files, the bootstrap stack file and the backend URL from a team's
+answers (asked, or ``--answers FILE``/``--set KEY=VALUE``); ``init --dev NAME`` writes a
+personal dev stack file that cannot touch staging or prod.
 
 ``policy-reference [--write]`` prints the policy pack's table, or writes it into README.md.
 
@@ -28,9 +30,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mlops_resources.config.reading import ConfigError
-from mlops_resources.config.stack_files import StackFileError, project_name
+from mlops_resources.config.stack_files import StackFileError, load_yaml, project_name
 from mlops_resources.offline.diff import compare, load, to_markdown
 from mlops_resources.offline.evaluation import Evaluation, evaluate
 from mlops_resources.offline.init import InitError, init_dev
@@ -73,6 +76,53 @@ def _check(
     return 1 if any(v.mandatory for v in violations) else 0
 
 
+def _init_dev(args: argparse.Namespace) -> int:
+    try:
+        dev = init_dev(
+            args.dev,
+            output_table=args.output_table,
+            from_stack=args.from_stack,
+            run_as=args.run_as,
+            force=args.force,
+        )
+    except (InitError, ConfigError, StackFileError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"Wrote {dev.path.name}: schedules paused, output table {dev.output_table},")
+    print("no Unity Catalog grants. Next:")
+    print(f"  venv/bin/python -m mlops_resources render --stack {dev.stack}")
+    print(f"  pulumi stack init {dev.stack}   # then: pulumi up --stack {dev.stack}")
+    return 0
+
+
+def _init_team(args: argparse.Namespace) -> int:
+    from mlops_resources.offline import templates  # the team mode's own imports
+
+    try:
+        given: dict[str, Any] = load_yaml(args.answers.read_text()) if args.answers else {}
+        for item in args.set:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"--set {item!r}: expected KEY=VALUE")
+            given[key] = value
+        answers = templates.answers_from(given)
+        if not args.no_input and sys.stdin.isatty():
+            answers = templates.ask(answers, set(given))
+        changed = templates.init_team(answers, force=args.force)
+    except (ConfigError, templates.InitConflictError, ValueError, OSError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    kept = templates.kept_examples(answers)
+    print(f"Wrote {', '.join(p.name for p in changed) or 'nothing (already up to date)'}.")
+    if kept:
+        print(f"Kept the example's value for: {', '.join(kept)}.")
+    print("Next:")
+    print("  venv/bin/python -m mlops_resources render --stack staging   # and prod")
+    print("  venv/bin/python -m pytest")
+    print("  docs/deployment.md, section 2: create the state backend (bootstrap)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mlops_resources", description=(__doc__ or "").split("\n")[0]
@@ -108,14 +158,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     policies = commands.add_parser("policy-reference", help="print the policy pack's table")
     policies.add_argument("--write", action="store_true", help="update the table in README.md")
     init = commands.add_parser(
-        "init", help="write a stack file: --dev NAME for a personal dev stack"
+        "init",
+        help="write the project's stack files from a team's answers, or --dev NAME: a "
+        "personal dev stack",
     )
-    init.add_argument("--dev", required=True, metavar="NAME", help="writes Pulumi.dev-NAME.yaml")
-    init.add_argument("--output-table", help="the dev stack's output table (default: derived)")
+    init.add_argument("--dev", metavar="NAME", help="writes Pulumi.dev-NAME.yaml")
+    init.add_argument("--output-table", help="--dev: the dev stack's output table")
     init.add_argument(
-        "--from", dest="from_stack", default="staging", help="stack file to start from"
+        "--from", dest="from_stack", default="staging", help="--dev: stack file to copy"
     )
-    init.add_argument("--run-as", help="application id the dev jobs run as (default: copied)")
+    init.add_argument("--run-as", help="--dev: application id the dev jobs run as")
+    init.add_argument("--answers", type=Path, help="YAML or JSON file of answers (for CI)")
+    init.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="one answer")
+    init.add_argument(
+        "--no-input", action="store_true", help="ask nothing: unanswered keys keep the example"
+    )
     init.add_argument("--force", action="store_true", help="replace an existing file")
     smoke = commands.add_parser(
         "smoke",
@@ -141,22 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return smoke_run.main(args.stack, args.ref, args.timeout_minutes, args.outputs)
 
     if args.command == "init":
-        try:
-            dev = init_dev(
-                args.dev,
-                output_table=args.output_table,
-                from_stack=args.from_stack,
-                run_as=args.run_as,
-                force=args.force,
-            )
-        except (InitError, ConfigError, StackFileError) as error:
-            print(error, file=sys.stderr)
-            return 2
-        print(f"Wrote {dev.path.name}: schedules paused, output table {dev.output_table},")
-        print("no Unity Catalog grants. Next:")
-        print(f"  venv/bin/python -m mlops_resources render --stack {dev.stack}")
-        print(f"  pulumi stack init {dev.stack}   # then: pulumi up --stack {dev.stack}")
-        return 0
+        return _init_dev(args) if args.dev else _init_team(args)
 
     if args.command == "diff":
         try:

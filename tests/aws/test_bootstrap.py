@@ -12,17 +12,16 @@ from typing import Any
 
 import pytest
 
-from mlops_resources import PROJECT_DIR
 from mlops_resources.config.stack_files import project_name, read_stack_file
 from mlops_resources.offline.evaluation import Evaluation, evaluate
-from tests.stacks import BOOTSTRAP_DIR, bootstrap_stack_file
+from tests.stacks import bootstrap_dir, bootstrap_stack_file, example_dir
 
 BUCKET_ARN = "arn:aws:s3:::example-org-mlops-pulumi-state"
 PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 
 
 def run(changes: dict[str, Any] | None = None) -> Evaluation:
-    return evaluate("shared", BOOTSTRAP_DIR, bootstrap_stack_file(changes))
+    return evaluate("shared", bootstrap_dir(), bootstrap_stack_file(changes))
 
 
 @pytest.fixture(scope="module")
@@ -120,19 +119,19 @@ def test_outputs_are_what_stack_files_and_pulumi_yaml_take(result: Evaluation) -
     assert result.outputs["bootstrap_backend_url"] == (
         "s3://example-org-mlops-pulumi-state/bootstrap?region=us-east-1&awssdk=v2"
     )
-    project = (PROJECT_DIR / "Pulumi.yaml").read_text()
+    project = (example_dir() / "Pulumi.yaml").read_text()
     assert f"url: {result.outputs['backend_url']}" in project
     providers = result.outputs["secrets_providers"]
     assert set(providers) == {"staging", "prod"}
     for stack, provider in providers.items():
         assert provider == f"awskms://alias/wine-quality-pulumi-{stack}?region=us-east-1"
-        stack_file = (PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text()
+        stack_file = (example_dir() / f"Pulumi.{stack}.yaml").read_text()
         assert f"\nsecretsprovider: {provider}\n" in stack_file
 
 
 def test_state_paths_are_those_of_the_mlops_project() -> None:
-    stack_file = read_stack_file("shared", BOOTSTRAP_DIR).values
-    assert stack_file["mlops-bootstrap:project"] == project_name(PROJECT_DIR)
+    stack_file = read_stack_file("shared", bootstrap_dir()).values
+    assert stack_file["mlops-bootstrap:project"] == project_name(example_dir())
 
 
 ENVIRONMENTS = {

@@ -16,8 +16,9 @@ from mlops_resources.config.checks import METRICS, MetricRange
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import StackConfig, committed_stacks, validate
 from mlops_resources.config.stack_files import StackFileError, read_stack_file
+from tests.stacks import example_dir
 
-STAGING = read_stack_file("staging")
+STAGING = read_stack_file("staging", example_dir())
 
 
 _REMOVE = object()
@@ -64,7 +65,7 @@ def problems_of(config: RawConfig, stack: str = "staging") -> list[str]:
 
 def test_committed_stack_files_are_valid() -> None:
     for stack in ("staging", "prod"):
-        source = read_stack_file(stack)
+        source = read_stack_file(stack, example_dir())
         cfg = validate(RawConfig(source.values, source.secret_keys), stack)
         assert isinstance(cfg, StackConfig)
         assert cfg.environment == stack
@@ -103,7 +104,7 @@ def test_committed_thresholds_reject_a_constant_classifier(stack: str) -> None:
 
 
 def _prod() -> StackConfig:
-    source = read_stack_file("prod")
+    source = read_stack_file("prod", example_dir())
     return validate(RawConfig(source.values, source.secret_keys), "prod")
 
 
@@ -695,7 +696,7 @@ def test_a_personal_stack_of_its_own_is_accepted() -> None:
     cfg = validate(
         personal(**{"mlops:access.model_readers_group": _REMOVE}),
         "dev-alice",
-        committed_stacks("dev-alice"),
+        committed_stacks("dev-alice", example_dir()),
     )
     assert cfg.batch_inference.output_table_name.endswith("dev_alice_predictions")
 
@@ -706,7 +707,7 @@ def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
     ``catalog/resource_grant.go``, and PR #3024's report). A dev stack copied from staging
     would also overwrite staging's predictions."""
     config = raw({})  # the staging file as is, evaluated as a personal stack
-    problems = problems_of_with(config, "dev-alice", committed_stacks("dev-alice"))
+    problems = problems_of_with(config, "dev-alice", committed_stacks("dev-alice", example_dir()))
     assert problems[0] == (
         "mlops:batch_inference.output_table_name: 'staging.wine_quality.predictions' is a "
         "table of Pulumi.staging.yaml; this stack would overwrite it. Write to a table of its "
@@ -724,7 +725,7 @@ def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
     without_shared_grants = personal(
         **{"mlops:access.jobs_group": _REMOVE, "mlops:access.model_readers_group": _REMOVE}
     )
-    assert validate(without_shared_grants, "dev-bob", committed_stacks("dev-bob"))
+    assert validate(without_shared_grants, "dev-bob", committed_stacks("dev-bob", example_dir()))
 
 
 def problems_of_with(
@@ -736,8 +737,8 @@ def problems_of_with(
 
 
 def test_staging_and_prod_are_not_checked_against_themselves() -> None:
-    assert committed_stacks("staging") == []
-    assert [name for name, _ in committed_stacks("dev-x")] == [
+    assert committed_stacks("staging", example_dir()) == []
+    assert [name for name, _ in committed_stacks("dev-x", example_dir())] == [
         "Pulumi.staging.yaml",
         "Pulumi.prod.yaml",
     ]

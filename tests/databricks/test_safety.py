@@ -12,7 +12,6 @@ import pulumi
 import pulumi_databricks as databricks
 import pytest
 
-from mlops_resources import PROJECT_DIR
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import validate
 from mlops_resources.config.stack_files import read_stack_file
@@ -24,17 +23,17 @@ from mlops_resources.databricks.prerequisites import MissingObjectsError
 from mlops_resources.databricks.stack import job_settings
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
 from mlops_resources.offline.evaluation import install_mocks
-from tests.stacks import run_stack, section
+from tests.stacks import example_dir, run_stack, section
 
 
 def test_bad_config_declares_nothing() -> None:
-    source = read_stack_file("staging")
+    source = read_stack_file("staging", example_dir())
     monitor = install_mocks("staging", "https://dbc-staging-0000.cloud.databricks.com")
     pulumi.runtime.set_all_config({**source.values, "mlops:cluster": '{"num_workers": 0}'})
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> None:
-        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(example_dir() / "__main__.py"), run_name="__main__")
 
     with pytest.raises(ConfigError, match=r"mlops:cluster\.num_workers"):
         run()
@@ -183,7 +182,7 @@ def test_tasks_are_declared_in_task_key_order() -> None:
 
 
 def test_nested_job_inputs_are_typed_args() -> None:
-    source = read_stack_file("prod")
+    source = read_stack_file("prod", example_dir())
     settings = job_settings(validate(RawConfig(source.values, source.secret_keys), "prod"))
     cluster = job_cluster("model_training_job_cluster", settings)
     assert isinstance(cluster, databricks.JobJobClusterArgs)
@@ -197,7 +196,7 @@ def test_missing_unity_catalog_objects_fail_before_anything_is_declared() -> Non
     ``catalog/data_table.go`` returns the read error; ``common/resource.go`` ignores a missing
     object for resources only, never for data sources): the program reads every catalog,
     schema and table the stack needs first, and reports each missing one with its key."""
-    source = read_stack_file("staging")
+    source = read_stack_file("staging", example_dir())
     missing = frozenset({"staging.wine_quality", "staging.wine_quality.scoring_input"})
     monitor = install_mocks(
         "staging", "https://dbc-staging-0000.cloud.databricks.com", missing=missing
@@ -206,7 +205,7 @@ def test_missing_unity_catalog_objects_fail_before_anything_is_declared() -> Non
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> None:
-        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(example_dir() / "__main__.py"), run_name="__main__")
 
     with pytest.raises(MissingObjectsError) as caught:
         run()

@@ -4,23 +4,21 @@ the rules that need every committed stack file."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from mlops_resources import PROJECT_DIR
 from mlops_resources.offline import reference
 from mlops_resources.offline.cli import main
+from mlops_resources.offline.templates import TeamAnswers
+from tests.stacks import write_project
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the mlops program and its committed stack files, as the CLI's project."""
-    for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "__main__.py"):
-        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    """A copy of the example project (init's defaults), as the CLI's project."""
     monkeypatch.setattr(reference, "PROJECT_DIR", tmp_path)
-    return tmp_path
+    return write_project(tmp_path, TeamAnswers())
 
 
 def edit(path: Path, old: str, new: str) -> None:

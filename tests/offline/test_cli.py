@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +13,17 @@ import pytest
 from mlops_resources import PROJECT_DIR
 from mlops_resources.offline import reference
 from mlops_resources.offline.cli import main
+from mlops_resources.offline.templates import TeamAnswers
+from tests.stacks import example_dir, write_project
 
 
+@pytest.fixture
+def example(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads the example project (init's defaults), not the committed stack files."""
+    monkeypatch.setattr(reference, "PROJECT_DIR", example_dir())
+
+
+@pytest.mark.usefixtures("example")
 def test_render_prints_the_tree_and_outputs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "--stack", "prod"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -33,6 +42,7 @@ def test_render_prints_the_tree_and_outputs(capsys: pytest.CaptureFixture[str]) 
     assert out[-1] == "Resources: 15 resources in 7 components"
 
 
+@pytest.mark.usefixtures("example")
 def test_render_json_is_complete_and_sorted(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "--stack", "staging", "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
@@ -56,9 +66,8 @@ def test_render_json_is_complete_and_sorted(capsys: pytest.CaptureFixture[str]) 
 def test_render_reports_config_problems_and_exits_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(PROJECT_DIR / name, tmp_path / name)
-    stack_file = (PROJECT_DIR / "Pulumi.staging.yaml").read_text()
+    write_project(tmp_path, TeamAnswers())
+    stack_file = (tmp_path / "Pulumi.staging.yaml").read_text()
     (tmp_path / "Pulumi.broken.yaml").write_text(
         stack_file.replace("num_workers: 2", "num_workers: 0").replace(
             "quartz_cron: 0 0 11 * * ?", "quartz_cron: 0 11 * * *"
@@ -93,4 +102,4 @@ def test_module_entry_point_runs_offline() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Stack staging (offline render")
-    assert done.stdout.rstrip().endswith("Resources: 15 resources in 7 components")
+    assert re.search(r"\nResources: \d+ resources in \d+ components\n$", done.stdout)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -13,14 +13,20 @@ from mlops_resources.config.stack_files import read_stack_file
 from mlops_resources.offline.cli import main
 from mlops_resources.offline.evaluation import evaluate
 from mlops_resources.offline.init import InitError, init_dev
+from mlops_resources.offline.templates import (
+    ENCRYPTED_KEY,
+    InitConflictError,
+    TeamAnswers,
+    init_team,
+    render,
+)
+from tests.stacks import write_project
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the project's program and committed stack files."""
-    for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "__main__.py"):
-        shutil.copy(PROJECT_DIR / name, tmp_path / name)
-    return tmp_path
+    """A copy of the example project (init's defaults)."""
+    return write_project(tmp_path, TeamAnswers())
 
 
 def test_the_dev_stack_is_paused_writes_its_own_table_and_grants_nothing(project: Path) -> None:
@@ -80,3 +86,84 @@ def test_command_line(
     out = capsys.readouterr().out
     assert out.startswith("Wrote Pulumi.dev-carol.yaml: schedules paused")
     assert "pulumi stack init dev-carol" in out
+
+
+def test_the_committed_example_is_what_init_writes_with_its_defaults() -> None:
+    """So the example stays in step as keys are added. A team's own values (after ``init``)
+    are not the example: then only the invariants of tests/repo/test_committed_stacks apply."""
+    example = render(TeamAnswers())
+    committed = {path: (PROJECT_DIR / path).read_text() for path in example}
+    if TeamAnswers().staging_host not in committed["Pulumi.staging.yaml"]:
+        pytest.skip("the stack files hold a team's values, not the example's")
+    assert {p: ENCRYPTED_KEY.sub("", t) for p, t in committed.items()} == example
+
+
+def test_init_writes_a_teams_values_into_the_example(project: Path) -> None:
+    answers = dataclasses.replace(
+        TeamAnswers(), project_name="churn-model", staging_catalog="ml_staging", region="eu-west-1"
+    )
+    (project / "Pulumi.staging.yaml").write_text(
+        (project / "Pulumi.staging.yaml")
+        .read_text()
+        .replace("config:\n", "encryptedkey: AQICAHg-the-key-stack-init-wrote\nconfig:\n", 1)
+    )
+    changed = init_team(answers, project_dir=project)
+    assert {p.relative_to(project).as_posix() for p in changed} == set(render(answers))
+    staging = (project / "Pulumi.staging.yaml").read_text()
+    assert "encryptedkey: AQICAHg-the-key-stack-init-wrote\nconfig:\n" in staging
+    assert "input_table_name: ml_staging.wine_quality.scoring_input" in staging
+    assert (
+        "url: s3://example-org-mlops-pulumi-state/churn-model?region=eu-west-1"
+        in (project / "Pulumi.yaml").read_text()
+    )
+    # Rerunning with the same answers changes nothing; the files render the program.
+    assert init_team(answers, project_dir=project) == []
+    assert evaluate("staging", project).outputs["model_name"] == (
+        "ml_staging.wine_quality.staging_churn_model_model"
+    )
+
+
+def test_init_refuses_to_overwrite_a_teams_edits_unless_forced(project: Path) -> None:
+    staging = project / "Pulumi.staging.yaml"
+    staging.write_text(staging.read_text().replace("num_workers: 2", "num_workers: 4"))
+    answers = dataclasses.replace(TeamAnswers(), project_name="churn-model")
+    with pytest.raises(InitConflictError, match=r"Pulumi\.staging\.yaml no longer hold"):
+        init_team(answers, project_dir=project)
+    assert "num_workers: 4" in staging.read_text()
+    init_team(answers, force=True, project_dir=project)
+    assert "num_workers: 2" in staging.read_text()
+
+
+def test_bad_answers_are_refused_by_file_and_key_before_anything_is_written(
+    project: Path,
+) -> None:
+    before = {p: (project / p).read_text() for p in render(TeamAnswers())}
+    answers = dataclasses.replace(
+        TeamAnswers(), staging_host="http://dbc-1", prod_run_as="prod-deployer", region="mars"
+    )
+    with pytest.raises(ConfigError) as caught:
+        init_team(answers, project_dir=project)
+    assert caught.value.problems == [
+        "Pulumi.staging.yaml: databricks:host: expected a workspace URL like "
+        "https://dbc-1234.cloud.databricks.com, got 'http://dbc-1'",
+        "Pulumi.prod.yaml: mlops:access.run_as_service_principal: expected a service principal "
+        "application id (a UUID), got 'prod-deployer'",
+        "bootstrap/Pulumi.shared.yaml: aws:region: expected an AWS region like us-east-1, got "
+        "'mars'",
+    ]
+    assert {p: (project / p).read_text() for p in before} == before
+
+
+def test_init_command_takes_answers_from_a_file_and_flags(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("mlops_resources.offline.templates.PROJECT_DIR", project)
+    answers = project / "answers.yaml"
+    answers.write_text("project_name: churn-model\nregion: eu-west-1\n")
+    assert main(["init", "--no-input", "--answers", str(answers), "--set", "schema=churn"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Wrote Pulumi.yaml, Pulumi.staging.yaml, Pulumi.prod.yaml, ")
+    assert "Kept the example's value for: staging_host, prod_host," in out
+    assert "catalog: staging\n    schema: churn\n" in (project / "Pulumi.staging.yaml").read_text()
+    assert main(["init", "--no-input", "--set", "project=x"]) == 2
+    assert "unknown answer(s) project; expected some of:" in capsys.readouterr().err

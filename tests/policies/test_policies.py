@@ -20,7 +20,7 @@ from mlops_resources.offline.check import Violation, run_policies
 from mlops_resources.offline.evaluation import DeclaredResource, Evaluation, evaluate
 from mlops_resources.policies import POLICIES
 from tests.databricks.test_safety import VARIANTS
-from tests.stacks import BOOTSTRAP_DIR, bootstrap_stack_file, run_stack
+from tests.stacks import bootstrap_dir, bootstrap_stack_file, run_stack
 
 Edit = Callable[[dict[str, DeclaredResource]], None]
 
@@ -28,7 +28,7 @@ Edit = Callable[[dict[str, DeclaredResource]], None]
 @cache
 def render(stack: str) -> Evaluation:
     if stack == "shared":
-        return evaluate("shared", BOOTSTRAP_DIR, bootstrap_stack_file())
+        return evaluate("shared", bootstrap_dir(), bootstrap_stack_file())
     return run_stack(stack)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -51,8 +50,6 @@ def test_config_reference_write_updates_a_stale_table(
     (tmp_path / "README.md").write_text(
         "# x\n<!-- config-reference:start -->\n| stale |\n<!-- config-reference:end -->\nend\n"
     )
-    for name in ("Pulumi.yaml", "Pulumi.staging.yaml"):
-        shutil.copy(PROJECT_DIR / name, tmp_path / name)
     monkeypatch.setattr(reference, "PROJECT_DIR", tmp_path)
     assert main(["config-reference", "--write"]) == 0
     assert documented_table("mlops") == reference_table("mlops")

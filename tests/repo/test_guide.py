@@ -12,7 +12,7 @@ import pytest
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.offline.evaluation import evaluate
-from tests.stacks import BOOTSTRAP_DIR, bootstrap_stack_file
+from tests.stacks import bootstrap_dir, bootstrap_stack_file
 
 GUIDE = (PROJECT_DIR / "docs" / "deployment.md").read_text()
 _BLOCK = re.compile(r"^( *)```bash\n(.*?)^\1```", re.S | re.M)
@@ -103,7 +103,7 @@ def test_the_leak_check_catches_what_broke_the_old_guide() -> None:
 
 @cache
 def bootstrap_outputs() -> frozenset[str]:
-    return frozenset(evaluate("shared", BOOTSTRAP_DIR, bootstrap_stack_file()).outputs)
+    return frozenset(evaluate("shared", bootstrap_dir(), bootstrap_stack_file()).outputs)
 
 
 @cache

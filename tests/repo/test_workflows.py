@@ -20,7 +20,6 @@ import yaml
 from mlops_resources import PROJECT_DIR
 from mlops_resources.aws.ci_role import SESSION_SECONDS
 from mlops_resources.offline.evaluation import Evaluation, evaluate
-from tests.stacks import BOOTSTRAP_DIR
 
 GITHUB = PROJECT_DIR / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
@@ -75,7 +74,7 @@ def check_schema(schema: str, files: list[Path]) -> subprocess.CompletedProcess[
 
 @pytest.fixture(scope="module")
 def bootstrap() -> Evaluation:
-    return evaluate("shared", BOOTSTRAP_DIR)
+    return evaluate("shared", PROJECT_DIR / "bootstrap")
 
 
 def test_workflows_action_and_dependabot_match_github_schemas() -> None:
