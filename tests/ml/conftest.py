@@ -286,19 +286,13 @@ _SPARK: Future[SparkSession] | None = None
 """The session being started in the background, when any collected test uses Spark."""
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
+def _start_background_work(items: list[pytest.Item]) -> None:
     """Start Spark in a background thread and the MLflow template store's migration in a
-    process as soon as collection is done.
-
-    The JVM starts and warms up (seconds of mostly Java CPU) while the tests that need no
-    Spark run; :func:`pytest_collection_modifyitems` puts the Spark tests last.
-    """
+    process, when the collected tests need them (once per process)."""
     global _SPARK
-    if _TEMPLATE is None and any(
-        "mlflow_env" in getattr(i, "fixturenames", ()) for i in session.items
-    ):
+    if _TEMPLATE is None and any("mlflow_env" in getattr(i, "fixturenames", ()) for i in items):
         _start_template_migration()
-    if _SPARK is None and any("spark" in getattr(i, "fixturenames", ()) for i in session.items):
+    if _SPARK is None and any("spark" in getattr(i, "fixturenames", ()) for i in items):
         # Python workers must run this interpreter (the venv), not whatever python3 is on PATH.
         os.environ["PYSPARK_PYTHON"] = sys.executable
         os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
@@ -307,6 +301,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         _SPARK = ThreadPoolExecutor(1, thread_name_prefix="spark-start").submit(
             _start_spark, warehouse
         )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """In a single process, start the background work as soon as collection is done: the JVM
+    warms up (seconds of mostly Java CPU) while the tests that need no Spark run, and
+    :func:`pytest_collection_modifyitems` puts the Spark tests last. Under pytest-xdist every
+    worker collects everything but one runs the ML tests: that worker starts it, at its first
+    ML test (:func:`pytest_runtest_setup`)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        _start_background_work(session.items)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") and Path(__file__).parent in item.path.parents:
+        _start_background_work(item.session.items)
 
 
 @pytest.fixture(scope="session")
@@ -409,12 +418,16 @@ THIRD_PARTY_DEPRECATIONS = (
 logging, not by our code."""
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Keep the tests of this directory on one pytest-xdist worker (``--dist loadgroup``: one
+    Spark session, one MLflow template) while the others run the infrastructure tests. Marked
+    as each is collected: pytest-xdist reads the groups in its own collection hook."""
+    if Path(__file__).parent in item.path.parents:
+        item.add_marker(pytest.mark.xdist_group("ml"))
+        for spec in THIRD_PARTY_DEPRECATIONS:
+            item.add_marker(pytest.mark.filterwarnings(spec))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """For the tests of this directory: silence :data:`THIRD_PARTY_DEPRECATIONS`, and run the
-    tests that use Spark last, so Spark warms up in the background meanwhile."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            for spec in THIRD_PARTY_DEPRECATIONS:
-                item.add_marker(pytest.mark.filterwarnings(spec))
+    """Run the Spark tests last, so Spark warms up in the background meanwhile."""
     items.sort(key=lambda item: "spark" in getattr(item, "fixturenames", ()))

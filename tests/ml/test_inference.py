@@ -15,6 +15,7 @@ from tests.ml.conftest import MlflowEnv, NotebookRunner, normalized_wine_frame
 MODEL = "wine_model"
 INPUT = "default.scoring_input"
 OUTPUT = "default.predictions"
+LOG = "default.predictions_log"
 
 
 def write_input_table(spark: SparkSession, rows: int = 25) -> list[str]:
@@ -29,6 +30,7 @@ def write_input_table(spark: SparkSession, rows: int = 25) -> list[str]:
 def test_the_batch_notebook_scores_with_the_champion_and_overwrites_the_output(
     run_notebook: NotebookRunner, spark: SparkSession, mlflow_env: MlflowEnv
 ) -> None:
+    spark.sql(f"DROP TABLE IF EXISTS {LOG}")
     mlflow_env.train(MODEL)
     deploy_version(MODEL, "1", "disabled")
     input_columns = write_input_table(spark)
@@ -38,6 +40,9 @@ def test_the_batch_notebook_scores_with_the_champion_and_overwrites_the_output(
         "input_table_name": INPUT,
         "output_table_name": OUTPUT,
         "model_name": MODEL,
+        # Monitoring on: the run is also appended to the inference log.
+        "inference_log_table": LOG,
+        "label_column": "quality",
     }
 
     assert run_notebook("BatchInference", parameters, {}) == "25"
@@ -62,40 +67,19 @@ def test_the_batch_notebook_scores_with_the_champion_and_overwrites_the_output(
     assert scored["prediction"].tolist() == model.predict(features).tolist()
     assert set(scored["prediction"]) <= {0, 1}
 
-    # A new champion: the next run overwrites every row with its predictions.
+    # A new champion: the next run overwrites every row with its predictions, and the
+    # inference log, which the monitor needs, keeps both runs.
     mlflow_env.train(MODEL, data=normalized_wine_frame(seed=8))
     deploy_version(MODEL, "2", "disabled")
-    result = score_table(spark, MODEL, INPUT, OUTPUT)
-    assert (result.output_table_name, result.model_version, result.rows) == (OUTPUT, "2", 25)
+    assert run_notebook("BatchInference", parameters, {}) == "25"
     versions: pd.DataFrame = spark.table(OUTPUT).select("model_version").toPandas()
     assert versions["model_version"].tolist() == [2] * 25
-
-
-def test_with_an_inference_log_the_batch_notebook_appends_each_run(
-    run_notebook: NotebookRunner, spark: SparkSession, mlflow_env: MlflowEnv
-) -> None:
-    """The monitor needs history; the output table is overwritten each run."""
-    mlflow_env.train(MODEL)
-    deploy_version(MODEL, "1", "disabled")
-    write_input_table(spark, rows=5)
-    log = "default.predictions_log"
-    parameters = {
-        "input_table_name": INPUT,
-        "output_table_name": OUTPUT,
-        "model_name": MODEL,
-        "inference_log_table": log,
-        "label_column": "quality",
-    }
-    try:
-        run_notebook("BatchInference", parameters, {})
-        run_notebook("BatchInference", parameters, {})
-        assert spark.table(OUTPUT).count() == 5
-        logged = spark.table(log)
-        assert logged.count() == 10
-        assert dict(logged.dtypes)["model_version"] == "string"
-        assert {row["quality"] for row in logged.select("quality").collect()} == {None}
-    finally:
-        spark.sql(f"DROP TABLE IF EXISTS {log}")
+    logged = spark.table(LOG)
+    assert dict(logged.dtypes)["model_version"] == "string"
+    assert sorted(r["model_version"] for r in logged.select("model_version").collect()) == (
+        ["1"] * 25 + ["2"] * 25
+    )
+    assert {r["quality"] for r in logged.select("quality").collect()} == {None}
 
 
 def test_bad_inputs_are_refused_naming_the_table_and_the_model(

@@ -24,8 +24,9 @@ from pyspark.sql import types as T  # noqa: N812 - the usual alias
 
 from tests.ml.conftest import NotebookRunner
 
-PROFILE = "default.scores_log_profile_metrics"
-DRIFT = "default.scores_log_drift_metrics"
+# Temporary views: they read like the monitor's tables and cost no table write.
+PROFILE = "scores_log_profile_metrics"
+DRIFT = "scores_log_drift_metrics"
 WINDOW = T.StructType(
     [T.StructField("start", T.TimestampType()), T.StructField("end", T.TimestampType())]
 )
@@ -83,14 +84,14 @@ PROFILE_SCHEMA = T.StructType(
 @pytest.fixture
 def tables(spark: SparkSession) -> Iterator[SparkSession]:
     yield spark
-    for table in (PROFILE, DRIFT, "default.scores", "default.scores_log"):
+    for view in (PROFILE, DRIFT):
+        spark.catalog.dropTempView(view)
+    for table in ("default.scores", "default.scores_log"):
         spark.sql(f"DROP TABLE IF EXISTS {table}")
 
 
 def write_profile(spark: SparkSession, accuracy: list[float | None]) -> None:
-    spark.createDataFrame(profile_rows(accuracy), PROFILE_SCHEMA).write.mode(
-        "overwrite"
-    ).saveAsTable(PROFILE)
+    spark.createDataFrame(profile_rows(accuracy), PROFILE_SCHEMA).createOrReplaceTempView(PROFILE)
 
 
 ACCURACY = MetricCheck("accuracy_score", 0.8, Direction.BELOW, 5, 2)
@@ -164,7 +165,7 @@ def test_drift_of_the_prediction_column_above_threshold(tables: SparkSession) ->
         rows.append(
             {**base, "column_name": "prediction", "drift_type": "BASELINE", "js_distance": 0.0}
         )
-    tables.createDataFrame(rows, schema).write.saveAsTable(DRIFT)
+    tables.createDataFrame(rows, schema).createOrReplaceTempView(DRIFT)
     check = MetricCheck("js_distance", 0.2, Direction.ABOVE, 3, 2)
     assert check_metric(tables, DRIFT, check).reason == (
         "violated: js_distance above 0.2 in 2 of the last 3 window(s), latest 0.4"

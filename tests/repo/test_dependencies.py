@@ -5,7 +5,9 @@ SDK, and Dependabot proposes updates of both (and of the action pins)."""
 from __future__ import annotations
 
 import re
+from importlib.metadata import version
 
+import tomllib
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -73,3 +75,16 @@ def test_dependabot_updates_actions_and_pip_after_a_cooldown() -> None:
     assert "/.github/actions/setup" in updates["github-actions"]["directories"]
     for update in updates.values():
         assert update["cooldown"]["default-days"] >= 7
+
+
+def test_the_test_run_can_group_the_ml_tests_on_one_worker() -> None:
+    """pytest-xdist 3.8 groups tests (``--dist loadgroup``, which keeps tests/ml and its one
+    Spark session on one worker) by rewriting node ids, which pytest 9.2 ignores: the tests
+    then spread silently and each worker starts a JVM (pytest-dev/pytest-xdist#1386)."""
+    pytest_version = tuple(int(p) for p in version("pytest").split(".")[:2])
+    xdist_version = tuple(int(p) for p in version("pytest-xdist").split(".")[:2])
+    assert pytest_version < (9, 2) or xdist_version > (3, 8)
+    addopts = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"
+    ]["addopts"]
+    assert "--dist loadgroup" in addopts
