@@ -10,12 +10,15 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from check_jsonschema.cli.main_command import main as check_jsonschema_command
+from click.testing import CliRunner
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.aws.ci_role import SESSION_SECONDS
@@ -58,18 +61,21 @@ def step_jobs() -> list[tuple[str, dict[str, Any]]]:
     return [(name, job) for name, job in all_jobs() if "steps" in job]
 
 
-def check_schema(schema: str, files: list[Path]) -> subprocess.CompletedProcess[str]:
-    """check-jsonschema with a schema it ships (``vendor.*``) or a schema file's path."""
+@dataclass(frozen=True)
+class SchemaCheck:
+    returncode: int
+    stdout: str
+    stderr: str = ""
+
+
+def check_schema(schema: str, files: list[Path]) -> SchemaCheck:
+    """check-jsonschema (its command, run in this process: no interpreter start per check)
+    with a schema it ships (``vendor.*``) or a schema file's path."""
     option = (
         ["--builtin-schema", schema] if schema.startswith("vendor.") else ["--schemafile", schema]
     )
-    return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", *option, *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = CliRunner().invoke(check_jsonschema_command, [*option, *map(str, files)])
+    return SchemaCheck(result.exit_code, result.output)
 
 
 @pytest.fixture(scope="module")
