@@ -81,6 +81,34 @@ def section(stack: str, key: str, **changes: Any) -> dict[str, Any]:
     return value
 
 
+def workspace_registry_overrides() -> dict[str, Any]:
+    """The staging file moved to the workspace model registry, with hive_metastore tables
+    (no Unity Catalog grants)."""
+    return {
+        "mlops:model": {"registry": "workspace"},
+        "mlops:batch_inference": section(
+            "staging",
+            "batch_inference",
+            input_table_name="wine_quality.scoring_input",
+            output_table_name="wine_quality.predictions",
+        ),
+        "mlops:access": section("staging", "access", jobs_group=None, model_readers_group=None),
+    }
+
+
+def personal_stack_overrides(owner: str, jobs_group: str | None = None) -> dict[str, Any]:
+    """The staging file made ``dev-<owner>``'s: schedules left to the default (paused), its
+    own output table, and no grant staging manages unless ``jobs_group`` is given."""
+    training = section("staging", "training")
+    del training["schedule"]["paused"]
+    batch = section(
+        "staging", "batch_inference", output_table_name=f"staging.wine_quality.dev_{owner}_scores"
+    )
+    del batch["schedule"]["paused"]
+    access = section("staging", "access", jobs_group=jobs_group, model_readers_group=None)
+    return {"mlops:training": training, "mlops:batch_inference": batch, "mlops:access": access}
+
+
 def bootstrap_stack_file(changes: dict[str, Any] | None = None) -> StackFile:
     """The example bootstrap stack file with top-level keys replaced (None: removed)."""
     source = read_stack_file("shared", bootstrap_dir())

@@ -23,7 +23,13 @@ from mlops_resources.databricks.prerequisites import MissingObjectsError
 from mlops_resources.databricks.stack import job_settings
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
 from mlops_resources.offline.evaluation import install_mocks
-from tests.stacks import example_dir, run_stack, section
+from tests.stacks import (
+    example_dir,
+    personal_stack_overrides,
+    run_stack,
+    section,
+    workspace_registry_overrides,
+)
 
 
 def test_bad_config_declares_nothing() -> None:
@@ -85,17 +91,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], str | None]] = {
     "prod": ("prod", {}, None),
     "workspace registry + uploaded notebooks": (
         "staging",
-        {
-            "mlops:model": {"registry": "workspace"},
-            "mlops:code_source": {"type": "workspace"},
-            "mlops:batch_inference": section(
-                "staging",
-                "batch_inference",
-                input_table_name="wine_quality.scoring_input",
-                output_table_name="wine_quality.predictions",
-            ),
-            "mlops:access": section("staging", "access", jobs_group=None, model_readers_group=None),
-        },
+        {**workspace_registry_overrides(), "mlops:code_source": {"type": "workspace"}},
         None,
     ),
     "monitoring enabled": (
@@ -105,14 +101,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], str | None]] = {
     ),
     "personal dev stack": (
         "staging",
-        {
-            "mlops:batch_inference": section(
-                "staging", "batch_inference", output_table_name="staging.wine_quality.dev_x"
-            ),
-            "mlops:access": section(
-                "staging", "access", jobs_group="wine-quality-dev-x-jobs", model_readers_group=None
-            ),
-        },
+        personal_stack_overrides("x", jobs_group="wine-quality-dev-x-jobs"),
         "dev-x",
     ),
 }

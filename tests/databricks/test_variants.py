@@ -11,23 +11,18 @@ from mlops_resources import PROJECT_DIR
 from mlops_resources.config.reading import ConfigError
 from mlops_resources.databricks.code_source import support_files
 from mlops_resources.offline.evaluation import Evaluation
-from tests.stacks import run_stack, section
+from tests.stacks import (
+    personal_stack_overrides,
+    run_stack,
+    section,
+    workspace_registry_overrides,
+)
 
 JOB = "databricks:index/job:Job"
 
 SP = "00000000-0000-0000-0000-00000000a001"
 HOME = f"/Users/{SP}"
-WORKSPACE_REGISTRY = {
-    "mlops:model": {"registry": "workspace"},
-    "mlops:batch_inference": section(
-        "staging",
-        "batch_inference",
-        input_table_name="wine_quality.scoring_input",
-        output_table_name="wine_quality.predictions",
-    ),
-    "mlops:access": section("staging", "access", jobs_group=None, model_readers_group=None),
-}
-"""The workspace model registry, with hive_metastore tables (no Unity Catalog grants)."""
+WORKSPACE_REGISTRY = workspace_registry_overrides()
 
 
 def test_workspace_registry_declares_mlflow_model_with_permissions() -> None:
@@ -125,21 +120,8 @@ def test_git_branch_instead_of_tag() -> None:
     )
 
 
-def personal_stack_overrides() -> dict[str, object]:
-    """The staging file made a personal stack's: schedules left to the default, its own
-    output table, no grant staging manages."""
-    training = section("staging", "training")
-    del training["schedule"]["paused"]
-    batch = section(
-        "staging", "batch_inference", output_table_name="staging.wine_quality.dev_alice_scores"
-    )
-    del batch["schedule"]["paused"]
-    access = section("staging", "access", jobs_group=None, model_readers_group=None)
-    return {"mlops:training": training, "mlops:batch_inference": batch, "mlops:access": access}
-
-
 def test_personal_dev_stack_prefixes_names_and_pauses_schedules() -> None:
-    result = run_stack("staging", personal_stack_overrides(), as_stack="dev-alice")
+    result = run_stack("staging", personal_stack_overrides("alice"), as_stack="dev-alice")
     jobs = {r.name: r.inputs for r in result.of_type(JOB)}
     assert jobs["mlops-training-job"]["name"] == "dev-alice-wine-quality-model-training-job"
     assert jobs["mlops-batch-inference-job"]["name"] == "dev-alice-wine-quality-batch-inference-job"
