@@ -339,6 +339,22 @@ def spark() -> Iterator[SparkSession]:
         shutil.rmtree(str(warehouse).removeprefix("file:"), ignore_errors=True)
 
 
+_LEFTOVERS = ("mlruns", "mlflow.db", "spark-warehouse", "metastore_db", "derby.log")
+"""What MLflow and Spark create in the working directory when a test forgets to point them
+elsewhere (MLflow 2's SQL store, for one, makes ``./mlruns`` whenever a client opens it)."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_left_clean(pytestconfig: pytest.Config) -> Iterator[None]:
+    """Fail the run if the ML tests leave MLflow or Spark files in the checkout: tests write
+    under ``tmp_path`` or a temporary directory only."""
+    root = pytestconfig.rootpath
+    before = {name for name in _LEFTOVERS if (root / name).exists()}
+    yield
+    left = sorted(name for name in _LEFTOVERS if (root / name).exists() and name not in before)
+    assert not left, f"the ML tests left {left} in {root}; write under tmp_path instead"
+
+
 _MIGRATE = """
 import sys
 from mlflow import MlflowClient
@@ -358,7 +374,10 @@ def _start_template_migration() -> None:
     path = Path(tempfile.mkdtemp(prefix="mlflow-template-")) / "mlflow.db"
     with open(path.with_suffix(".log"), "wb") as log:  # alembic logs every migration
         process = subprocess.Popen(
-            [sys.executable, "-c", _MIGRATE, str(path)], stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-c", _MIGRATE, str(path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=path.parent,  # MLflow 2 creates its default artifact root, ./mlruns, in the cwd
         )
     _TEMPLATE = (process, path)
 
@@ -388,6 +407,9 @@ def mlflow_env(
     db = tmp_path / "mlflow.db"
     shutil.copyfile(mlflow_template_db, db)
     uri = f"sqlite:///{db}"
+    # MLflow 2's SQL store creates its default artifact root, ./mlruns, in the working
+    # directory whenever a client opens it: keep that out of the checkout.
+    monkeypatch.chdir(tmp_path)
     # monkeypatch restores the module globals and variables mlflow.set_*_uri change.
     monkeypatch.setattr(tracking_utils, "_tracking_uri", None)
     monkeypatch.setattr(registry_utils, "_registry_uri", None)
