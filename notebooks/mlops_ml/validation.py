@@ -29,7 +29,7 @@ import json
 import math
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -310,21 +310,17 @@ def baseline_model(problem_type: str) -> Any:
 
 @dataclass
 class _Evaluation:
-    """What validation found so far; an error keeps what was found before it."""
+    """The report so far and the stage validation reached: an error keeps what was found
+    before it and names the stage. The report's status is settled once every check ran."""
 
+    report: ValidationReport
     stage: str = "starting"
-    checks: list[Check] = field(default_factory=list)
-    candidate_metrics: dict[str, float] = field(default_factory=dict)
-    baseline_metrics: dict[str, float] = field(default_factory=dict)
-    champion_version: str | None = None
-    champion_metrics: dict[str, float] = field(default_factory=dict)
-    candidate_comparison_metrics: dict[str, float] = field(default_factory=dict)
-    holdout_rows: int = 0
-    holdout_key_digest: str = ""
-    comparison_rows: int = 0
+
+    def add(self, *checks: Check) -> None:
+        self.report = replace(self.report, checks=self.report.checks + checks)
 
     def fail(self, kind: str, metric: str, message: str) -> None:
-        self.checks.append(Check(kind, metric, None, None, False, message))
+        self.add(Check(kind, metric, None, None, False, message))
 
 
 def _training_run(client: MlflowClient, run_id: str | None) -> tuple[Target, Split, str]:
@@ -356,31 +352,33 @@ def _evaluate(
     features, y = split_features(data, target)
     keys = split.keys(data)
     holdout = split.holdout(data, keys)
-    found.holdout_rows = int(holdout.sum())
-    found.holdout_key_digest = digest(keys[holdout])
-    if found.holdout_rows == 0:
+    holdout_rows = int(holdout.sum())
+    found.report = replace(
+        found.report, holdout_rows=holdout_rows, holdout_key_digest=digest(keys[holdout])
+    )
+    if holdout_rows == 0:
         raise ValueError(f"no hold-out rows ({split.describe()}) in {len(data)} rows")
 
     found.stage = f"loading version {version}"
     candidate = mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
     found.stage = f"scoring version {version} on its hold-out rows"
-    found.candidate_metrics = score_model(candidate, features[holdout], y[holdout], problem_type)
-    found.checks.extend(threshold_checks(problem_type, found.candidate_metrics, configured))
+    candidate_metrics = score_model(candidate, features[holdout], y[holdout], problem_type)
+    found.report = replace(found.report, candidate_metrics=candidate_metrics)
+    found.add(*threshold_checks(problem_type, candidate_metrics, configured))
 
     if baseline:
         found.stage = "scoring the baseline"
         trivial = baseline_model(problem_type).fit(features[~holdout], y[~holdout])
-        found.baseline_metrics = score_model(trivial, features[holdout], y[holdout], problem_type)
-        found.checks.append(
-            baseline_check(problem_type, found.candidate_metrics, found.baseline_metrics)
-        )
+        baseline_metrics = score_model(trivial, features[holdout], y[holdout], problem_type)
+        found.report = replace(found.report, baseline_metrics=baseline_metrics)
+        found.add(baseline_check(problem_type, candidate_metrics, baseline_metrics))
 
     found.stage = "looking up the champion"
     champion = version_by_alias(client, model_name, CHAMPION_ALIAS)
     if champion is None or str(champion.version) == version:
         return
     label = f"champion v{champion.version}"
-    found.champion_version = str(champion.version)
+    found.report = replace(found.report, champion_version=str(champion.version))
     found.stage = f"reading the training run of {label}"
     champion_target, champion_split, _ = _training_run(client, champion.run_id)
     if champion_target.problem_type != problem_type:
@@ -393,12 +391,13 @@ def _evaluate(
         return
     found.stage = f"recomputing the rows {label} held out"
     rows = holdout & champion_split.holdout(data)
-    found.comparison_rows = int(rows.sum())
-    if found.comparison_rows < MIN_COMPARISON_ROWS:
+    comparison_rows = int(rows.sum())
+    found.report = replace(found.report, comparison_rows=comparison_rows)
+    if comparison_rows < MIN_COMPARISON_ROWS:
         found.fail(
             "champion",
             PRIMARY_METRIC[problem_type],
-            f"only {found.comparison_rows} rows are held out by both the candidate "
+            f"only {comparison_rows} rows are held out by both the candidate "
             f"({split.describe()}) and {label} ({champion_split.describe()}); need "
             f"{MIN_COMPARISON_ROWS} to compare them on rows neither trained on",
         )
@@ -406,21 +405,17 @@ def _evaluate(
     found.stage = f"loading {label}"
     incumbent = mlflow.sklearn.load_model(f"models:/{model_name}/{champion.version}")
     found.stage = f"scoring {label} on the rows neither version trained on"
-    found.champion_metrics = score_model(incumbent, features[rows], y[rows], problem_type)
+    champion_metrics = score_model(incumbent, features[rows], y[rows], problem_type)
+    found.report = replace(found.report, champion_metrics=champion_metrics)
     found.stage = f"scoring version {version} on the rows neither version trained on"
-    found.candidate_comparison_metrics = score_model(
-        candidate, features[rows], y[rows], problem_type
-    )
+    comparison_metrics = score_model(candidate, features[rows], y[rows], problem_type)
+    found.report = replace(found.report, candidate_comparison_metrics=comparison_metrics)
     known = set(metric_names(problem_type))
     tolerances = {m: t.tolerance for m, t in configured.items() if m in known}
     tolerances.setdefault(PRIMARY_METRIC[problem_type], 0.0)
-    found.checks.extend(
-        champion_checks(
-            problem_type,
-            found.candidate_comparison_metrics,
-            found.champion_metrics,
-            tolerances,
-            found.champion_version,
+    found.add(
+        *champion_checks(
+            problem_type, comparison_metrics, champion_metrics, tolerances, str(champion.version)
         )
     )
 
@@ -476,30 +471,16 @@ def validate_version(
         _record(client, report, run_id)
         return report
 
-    found = _Evaluation()
+    found = _Evaluation(ValidationReport(model_name, version, mode.value, "FAILED"))
     try:
         _evaluate(found, client, model_name, version, run_id, thresholds, load_data, baseline)
     except Exception as error:  # fail closed: any error is a failed check naming the stage
         found.fail("error", "", f"{found.stage} failed: {type(error).__name__}: {error}")
-    if not found.checks:
+    if not found.report.checks:
         found.fail("error", "", "no check ran: configure thresholds or keep the baseline check")
-    status = "PASSED" if all(c.passed for c in found.checks) else "FAILED"
-    report = ValidationReport(
-        model_name,
-        version,
-        mode.value,
-        status,
-        tuple(found.checks),
-        found.candidate_metrics,
-        found.baseline_metrics,
-        found.champion_version,
-        found.champion_metrics,
-        found.candidate_comparison_metrics,
-        found.holdout_rows,
-        found.holdout_key_digest,
-        found.comparison_rows,
-    )
+    passed = all(c.passed for c in found.report.checks)
+    report = replace(found.report, status="PASSED" if passed else "FAILED")
     _record(client, report, run_id)
-    if status == "FAILED" and mode is RunMode.ENABLED:
+    if report.status == "FAILED" and mode is RunMode.ENABLED:
         raise ModelValidationError(report.summary())
     return report

@@ -196,6 +196,10 @@ def test_errors_fail_closed_and_say_what_failed(
     report = validate("3", "dry_run")
     assert report.status == "FAILED"
     assert [c.kind for c in report.checks] == ["threshold", "threshold", "baseline", "error"]
+    # The report keeps what was found before the error, and nothing after it.
+    assert report.candidate_metrics and report.baseline_metrics and report.holdout_rows > 0
+    assert report.champion_version == "1" and report.comparison_rows > 0
+    assert report.champion_metrics == {} and report.candidate_comparison_metrics == {}
     outage[0] = False
 
     def gone(source: str, label: str) -> pd.DataFrame:
