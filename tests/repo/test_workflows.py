@@ -120,10 +120,12 @@ def test_vendored_schema_knows_concurrency_queue(tmp_path: Path) -> None:
 
 
 def test_zizmor_finds_nothing_offline() -> None:
-    """The audit .ci/run runs: no finding of any severity, every action hash-pinned."""
+    """The audit .ci/run runs: no finding of any severity, pedantic ones included (the
+    auditor persona, which also asks for concurrency limits and documented permissions), every
+    action hash-pinned."""
     zizmor = Path(sys.executable).parent / "zizmor"
     done = subprocess.run(
-        [str(zizmor), "--offline", "--format", "json", ".github"],
+        [str(zizmor), "--offline", "--persona", "auditor", "--format", "json", ".github"],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -133,7 +135,10 @@ def test_zizmor_finds_nothing_offline() -> None:
     findings = json.loads(done.stdout)
     assert [(f["ident"], f["determinations"]["severity"]) for f in findings] == []
     assert done.returncode == 0, done.stderr
-    assert "venv/bin/zizmor --offline .github" in (PROJECT_DIR / ".ci/run").read_text()
+    assert (
+        "venv/bin/zizmor --offline --persona auditor .github"
+        in (PROJECT_DIR / ".ci/run").read_text()
+    )
     config = yaml.safe_load((GITHUB / "zizmor.yml").read_text())
     assert config["rules"]["unpinned-uses"]["config"]["policies"] == {"*": "hash-pin"}
 
@@ -353,6 +358,21 @@ def test_deploys_and_drift_queue_in_the_stack_group_and_lock_holders_end_before_
     assert groups == {
         "deploy-stack.yml:up": "pulumi-${{ inputs.stack }}",
         "drift.yml:drift": "pulumi-${{ matrix.stack }}",
+    }
+
+
+def test_smoke_runs_in_staging_queue_one_at_a_time() -> None:
+    """Two merges in quick succession each run prod's tag in staging: one-time runs
+    (``jobs/runs/submit``) are not limited by the jobs' ``max_concurrent_runs``, so without a
+    queue both would train and score in staging at once. GitHub keeps one pending job per
+    concurrency group unless ``queue: max``; cancelling a pending one would leave its prod
+    deploy waiting for nothing, so none is cancelled."""
+    smoke = load("deploy.yml")["jobs"]["smoke"]
+    assert smoke["environment"] == "staging"
+    assert smoke["concurrency"] == {
+        "group": "smoke-staging",
+        "cancel-in-progress": False,
+        "queue": "max",
     }
 
 
