@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -72,6 +72,10 @@ class Section(BaseModel):
     """Base of every config section: immutable, strict types, unknown keys rejected."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    removed_keys: ClassVar[Mapping[str, str]] = {}
+    """Keys earlier versions read -> what replaced them: a fork's stack file that still has
+    one is told where it went, not offered the nearest spelling of another key."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,10 @@ class Namespace:
         if kind == "missing":
             return f"{key}: required key is missing; expected {expected}"
         if kind == "extra_forbidden":
+            model, _ = self.locate(loc)
+            removed = model.removed_keys if model and issubclass(model, Section) else {}
+            if str(loc[-1]) in removed:
+                return f"{key}: no longer read; {removed[str(loc[-1])]}"
             known = self.known_keys(loc)
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pulumi
 from pydantic import Field, ValidationInfo, field_validator
@@ -260,6 +260,12 @@ class ValidationConfig(Section):
 class TrainingConfig(Section):
     """The training job: Train -> ModelValidation -> ModelDeployment."""
 
+    removed_keys: ClassVar[Mapping[str, str]] = {
+        "validation_thresholds": "replaced by validation.thresholds, one entry per metric with "
+        "a threshold and a tolerance, e.g. {roc_auc: {threshold: 0.75, tolerance: 0.01}}; "
+        "the metrics follow problem_type (README, 'Config reference')",
+    }
+
     schedule: ScheduleConfig = Field(description="training schedule")
     training_data: NonEmpty = Field(
         "/databricks-datasets/wine-quality/winequality-red.csv",
@@ -335,6 +341,12 @@ class TrainingConfig(Section):
 
 class BatchInferenceConfig(Section):
     """The batch inference job and the tables it reads and writes."""
+
+    removed_keys: ClassVar[Mapping[str, str]] = {
+        "grant_table_access": "replaced by access.jobs_group, the account-level group holding "
+        "the run-as principal: it gets the tables' Unity Catalog privileges, and no table "
+        "grant is declared without it",
+    }
 
     input_table_name: TableName = Field(
         examples=["staging.wine_quality.scoring_input"], description="table to score"

@@ -571,12 +571,23 @@ BAD_CONFIGS = [
         ],
     ),
     (
-        "the old thresholds key",
-        raw({"mlops:training.validation_thresholds": {"accuracy_score": 0.5}}),
+        # A fork's stack file from before the gate and the jobs group: told where each key
+        # went, not offered the nearest spelling of an unrelated key ('positive_threshold').
+        "keys earlier versions read",
+        raw(
+            {
+                "mlops:training.validation_thresholds": {"accuracy_score": 0.5},
+                "mlops:batch_inference.grant_table_access": True,
+            }
+        ),
         [
-            "mlops:training.validation_thresholds: unknown key (did you mean "
-            "'positive_threshold'?); expected one of: label_column, positive_threshold, "
-            "problem_type, run_mode, schedule, training_data, validation"
+            "mlops:training.validation_thresholds: no longer read; replaced by "
+            "validation.thresholds, one entry per metric with a threshold and a tolerance, e.g. "
+            "{roc_auc: {threshold: 0.75, tolerance: 0.01}}; the metrics follow problem_type "
+            "(README, 'Config reference')",
+            "mlops:batch_inference.grant_table_access: no longer read; replaced by "
+            "access.jobs_group, the account-level group holding the run-as principal: it gets "
+            "the tables' Unity Catalog privileges, and no table grant is declared without it",
         ],
     ),
 ]
