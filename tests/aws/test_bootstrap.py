@@ -196,14 +196,22 @@ def test_one_role_per_trust_domain_each_trusting_exactly_one_environment(
     }
 
 
+ROOT = "wine-quality/.pulumi"
+META = f"{BUCKET_ARN}/{ROOT}/meta.yaml"
+
+
 def stack_paths(stack: str) -> list[str]:
-    root = "wine-quality/.pulumi"
+    """What an update writes: stack file, locks, history, backups."""
     return [
-        f"{root}/stacks/mlops/{stack}.json*",
-        f"{root}/locks/organization/mlops/{stack}/*",
-        f"{root}/history/mlops/{stack}/*",
-        f"{root}/backups/mlops/{stack}/*",
+        f"{ROOT}/stacks/mlops/{stack}.json*",
+        f"{ROOT}/locks/organization/mlops/{stack}/*",
+        f"{ROOT}/history/mlops/{stack}/*",
+        f"{ROOT}/backups/mlops/{stack}/*",
     ]
+
+
+def tags_path(stack: str) -> str:
+    return f"{ROOT}/stacks/mlops/{stack}.pulumi-tags"
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
@@ -211,16 +219,16 @@ def test_deploy_role_writes_only_its_stack_state_and_decrypts_only_its_key(
     result: Evaluation, stack: str
 ) -> None:
     statements = by_sid(role_policy(result, stack))
-    paths = stack_paths(stack)
-    objects = [f"{BUCKET_ARN}/{p}" for p in paths]
+    stack_file, *bookkeeping = paths = stack_paths(stack)
+    listed = [stack_file, tags_path(stack), *bookkeeping]
     assert statements["ListStackState"]["Resource"] == BUCKET_ARN
-    assert statements["ListStackState"]["Condition"] == {"StringLike": {"s3:prefix": paths}}
+    assert statements["ListStackState"]["Condition"] == {"StringLike": {"s3:prefix": listed}}
     assert statements["ReadStackState"]["Resource"] == [
-        f"{BUCKET_ARN}/wine-quality/.pulumi/meta.yaml",
-        *objects,
+        META,
+        *(f"{BUCKET_ARN}/{p}" for p in listed),
     ]
     assert statements["WriteStackState"]["Action"] == ["s3:DeleteObject", "s3:PutObject"]
-    assert statements["WriteStackState"]["Resource"] == objects
+    assert statements["WriteStackState"]["Resource"] == [f"{BUCKET_ARN}/{p}" for p in paths]
     assert statements["DecryptStackSecrets"]["Action"] == "kms:Decrypt"
     assert statements["DecryptStackSecrets"]["Resource"] == arn(
         result, f"state-secrets-key-{stack}"
@@ -242,11 +250,11 @@ THROUGH_S3 = {
 @pytest.mark.parametrize(
     ("environment", "stack"), [("staging-preview", "staging"), ("prod-drift", "prod")]
 )
-def test_read_roles_only_list_and_get_their_stack_file_and_decrypt_its_key(
+def test_read_roles_only_list_and_get_their_stack_file_and_tags_and_decrypt_its_key(
     result: Evaluation, environment: str, stack: str
 ) -> None:
     statements = by_sid(role_policy(result, environment))
-    stack_file = stack_paths(stack)[0]
+    read = [stack_paths(stack)[0], tags_path(stack)]
     assert set(statements) == {
         "ListStackState",
         "LocateBucket",
@@ -256,15 +264,42 @@ def test_read_roles_only_list_and_get_their_stack_file_and_decrypt_its_key(
     }
     actions = {a for s in statements.values() for a in listed(s["Action"])}
     assert actions == {"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "kms:Decrypt"}
-    assert statements["ListStackState"]["Condition"] == {"StringLike": {"s3:prefix": [stack_file]}}
-    assert statements["ReadStackState"]["Resource"] == [
-        f"{BUCKET_ARN}/wine-quality/.pulumi/meta.yaml",
-        f"{BUCKET_ARN}/{stack_file}",
-    ]
+    assert statements["ListStackState"]["Condition"] == {"StringLike": {"s3:prefix": read}}
+    assert statements["ReadStackState"]["Resource"] == [META, *(f"{BUCKET_ARN}/{p}" for p in read)]
     assert statements["DecryptStackSecrets"]["Resource"] == arn(
         result, f"state-secrets-key-{stack}"
     )
     assert statements["StateObjectsKeyThroughS3"]["Condition"] == THROUGH_S3
+
+
+@pytest.mark.parametrize("environment", list(ENVIRONMENTS))
+def test_every_role_lists_and_gets_its_stack_tags_file_and_none_writes_it(
+    result: Evaluation, environment: str
+) -> None:
+    """Since Pulumi 3.211.0 (its CHANGELOG: "Add stack tags support for DIY backends") every
+    preview and update reads ``.pulumi/stacks/<project>/<stack>.pulumi-tags`` (pulumi/pulumi
+    ``pkg/backend/diy/stack_tags.go`` stackTagsPath and loadStackTags, called by ``state.go``
+    getTarget, which ``newUpdate`` calls from ``backend.go`` apply for previews and updates
+    alike). loadStackTags takes only ``gcerrors.NotFound`` for "no tags" and fails the run on
+    anything else. S3 answers a missing key with 404 to a caller that has ``s3:ListBucket``,
+    with 403 to one that has not (S3 API reference, GetObject, "Permissions",
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and judges that
+    ``s3:ListBucket`` with the key as ``s3:prefix`` (ceph/s3-tests
+    ``s3tests/functional/test_s3.py`` test_head_object_404_with_policy_prefix: a listing
+    granted for ``public/*`` makes a HEAD of a missing ``public/object`` 404, of
+    ``private/object`` 403). So every role lists and gets the tags file. Only
+    ``UpdateStackTags`` writes it (``backend.go``; its callers are ``pkg/cmd/pulumi/stack/
+    stack_tag.go``, ``pulumi stack tag set/rm``), which no CI job runs: no role writes it.
+    Read at pulumi/pulumi 1b5949891b (3.259.0, 2026-08-21); the repository pins 3.272.0."""
+    _, stack, _ = ENVIRONMENTS[environment]
+    statements = by_sid(role_policy(result, environment))
+    tags = tags_path(stack)
+    assert tags in statements["ListStackState"]["Condition"]["StringLike"]["s3:prefix"]
+    assert f"{BUCKET_ARN}/{tags}" in statements["ReadStackState"]["Resource"]
+    written = statements.get("WriteStackState", {"Resource": []})["Resource"]
+    assert not [p for p in written if p.endswith(".pulumi-tags")]
+    # The stack file's pattern does not cover it: `<stack>.json*`.
+    assert not tags.startswith(stack_paths(stack)[0].rstrip("*"))
 
 
 def test_no_ci_role_encrypts_uses_wildcards_or_reaches_another_stack(result: Evaluation) -> None:
