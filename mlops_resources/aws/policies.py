@@ -21,7 +21,8 @@ lists and gets the stack file and its tags only. Pulumi's ``awskms://`` secrets 
 decrypts the stack's data key (the stack file's ``encryptedkey``) with a direct
 ``kms:Decrypt``; only ``pulumi stack init`` encrypts, so no CI role gets ``kms:Encrypt``. State
 objects are encrypted by S3 (SSE-KMS with a bucket key) with a separate key that only works
-through S3 for this bucket.
+through S3 for this bucket. Both grants are key policy statements (:func:`key_use`): the key
+policies enable no IAM policies, so a role policy's KMS statement would have no effect.
 """
 
 from __future__ import annotations
@@ -132,15 +133,14 @@ def through_s3(region: str, bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
 
 
 def role_statements(
-    *,
-    write: bool,
-    paths: StatePaths,
-    region: str,
-    bucket_arn: pulumi.Input[str],
-    state_key_arn: pulumi.Input[str],
-    secrets_key_arn: pulumi.Input[str],
+    *, write: bool, paths: StatePaths, bucket_arn: pulumi.Input[str]
 ) -> list[dict[str, Any]]:
-    """A CI role's policy: one stack's state paths and its key, read-only unless ``write``."""
+    """A CI role's policy: one stack's state paths, read-only unless ``write``.
+
+    No KMS statement: the key policies enable no IAM policies (no statement for the account
+    root without condition), so an IAM grant on a key has no effect; the key policies name
+    the role instead (:func:`key_use`).
+    """
     listed = [*paths.read, *paths.bookkeeping] if write else paths.read
     statements: list[dict[str, Any]] = [
         {
@@ -172,21 +172,6 @@ def role_statements(
                 "Resource": _objects(bucket_arn, paths.written),
             }
         )
-    statements += [
-        {
-            "Sid": "StateObjectsKeyThroughS3",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if write else "kms:Decrypt",
-            "Resource": state_key_arn,
-            "Condition": through_s3(region, bucket_arn),
-        },
-        {
-            "Sid": "DecryptStackSecrets",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": secrets_key_arn,
-        },
-    ]
     return statements
 
 
