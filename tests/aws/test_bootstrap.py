@@ -7,7 +7,6 @@ environment and reaching one stack's paths and key; explicit key policies.
 from __future__ import annotations
 
 import json
-import zlib
 from typing import Any
 
 import pytest
@@ -106,9 +105,14 @@ def test_one_rotating_protected_key_per_stack_and_one_for_state_objects(
         "state-secrets-key-alias-staging": "alias/wine-quality-pulumi-staging",
         "state-secrets-key-alias-prod": "alias/wine-quality-pulumi-prod",
     }
-    assert result.outputs["secrets_key_arns"] == {
-        stack: arn(result, f"state-secrets-key-{stack}") for stack in ("staging", "prod")
-    }
+    # Each stack's output ARN is the key its alias names (a key ARN ends in the key id).
+    arns = result.outputs["secrets_key_arns"]
+    assert set(arns) == {"staging", "prod"} and arns["staging"] != arns["prod"]
+    targets = {a.name: a.inputs["targetKeyId"] for a in result.of_type("aws:kms/alias:Alias")}
+    for stack, arn in arns.items():
+        assert arn.startswith("arn:aws:kms:us-east-1:123456789012:key/")
+        assert arn.rsplit("/", 1)[1] == targets[f"state-secrets-key-alias-{stack}"]
+    assert result.outputs["state_key_arn"].rsplit("/", 1)[1] == targets["state-key-alias"]
 
 
 def test_outputs_are_what_stack_files_and_pulumi_yaml_take(result: Evaluation) -> None:
@@ -141,12 +145,6 @@ ENVIRONMENTS = {
     "prod-drift": ("wine-quality-read-prod", "prod", "read"),
 }
 """GitHub environment -> (role, stack it reaches, access): one role per trust domain."""
-
-
-def arn(result: Evaluation, name: str) -> str:
-    """The mocked ARN of a key, as policies embed it."""
-    key_id = f"key-{zlib.crc32(name.encode())}"
-    return f"arn:aws:kms:us-east-1:123456789012:key/{key_id}"
 
 
 def role_policy(result: Evaluation, environment: str) -> list[dict[str, Any]]:
