@@ -79,6 +79,10 @@ def test_bucket_policy_denies_insecure_transport(result: Evaluation) -> None:
 
 
 def test_lifecycle_expires_noncurrent_versions_and_expired_delete_markers() -> None:
+    """``ExpiredObjectDeleteMarker`` "cannot be specified with Days or Date in a Lifecycle
+    Expiration Policy" (S3 API reference, LifecycleExpiration,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleExpiration.html; the same text
+    in botocore 1.43.11's s3 service model), so the expiration holds the flag alone."""
     lifecycle = run({"mlops-bootstrap:noncurrent_version_days": "30"}).get("state-lifecycle")
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled"
@@ -167,6 +171,16 @@ def listed(value: str | list[str]) -> list[str]:
 def test_one_role_per_trust_domain_each_trusting_exactly_one_environment(
     result: Evaluation,
 ) -> None:
+    """GitHub's token for a job that names an environment has the subject
+    ``repo:ORG-NAME/REPO-NAME:environment:ENVIRONMENT-NAME`` ("The subject claim includes the
+    environment name when the job references an environment", GitHub docs, OpenID Connect
+    reference, "Filtering for a specific environment", github/docs
+    content/actions/reference/security/oidc.md); its audience is ``sts.amazonaws.com`` with
+    aws-actions/configure-aws-credentials ("For the 'Audience': Use sts.amazonaws.com if you
+    are using the official action", github/docs content/actions/how-tos/secure-your-work/
+    security-harden-deployments/oidc-in-aws.md). The reference also says repositories created
+    after 2026-07-15 (or opted in) get immutable subjects, ``repo:OWNER@OWNER-ID/REPO@REPO-ID:
+    ...``, which this name-only subject would not match."""
     provider = result.get("ci-oidc-provider").inputs
     assert provider["url"] == "https://token.actions.githubusercontent.com"
     assert provider["clientIdLists"] == ["sts.amazonaws.com"]
@@ -214,6 +228,15 @@ def tags_path(stack: str) -> str:
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_deploy_role_reads_and_writes_only_its_stack_state(result: Evaluation, stack: str) -> None:
+    """The DIY backend's project layout under ``.pulumi/`` (pulumi/pulumi 1b5949891b,
+    ``pkg/backend/diy``): ``store.go`` StackBasePath ``stacks/<project>/<stack>`` (``stackPath``
+    in ``state.go`` lists the prefix ``<base>.json`` for ``.json``, ``.gz``, ``.zst``;
+    ``backupTarget`` copies it to ``.json.bak``), HistoryDir ``history/<project>/<stack>``
+    (``addToHistory`` writes ``<stack>-<ns>.history.json`` and copies the checkpoint there),
+    BackupDir ``backups/<project>/<stack>``; ``lock.go`` lockPath
+    ``locks/<FullyQualifiedName>/<lock id>.json`` with FullyQualifiedName
+    ``organization/<project>/<stack>`` (``backend.go``), and checkForLock lists that folder.
+    ``meta.go`` reads ``.pulumi/meta.yaml`` on login."""
     statements = by_sid(role_policy(result, stack))
     stack_file, *bookkeeping = paths = stack_paths(stack)
     listed = [stack_file, tags_path(stack), *bookkeeping]
@@ -397,6 +420,11 @@ def test_secrets_key_decrypts_for_its_stack_roles_and_encrypts_only_for_operator
 
 
 def test_state_key_works_only_through_s3_for_this_bucket(result: Evaluation) -> None:
+    """With a bucket key, S3's encryption context is the bucket's ARN, not the object's: "S3
+    Bucket Keys use the bucket ARN as encryption context" (S3 User Guide, "Reducing the cost of
+    SSE-KMS with Amazon S3 Bucket Keys", IAM or KMS key policies,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html), hence
+    ``kms:EncryptionContext:aws:s3:arn`` equal to the bucket ARN."""
     statements = key_policy(result, "state-key")
     # The roles' only grants on the key (their policies carry none).
     assert statements["WriteStateThroughS3"] == {
