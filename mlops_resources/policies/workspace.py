@@ -30,6 +30,7 @@ from mlops_resources.policies.support import (
     REGISTERED_MODEL,
     SECURABLE_KEYS,
     WORKSPACE_FILE,
+    dependents,
     get,
     is_prod,
     of_type,
@@ -141,11 +142,7 @@ ONE_GRANT_PER_PAIR = StackValidationPolicy(
 def _job_owner_pinned(args: StackValidationArgs, report: ReportViolation) -> None:
     for job in of_type(args.resources, JOB):
         run_as = get(job.props, "runAs.servicePrincipalName")
-        acls = [
-            p
-            for p in of_type(args.resources, PERMISSIONS)
-            if any(d.urn == job.urn for d in p.dependencies)
-        ]
+        acls = dependents(args.resources, job, PERMISSIONS)
         owners = [
             entry
             for acl in acls
