@@ -154,13 +154,21 @@ FAILING: list[tuple[str, str, Edit, str]] = [
         "one-grant-per-principal-and-securable",
         "staging",
         extra_grant(privileges=["BROWSE"]),
-        "another Grant manages",
+        f"Grant 'extra': Grant '{READERS_GRANT}' also manages 'wine-quality-model-readers' on "
+        "catalog 'staging'",
     ),
     (
         "job-owner-pinned",
         "staging",
         acl([{"groupName": "users", "permissionLevel": "CAN_VIEW"}]),
-        "exactly one IS_OWNER entry",
+        f"exactly one IS_OWNER entry, its run-as service principal ('{SP['staging']}'); "
+        "found 0: none",
+    ),
+    (
+        "job-owner-pinned",
+        "staging",
+        acl([{"servicePrincipalName": "someone-else", "permissionLevel": "IS_OWNER"}]),
+        f"its run-as service principal ('{SP['staging']}'); found 1: 'someone-else'",
     ),
     (
         "deployer-management-level",
