@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pulumi
 
-from mlops_resources.aws.ci_role import CiRoleSpec, GitHubCiRoles, GitHubCiRolesArgs
+from mlops_resources.aws.ci_role import GitHubCiRoles, GitHubCiRolesArgs
 from mlops_resources.aws.state_backend import Grantee, StackAccess, StateBackend, StateBackendArgs
 from mlops_resources.config.bootstrap import STATE_KEY_SUFFIX, load_bootstrap_config
 
@@ -25,14 +25,7 @@ if config.github is not None:
         "ci",
         GitHubCiRolesArgs(
             repository=config.github.repository,
-            roles=tuple(
-                CiRoleSpec(
-                    d.environment,
-                    d.role_name,
-                    f"Pulumi: {d.access} stack {d.stack} from GitHub environment {d.environment}",
-                )
-                for d in config.trust_domains
-            ),
+            roles=config.trust_domains,
             create_oidc_provider=config.github.create_oidc_provider,
             oidc_provider_arn=config.github.oidc_provider_arn,
             tags=tags,

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_resources.aws.iam import policy_json
+from mlops_resources.config.bootstrap import TrustDomain
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -24,25 +25,13 @@ SESSION_SECONDS = 3600
 
 
 @dataclass(frozen=True)
-class CiRoleSpec:
-    """One role: the GitHub environment it trusts."""
-
-    environment: str
-    """GitHub environment whose jobs may assume the role (token ``sub`` ends with it)."""
-    role_name: str
-    """IAM role name."""
-    description: str
-    """What the role is for."""
-
-
-@dataclass(frozen=True)
 class GitHubCiRolesArgs:
     """Inputs of :class:`GitHubCiRoles`."""
 
     repository: str
     """``owner/name`` whose workflows may assume the roles."""
-    roles: tuple[CiRoleSpec, ...]
-    """One role per trust domain."""
+    roles: tuple[TrustDomain, ...]
+    """One role per trust domain: the environment it trusts (token ``sub`` ends with it)."""
     create_oidc_provider: bool
     """Create the account's GitHub OIDC provider, or use ``oidc_provider_arn``."""
     oidc_provider_arn: str | None
@@ -77,12 +66,15 @@ class GitHubCiRoles(pulumi.ComponentResource):
 
         self.roles: dict[str, aws.iam.Role] = {}
         """The role per GitHub environment, for the grants of the state backend."""
-        for spec in args.roles:
-            subject = f"repo:{args.repository}:environment:{spec.environment}"
-            self.roles[spec.environment] = aws.iam.Role(
-                f"{name}-role-{spec.environment}",
-                name=spec.role_name,
-                description=spec.description,
+        for domain in args.roles:
+            subject = f"repo:{args.repository}:environment:{domain.environment}"
+            self.roles[domain.environment] = aws.iam.Role(
+                f"{name}-role-{domain.environment}",
+                name=domain.role_name,
+                description=(
+                    f"Pulumi: {domain.access} stack {domain.stack} "
+                    f"from GitHub environment {domain.environment}"
+                ),
                 assume_role_policy=policy_json(
                     {
                         "Effect": "Allow",
@@ -97,7 +89,7 @@ class GitHubCiRoles(pulumi.ComponentResource):
                     }
                 ),
                 max_session_duration=SESSION_SECONDS,
-                tags={**args.tags, "github-environment": spec.environment},
+                tags={**args.tags, "github-environment": domain.environment},
                 opts=child,
             )
         self.role_arns = pulumi.Output.all(

@@ -1,22 +1,28 @@
 """Who may do what with the state backend: IAM statements for the CI roles, KMS key policies.
 
 Paths follow the Pulumi DIY backend's project-scoped layout (pulumi/pulumi
-``pkg/backend/diy``: ``store.go`` StackBasePath/HistoryDir/BackupDir, ``lock.go`` lockPath),
-under ``<state_prefix>/.pulumi/``:
+``pkg/backend/diy``: ``store.go`` StackBasePath/HistoryDir/BackupDir, ``lock.go`` lockPath,
+``stack_tags.go`` stackTagsPath, ``meta.go`` pulumiMetaPath), under ``<state_prefix>/.pulumi/``:
 
 - ``meta.yaml``: the layout version, read on every login;
 - ``stacks/<project>/<stack>.json`` (also ``.json.gz``, ``.json.zst`` and a ``.bak`` copy):
   the stack file; ``stackPath`` lists the prefix ``stacks/<project>/<stack>.json``;
+- ``stacks/<project>/<stack>.pulumi-tags``: the stack's tags (Pulumi 3.211.0 and later), read
+  by every preview and update (``getTarget``) and absent until ``pulumi stack tag set``, the
+  only command that writes it. S3 answers a missing key with 404 only to a caller that may list
+  it (403 otherwise), and anything but "not found" fails the run: every role lists and gets it;
+  none writes it;
 - ``locks/organization/<project>/<stack>/<uuid>.json``: update locks (the ``organization``
   segment is the stack's fully qualified name);
 - ``history/<project>/<stack>/`` and ``backups/<project>/<stack>/``: written by updates.
 
 A preview (with or without ``--refresh``) takes no lock and writes nothing, so a read role
-lists and gets the stack file only. Pulumi's ``awskms://`` secrets provider decrypts the stack's
-data key (the stack file's ``encryptedkey``) with a direct ``kms:Decrypt``; only
-``pulumi stack init`` encrypts, so no CI role gets ``kms:Encrypt``. State objects are encrypted
-by S3 (SSE-KMS with a bucket key) with a separate key that only works through S3 for this
-bucket.
+lists and gets the stack file and its tags only. Pulumi's ``awskms://`` secrets provider
+decrypts the stack's data key (the stack file's ``encryptedkey``) with a direct
+``kms:Decrypt``; only ``pulumi stack init`` encrypts, so no CI role gets ``kms:Encrypt``. State
+objects are encrypted by S3 (SSE-KMS with a bucket key) with a separate key that only works
+through S3 for this bucket. Both grants are key policy statements (:func:`key_use`): the key
+policies enable no IAM policies, so a role policy's KMS statement would have no effect.
 """
 
 from __future__ import annotations
@@ -78,6 +84,10 @@ class StatePaths:
         return f"{self.root}/stacks/{self.project}/{self.stack}.json*"
 
     @property
+    def tags(self) -> str:
+        return f"{self.root}/stacks/{self.project}/{self.stack}.pulumi-tags"
+
+    @property
     def locks(self) -> str:
         return f"{self.root}/locks/organization/{self.project}/{self.stack}/*"
 
@@ -90,9 +100,19 @@ class StatePaths:
         return f"{self.root}/backups/{self.project}/{self.stack}/*"
 
     @property
+    def read(self) -> list[str]:
+        """What every preview and update reads (besides ``meta``): stack file and tags."""
+        return [self.stack_file, self.tags]
+
+    @property
+    def bookkeeping(self) -> list[str]:
+        """What an update writes besides the stack file: locks, history, backups."""
+        return [self.locks, self.history, self.backups]
+
+    @property
     def written(self) -> list[str]:
         """What an update writes and deletes: stack file, locks, history, backups."""
-        return [self.stack_file, self.locks, self.history, self.backups]
+        return [self.stack_file, *self.bookkeeping]
 
 
 def _objects(bucket_arn: pulumi.Input[str], patterns: list[str]) -> list[pulumi.Output[str]]:
@@ -113,16 +133,15 @@ def through_s3(region: str, bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
 
 
 def role_statements(
-    *,
-    write: bool,
-    paths: StatePaths,
-    region: str,
-    bucket_arn: pulumi.Input[str],
-    state_key_arn: pulumi.Input[str],
-    secrets_key_arn: pulumi.Input[str],
+    *, write: bool, paths: StatePaths, bucket_arn: pulumi.Input[str]
 ) -> list[dict[str, Any]]:
-    """A CI role's policy: one stack's state paths and its key, read-only unless ``write``."""
-    listed = paths.written if write else [paths.stack_file]
+    """A CI role's policy: one stack's state paths, read-only unless ``write``.
+
+    No KMS statement: the key policies enable no IAM policies (no statement for the account
+    root without condition), so an IAM grant on a key has no effect; the key policies name
+    the role instead (:func:`key_use`).
+    """
+    listed = [*paths.read, *paths.bookkeeping] if write else paths.read
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ListStackState",
@@ -153,21 +172,6 @@ def role_statements(
                 "Resource": _objects(bucket_arn, paths.written),
             }
         )
-    statements += [
-        {
-            "Sid": "StateObjectsKeyThroughS3",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if write else "kms:Decrypt",
-            "Resource": state_key_arn,
-            "Condition": through_s3(region, bucket_arn),
-        },
-        {
-            "Sid": "DecryptStackSecrets",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": secrets_key_arn,
-        },
-    ]
     return statements
 
 

@@ -3,8 +3,9 @@
 Each stack gets its own secrets key (the stack file's ``secretsprovider``); the state objects
 are encrypted by S3 with one more key, usable only through S3 for this bucket. Like the AWS
 CDK's ``bucket.grantRead(role)``, the backend grants access: it writes each CI role's policy
-(that stack's paths and key, nothing else) and names the role in the key policies, so the
-layout of the bucket and who may reach it are decided in one place.
+(that stack's paths, nothing else) and names the role in the key policies (its stack's secrets
+key, and the state key through S3), so the layout of the bucket and who may reach it are
+decided in one place. The key policies alone grant key use: they enable no IAM policies.
 """
 
 from __future__ import annotations
@@ -139,14 +140,7 @@ class StateBackend(pulumi.ComponentResource):
                     f"{name}-access-{access.stack}-{kind}",
                     role=grantee.name,
                     policy=policy_json(
-                        *role_statements(
-                            write=kind == "deploy",
-                            paths=paths,
-                            region=args.region,
-                            bucket_arn=bucket.arn,
-                            state_key_arn=key.arn,
-                            secrets_key_arn=secrets_keys[access.stack].arn,
-                        )
+                        *role_statements(write=kind == "deploy", paths=paths, bucket_arn=bucket.arn)
                     ),
                     opts=child,
                 )

@@ -16,7 +16,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mlops_resources.policies.support import get, of_type
+from mlops_resources.policies.support import dependents, get, of_type
 
 BUCKET = "aws:s3/bucket:Bucket"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
@@ -37,22 +37,7 @@ BucketCheck = Callable[[StackValidationArgs, PolicyResource], Iterable[str]]
 """Problems of one bucket of the stack."""
 
 
-def _configuring(
-    args: StackValidationArgs, bucket: PolicyResource, type_: str
-) -> list[PolicyResource]:
-    """Resources of ``type_`` that take the bucket as an input (they depend on it)."""
-    return [
-        r
-        for r in of_type(args.resources, type_)
-        if any(d.urn == bucket.urn for d in r.dependencies)
-    ]
-
-
-def _bucket_policy(
-    name: str,
-    description: str,
-    check: Callable[[StackValidationArgs, PolicyResource], Iterable[str]],
-) -> StackValidationPolicy:
+def _bucket_policy(name: str, description: str, check: BucketCheck) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         for bucket in of_type(args.resources, BUCKET):
             for message in check(args, bucket):
@@ -69,7 +54,7 @@ def _bucket_policy(
 def _versioned(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
     statuses = [
         get(v.props, "versioningConfiguration.status")
-        for v in _configuring(args, bucket, VERSIONING)
+        for v in dependents(args.resources, bucket, VERSIONING)
     ]
     if "Enabled" not in statuses:
         yield "versioning is not enabled: an overwritten or deleted state file is lost."
@@ -78,7 +63,7 @@ def _versioned(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[st
 def _encrypted(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
     rules = [
         rule
-        for config in _configuring(args, bucket, ENCRYPTION)
+        for config in dependents(args.resources, bucket, ENCRYPTION)
         for rule in config.props.get("rules") or []
     ]
     if not any(
@@ -90,7 +75,7 @@ def _encrypted(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[st
 
 
 def _private(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
-    blocks = _configuring(args, bucket, PUBLIC_ACCESS_BLOCK)
+    blocks = dependents(args.resources, bucket, PUBLIC_ACCESS_BLOCK)
     if not any(
         all(block.props.get(flag) is True for flag in PUBLIC_ACCESS_FLAGS) for block in blocks
     ):
@@ -106,7 +91,7 @@ def _denies_plain_http(statement: Any) -> bool:
 
 
 def _tls_only(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
-    for policy in _configuring(args, bucket, BUCKET_POLICY):
+    for policy in dependents(args.resources, bucket, BUCKET_POLICY):
         document = policy.props.get("policy")
         parsed = json.loads(document) if isinstance(document, str) else document or {}
         if any(_denies_plain_http(s) for s in parsed.get("Statement") or []):

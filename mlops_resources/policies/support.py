@@ -57,6 +57,15 @@ def of_type(resources: Iterable[PolicyResource], *types: str) -> list[PolicyReso
     return [r for r in resources if r.resource_type in types]
 
 
+def dependents(
+    resources: Iterable[PolicyResource], resource: PolicyResource, *types: str
+) -> list[PolicyResource]:
+    """Resources of ``types`` that take ``resource`` as an input (they depend on it)."""
+    return [
+        r for r in of_type(resources, *types) if any(d.urn == resource.urn for d in r.dependencies)
+    ]
+
+
 def run_as_principals(resources: Iterable[PolicyResource]) -> set[str]:
     """The service principals the stack's jobs run as (and, by design, deploy as)."""
     return {

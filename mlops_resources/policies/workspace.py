@@ -3,7 +3,7 @@ enforces"): a breach fails an apply or a destroy, drifts on every preview, or op
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +30,7 @@ from mlops_resources.policies.support import (
     REGISTERED_MODEL,
     SECURABLE_KEYS,
     WORKSPACE_FILE,
+    dependents,
     get,
     is_prod,
     of_type,
@@ -115,16 +116,22 @@ GRANTS_NOT_TO_RUN_AS = StackValidationPolicy(
 
 
 def _one_grant_per_pair(args: StackValidationArgs, report: ReportViolation) -> None:
-    pairs = Counter(
-        (grant.props.get("principal"), _securable(grant.props))
-        for grant in of_type(args.resources, GRANT)
-    )
-    for grant in of_type(args.resources, GRANT):
+    grants = of_type(args.resources, GRANT)
+    pairs: defaultdict[tuple[Any, tuple[str, str] | None], list[str]] = defaultdict(list)
+    for grant in grants:
+        pairs[grant.props.get("principal"), _securable(grant.props)].append(grant.name)
+    for grant in grants:
         pair = (grant.props.get("principal"), _securable(grant.props))
-        if pairs[pair] > 1:
+        others = [name for name in pairs[pair] if name != grant.name]
+        if others:
+            principal, securable = pair
+            where = (
+                f"{securable[0]} {grant.props.get(securable[0])!r}" if securable else "no securable"
+            )
             report(
-                f"Grant '{grant.name}': another Grant manages {pair[0]!r} on the same securable; "
-                "each revokes the other's privileges. Merge them into one.",
+                f"Grant '{grant.name}': Grant {', '.join(map(repr, others))} also manages "
+                f"{principal!r} on {where}; each revokes the other's privileges. Merge them "
+                "into one.",
                 grant.urn,
             )
 
@@ -141,11 +148,7 @@ ONE_GRANT_PER_PAIR = StackValidationPolicy(
 def _job_owner_pinned(args: StackValidationArgs, report: ReportViolation) -> None:
     for job in of_type(args.resources, JOB):
         run_as = get(job.props, "runAs.servicePrincipalName")
-        acls = [
-            p
-            for p in of_type(args.resources, PERMISSIONS)
-            if any(d.urn == job.urn for d in p.dependencies)
-        ]
+        acls = dependents(args.resources, job, PERMISSIONS)
         owners = [
             entry
             for acl in acls
@@ -153,10 +156,13 @@ def _job_owner_pinned(args: StackValidationArgs, report: ReportViolation) -> Non
             if entry.get("permissionLevel") == "IS_OWNER"
         ]
         if len(owners) != 1 or owners[0].get("servicePrincipalName") != run_as or not run_as:
+            expected = repr(run_as) if run_as else "none: the job sets no run_as"
+            found = ", ".join(repr(principal_of(entry)) for entry in owners) or "none"
             report(
                 f"Job '{job.name}' needs a Permissions resource with exactly one IS_OWNER entry, "
-                f"its run-as service principal ({run_as}); found {len(owners)}. Otherwise the "
-                "provider makes the caller the owner and a preview by anyone else shows a change.",
+                f"its run-as service principal ({expected}); found {len(owners)}: {found}. "
+                "Otherwise the provider makes the caller the owner and a preview by anyone "
+                "else shows a change.",
                 job.urn,
             )
 

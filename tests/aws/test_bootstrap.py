@@ -7,7 +7,6 @@ environment and reaching one stack's paths and key; explicit key policies.
 from __future__ import annotations
 
 import json
-import zlib
 from typing import Any
 
 import pytest
@@ -80,6 +79,10 @@ def test_bucket_policy_denies_insecure_transport(result: Evaluation) -> None:
 
 
 def test_lifecycle_expires_noncurrent_versions_and_expired_delete_markers() -> None:
+    """``ExpiredObjectDeleteMarker`` "cannot be specified with Days or Date in a Lifecycle
+    Expiration Policy" (S3 API reference, LifecycleExpiration,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleExpiration.html; the same text
+    in botocore 1.43.11's s3 service model), so the expiration holds the flag alone."""
     lifecycle = run({"mlops-bootstrap:noncurrent_version_days": "30"}).get("state-lifecycle")
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled"
@@ -106,9 +109,14 @@ def test_one_rotating_protected_key_per_stack_and_one_for_state_objects(
         "state-secrets-key-alias-staging": "alias/wine-quality-pulumi-staging",
         "state-secrets-key-alias-prod": "alias/wine-quality-pulumi-prod",
     }
-    assert result.outputs["secrets_key_arns"] == {
-        stack: arn(result, f"state-secrets-key-{stack}") for stack in ("staging", "prod")
-    }
+    # Each stack's output ARN is the key its alias names (a key ARN ends in the key id).
+    arns = result.outputs["secrets_key_arns"]
+    assert set(arns) == {"staging", "prod"} and arns["staging"] != arns["prod"]
+    targets = {a.name: a.inputs["targetKeyId"] for a in result.of_type("aws:kms/alias:Alias")}
+    for stack, arn in arns.items():
+        assert arn.startswith("arn:aws:kms:us-east-1:123456789012:key/")
+        assert arn.rsplit("/", 1)[1] == targets[f"state-secrets-key-alias-{stack}"]
+    assert result.outputs["state_key_arn"].rsplit("/", 1)[1] == targets["state-key-alias"]
 
 
 def test_outputs_are_what_stack_files_and_pulumi_yaml_take(result: Evaluation) -> None:
@@ -143,12 +151,6 @@ ENVIRONMENTS = {
 """GitHub environment -> (role, stack it reaches, access): one role per trust domain."""
 
 
-def arn(result: Evaluation, name: str) -> str:
-    """The mocked ARN of a key, as policies embed it."""
-    key_id = f"key-{zlib.crc32(name.encode())}"
-    return f"arn:aws:kms:us-east-1:123456789012:key/{key_id}"
-
-
 def role_policy(result: Evaluation, environment: str) -> list[dict[str, Any]]:
     role_name = ENVIRONMENTS[environment][0]
     (attached,) = [
@@ -169,6 +171,16 @@ def listed(value: str | list[str]) -> list[str]:
 def test_one_role_per_trust_domain_each_trusting_exactly_one_environment(
     result: Evaluation,
 ) -> None:
+    """GitHub's token for a job that names an environment has the subject
+    ``repo:ORG-NAME/REPO-NAME:environment:ENVIRONMENT-NAME`` ("The subject claim includes the
+    environment name when the job references an environment", GitHub docs, OpenID Connect
+    reference, "Filtering for a specific environment", github/docs
+    content/actions/reference/security/oidc.md); its audience is ``sts.amazonaws.com`` with
+    aws-actions/configure-aws-credentials ("For the 'Audience': Use sts.amazonaws.com if you
+    are using the official action", github/docs content/actions/how-tos/secure-your-work/
+    security-harden-deployments/oidc-in-aws.md). The reference also says repositories created
+    after 2026-07-15 (or opted in) get immutable subjects, ``repo:OWNER@OWNER-ID/REPO@REPO-ID:
+    ...``, which this name-only subject would not match."""
     provider = result.get("ci-oidc-provider").inputs
     assert provider["url"] == "https://token.actions.githubusercontent.com"
     assert provider["clientIdLists"] == ["sts.amazonaws.com"]
@@ -196,39 +208,52 @@ def test_one_role_per_trust_domain_each_trusting_exactly_one_environment(
     }
 
 
+ROOT = "wine-quality/.pulumi"
+META = f"{BUCKET_ARN}/{ROOT}/meta.yaml"
+
+
 def stack_paths(stack: str) -> list[str]:
-    root = "wine-quality/.pulumi"
+    """What an update writes: stack file, locks, history, backups."""
     return [
-        f"{root}/stacks/mlops/{stack}.json*",
-        f"{root}/locks/organization/mlops/{stack}/*",
-        f"{root}/history/mlops/{stack}/*",
-        f"{root}/backups/mlops/{stack}/*",
+        f"{ROOT}/stacks/mlops/{stack}.json*",
+        f"{ROOT}/locks/organization/mlops/{stack}/*",
+        f"{ROOT}/history/mlops/{stack}/*",
+        f"{ROOT}/backups/mlops/{stack}/*",
     ]
+
+
+def tags_path(stack: str) -> str:
+    return f"{ROOT}/stacks/mlops/{stack}.pulumi-tags"
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_deploy_role_writes_only_its_stack_state_and_decrypts_only_its_key(
-    result: Evaluation, stack: str
-) -> None:
+def test_deploy_role_reads_and_writes_only_its_stack_state(result: Evaluation, stack: str) -> None:
+    """The DIY backend's project layout under ``.pulumi/`` (pulumi/pulumi 1b5949891b,
+    ``pkg/backend/diy``): ``store.go`` StackBasePath ``stacks/<project>/<stack>`` (``stackPath``
+    in ``state.go`` lists the prefix ``<base>.json`` for ``.json``, ``.gz``, ``.zst``;
+    ``backupTarget`` copies it to ``.json.bak``), HistoryDir ``history/<project>/<stack>``
+    (``addToHistory`` writes ``<stack>-<ns>.history.json`` and copies the checkpoint there),
+    BackupDir ``backups/<project>/<stack>``; ``lock.go`` lockPath
+    ``locks/<FullyQualifiedName>/<lock id>.json`` with FullyQualifiedName
+    ``organization/<project>/<stack>`` (``backend.go``), and checkForLock lists that folder.
+    ``meta.go`` reads ``.pulumi/meta.yaml`` on login."""
     statements = by_sid(role_policy(result, stack))
-    paths = stack_paths(stack)
-    objects = [f"{BUCKET_ARN}/{p}" for p in paths]
+    stack_file, *bookkeeping = paths = stack_paths(stack)
+    listed = [stack_file, tags_path(stack), *bookkeeping]
     assert statements["ListStackState"]["Resource"] == BUCKET_ARN
-    assert statements["ListStackState"]["Condition"] == {"StringLike": {"s3:prefix": paths}}
+    assert statements["ListStackState"]["Condition"] == {"StringLike": {"s3:prefix": listed}}
     assert statements["ReadStackState"]["Resource"] == [
-        f"{BUCKET_ARN}/wine-quality/.pulumi/meta.yaml",
-        *objects,
+        META,
+        *(f"{BUCKET_ARN}/{p}" for p in listed),
     ]
     assert statements["WriteStackState"]["Action"] == ["s3:DeleteObject", "s3:PutObject"]
-    assert statements["WriteStackState"]["Resource"] == objects
-    assert statements["DecryptStackSecrets"]["Action"] == "kms:Decrypt"
-    assert statements["DecryptStackSecrets"]["Resource"] == arn(
-        result, f"state-secrets-key-{stack}"
-    )
-    state_key = statements["StateObjectsKeyThroughS3"]
-    assert state_key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert state_key["Resource"] == result.outputs["state_key_arn"]
-    assert state_key["Condition"] == THROUGH_S3
+    assert statements["WriteStackState"]["Resource"] == [f"{BUCKET_ARN}/{p}" for p in paths]
+    assert set(statements) == {
+        "ListStackState",
+        "LocateBucket",
+        "ReadStackState",
+        "WriteStackState",
+    }
 
 
 THROUGH_S3 = {
@@ -242,40 +267,66 @@ THROUGH_S3 = {
 @pytest.mark.parametrize(
     ("environment", "stack"), [("staging-preview", "staging"), ("prod-drift", "prod")]
 )
-def test_read_roles_only_list_and_get_their_stack_file_and_decrypt_its_key(
+def test_read_roles_only_list_and_get_their_stack_file_and_tags(
     result: Evaluation, environment: str, stack: str
 ) -> None:
     statements = by_sid(role_policy(result, environment))
-    stack_file = stack_paths(stack)[0]
-    assert set(statements) == {
-        "ListStackState",
-        "LocateBucket",
-        "ReadStackState",
-        "StateObjectsKeyThroughS3",
-        "DecryptStackSecrets",
-    }
+    read = [stack_paths(stack)[0], tags_path(stack)]
+    assert set(statements) == {"ListStackState", "LocateBucket", "ReadStackState"}
     actions = {a for s in statements.values() for a in listed(s["Action"])}
-    assert actions == {"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "kms:Decrypt"}
-    assert statements["ListStackState"]["Condition"] == {"StringLike": {"s3:prefix": [stack_file]}}
-    assert statements["ReadStackState"]["Resource"] == [
-        f"{BUCKET_ARN}/wine-quality/.pulumi/meta.yaml",
-        f"{BUCKET_ARN}/{stack_file}",
-    ]
-    assert statements["DecryptStackSecrets"]["Resource"] == arn(
-        result, f"state-secrets-key-{stack}"
-    )
-    assert statements["StateObjectsKeyThroughS3"]["Condition"] == THROUGH_S3
+    assert actions == {"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject"}
+    assert statements["ListStackState"]["Condition"] == {"StringLike": {"s3:prefix": read}}
+    assert statements["ReadStackState"]["Resource"] == [META, *(f"{BUCKET_ARN}/{p}" for p in read)]
 
 
-def test_no_ci_role_encrypts_uses_wildcards_or_reaches_another_stack(result: Evaluation) -> None:
+@pytest.mark.parametrize("environment", list(ENVIRONMENTS))
+def test_every_role_lists_and_gets_its_stack_tags_file_and_none_writes_it(
+    result: Evaluation, environment: str
+) -> None:
+    """Since Pulumi 3.211.0 (its CHANGELOG: "Add stack tags support for DIY backends") every
+    preview and update reads ``.pulumi/stacks/<project>/<stack>.pulumi-tags`` (pulumi/pulumi
+    ``pkg/backend/diy/stack_tags.go`` stackTagsPath and loadStackTags, called by ``state.go``
+    getTarget, which ``newUpdate`` calls from ``backend.go`` apply for previews and updates
+    alike). loadStackTags takes only ``gcerrors.NotFound`` for "no tags" and fails the run on
+    anything else. S3 answers a missing key with 404 to a caller that has ``s3:ListBucket``,
+    with 403 to one that has not (S3 API reference, GetObject, "Permissions",
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html), and judges that
+    ``s3:ListBucket`` with the key as ``s3:prefix`` (ceph/s3-tests
+    ``s3tests/functional/test_s3.py`` test_head_object_404_with_policy_prefix: a listing
+    granted for ``public/*`` makes a HEAD of a missing ``public/object`` 404, of
+    ``private/object`` 403). So every role lists and gets the tags file. Only
+    ``UpdateStackTags`` writes it (``backend.go``; its callers are ``pkg/cmd/pulumi/stack/
+    stack_tag.go``, ``pulumi stack tag set/rm``), which no CI job runs: no role writes it.
+    Read at pulumi/pulumi 1b5949891b (3.259.0, 2026-08-21); the repository pins 3.272.0."""
+    _, stack, _ = ENVIRONMENTS[environment]
+    statements = by_sid(role_policy(result, environment))
+    tags = tags_path(stack)
+    assert tags in statements["ListStackState"]["Condition"]["StringLike"]["s3:prefix"]
+    assert f"{BUCKET_ARN}/{tags}" in statements["ReadStackState"]["Resource"]
+    written = statements.get("WriteStackState", {"Resource": []})["Resource"]
+    assert not [p for p in written if p.endswith(".pulumi-tags")]
+    # The stack file's pattern does not cover it: `<stack>.json*`.
+    assert not tags.startswith(stack_paths(stack)[0].rstrip("*"))
+
+
+def test_no_ci_role_policy_names_a_key_uses_wildcards_or_reaches_another_stack(
+    result: Evaluation,
+) -> None:
+    """The role policies carry no KMS statement: the key policies enable no IAM policies, so
+    one would have no effect ("Unless the key policy explicitly allows it, you cannot use IAM
+    policies to allow access to a KMS key. Without permission from the key policy, IAM
+    policies that allow permissions have no effect.", AWS KMS Developer Guide, "Key policies in
+    AWS KMS", https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html). The
+    roles' key use is granted by the key policies, which the tests below assert exactly."""
+    keys = [result.outputs["state_key_arn"], *result.outputs["secrets_key_arns"].values()]
     for environment, (_, stack, _) in ENVIRONMENTS.items():
         statements = role_policy(result, environment)
         other = "prod" if stack == "staging" else "staging"
         text = json.dumps(statements)
         actions = {a for s in statements for a in listed(s["Action"])}
-        assert not {"kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo"} & actions
+        assert not [a for a in actions if a.startswith("kms:")]
+        assert not [key for key in keys if key in text]
         assert f"/{other}" not in text and f"{other}.json" not in text
-        assert arn(result, f"state-secrets-key-{other}") not in text
         for statement in statements:
             assert statement["Effect"] == "Allow"
             assert not any("*" in action for action in listed(statement["Action"]))
@@ -307,8 +358,18 @@ CRYPTO = {
 def test_key_policies_are_explicit_admin_apart_from_use_with_a_break_glass_path(
     result: Evaluation, key: str
 ) -> None:
+    """No "Enable IAM User Permissions" statement (the account root, unconditioned): without
+    it "IAM policies that allow permissions have no effect" (AWS KMS Developer Guide, "Key
+    policies in AWS KMS", https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html;
+    the statement is the one the default key policy opens with, "Allows access to the AWS
+    account and enables IAM policies", same guide, key-policy-default.html), so an account
+    administrator's ``kms:*`` grants nothing. The one root statement holds only for
+    ``aws:PrincipalType`` ``Account``: the key "is included in the request context for all
+    requests" and "indicates whether the principal is an account, user, federated, or assumed
+    role" (IAM User Guide, reference_policies_condition-keys.html#condition-keys-principaltype
+    and reference_policies_variables.html, "Principal key values"), so a role's session, an
+    assumed role, never matches it: only the root user does."""
     statements = key_policy(result, key)
-    # No "Enable IAM User Permissions": an account administrator's IAM policy grants nothing.
     root = [s for s in statements.values() if "root" in json.dumps(s["Principal"])]
     assert root == [statements["BreakGlassRootUser"]]
     assert statements["BreakGlassRootUser"]["Principal"] == {
@@ -334,12 +395,22 @@ def test_secrets_key_decrypts_for_its_stack_roles_and_encrypts_only_for_operator
 ) -> None:
     statements = key_policy(result, f"state-secrets-key-{stack}")
     read_environment = {"staging": "staging-preview", "prod": "prod-drift"}[stack]
-    assert statements["DecryptStackSecrets"]["Principal"] == {
-        "AWS": [role_arn(stack), role_arn(read_environment)]
+    # The roles' only grant on the key (their policies carry none): decrypt, unconditioned,
+    # as Pulumi's awskms:// provider calls kms:Decrypt itself.
+    assert statements["DecryptStackSecrets"] == {
+        "Sid": "DecryptStackSecrets",
+        "Effect": "Allow",
+        "Principal": {"AWS": [role_arn(stack), role_arn(read_environment)]},
+        "Action": ["kms:Decrypt"],
+        "Resource": "*",
     }
-    assert statements["DecryptStackSecrets"]["Action"] == ["kms:Decrypt"]
-    assert statements["OperatorsManageSecrets"]["Principal"] == {"AWS": [OPERATOR]}
-    assert "kms:Encrypt" in statements["OperatorsManageSecrets"]["Action"]
+    assert statements["OperatorsManageSecrets"] == {
+        "Sid": "OperatorsManageSecrets",
+        "Effect": "Allow",
+        "Principal": {"AWS": [OPERATOR]},
+        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt"],
+        "Resource": "*",
+    }
     assert set(statements) == {
         "BreakGlassRootUser",
         "KeyAdministration",
@@ -349,13 +420,35 @@ def test_secrets_key_decrypts_for_its_stack_roles_and_encrypts_only_for_operator
 
 
 def test_state_key_works_only_through_s3_for_this_bucket(result: Evaluation) -> None:
+    """With a bucket key, S3's encryption context is the bucket's ARN, not the object's: "S3
+    Bucket Keys use the bucket ARN as encryption context" (S3 User Guide, "Reducing the cost of
+    SSE-KMS with Amazon S3 Bucket Keys", IAM or KMS key policies,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html), hence
+    ``kms:EncryptionContext:aws:s3:arn`` equal to the bucket ARN."""
     statements = key_policy(result, "state-key")
-    write, read = statements["WriteStateThroughS3"], statements["ReadStateThroughS3"]
-    assert write["Principal"] == {"AWS": [role_arn("staging"), role_arn("prod"), OPERATOR]}
-    assert write["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert read["Principal"] == {"AWS": [role_arn("staging-preview"), role_arn("prod-drift")]}
-    assert read["Action"] == ["kms:Decrypt"]
-    assert write["Condition"] == read["Condition"] == THROUGH_S3
+    # The roles' only grants on the key (their policies carry none).
+    assert statements["WriteStateThroughS3"] == {
+        "Sid": "WriteStateThroughS3",
+        "Effect": "Allow",
+        "Principal": {"AWS": [role_arn("staging"), role_arn("prod"), OPERATOR]},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+        "Condition": THROUGH_S3,
+    }
+    assert statements["ReadStateThroughS3"] == {
+        "Sid": "ReadStateThroughS3",
+        "Effect": "Allow",
+        "Principal": {"AWS": [role_arn("staging-preview"), role_arn("prod-drift")]},
+        "Action": ["kms:Decrypt"],
+        "Resource": "*",
+        "Condition": THROUGH_S3,
+    }
+    assert set(statements) == {
+        "BreakGlassRootUser",
+        "KeyAdministration",
+        "WriteStateThroughS3",
+        "ReadStateThroughS3",
+    }
     (rule,) = result.get("state-encryption").inputs["rules"]
     assert (
         rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]

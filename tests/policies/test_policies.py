@@ -37,7 +37,9 @@ def project(stack: str) -> str:
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod", "shared"])
-def test_the_committed_stacks_break_no_policy(stack: str) -> None:
+def test_the_example_stacks_break_no_policy(stack: str) -> None:
+    """The example project's stacks (``init``'s defaults, tests/stacks.py); the committed
+    stack files are checked in tests/repo/test_committed_stacks.py."""
     assert run_policies(render(stack), project(stack)) == []
 
 
@@ -63,14 +65,14 @@ def options(name: str, **changes: Any) -> Edit:
     return edit
 
 
-def job_input(name: str, path: str, value: Any) -> Edit:
-    """Set a nested input of a resource by dotted path (list indexes as numbers)."""
+def set_input(name: str, path: str, value: Any) -> Edit:
+    """Set (or, given ``REMOVE``, delete) a nested input of a resource by dotted path, the
+    parent found as :meth:`DeclaredResource.input` finds it (list indexes as numbers)."""
 
     def edit(resources: dict[str, DeclaredResource]) -> None:
-        target: Any = resources[name].inputs
-        *parents, leaf = path.split(".")
-        for part in parents:
-            target = target[int(part)] if isinstance(target, list) else target[part]
+        resource = resources[name]
+        parent, _, leaf = path.rpartition(".")
+        target: Any = resource.input(parent) if parent else resource.inputs
         if value is REMOVE:
             del target[leaf]
         else:
@@ -99,7 +101,6 @@ SP = {
     "staging": "00000000-0000-0000-0000-00000000a001",
     "prod": "00000000-0000-0000-0000-00000000b001",
 }
-GRANT = "databricks:index/grant:Grant"
 READERS_GRANT = "mlops-grants-catalog-staging@wine-quality-model-readers"
 
 
@@ -154,13 +155,21 @@ FAILING: list[tuple[str, str, Edit, str]] = [
         "one-grant-per-principal-and-securable",
         "staging",
         extra_grant(privileges=["BROWSE"]),
-        "another Grant manages",
+        f"Grant 'extra': Grant '{READERS_GRANT}' also manages 'wine-quality-model-readers' on "
+        "catalog 'staging'",
     ),
     (
         "job-owner-pinned",
         "staging",
         acl([{"groupName": "users", "permissionLevel": "CAN_VIEW"}]),
-        "exactly one IS_OWNER entry",
+        f"exactly one IS_OWNER entry, its run-as service principal ('{SP['staging']}'); "
+        "found 0: none",
+    ),
+    (
+        "job-owner-pinned",
+        "staging",
+        acl([{"servicePrincipalName": "someone-else", "permissionLevel": "IS_OWNER"}]),
+        f"its run-as service principal ('{SP['staging']}'); found 1: 'someone-else'",
     ),
     (
         "deployer-management-level",
@@ -204,20 +213,20 @@ FAILING: list[tuple[str, str, Edit, str]] = [
     (
         "job-runs-as-service-principal",
         "staging",
-        job_input(JOB, "runAs", REMOVE),
+        set_input(JOB, "runAs", REMOVE),
         "run_as names no service principal",
     ),
-    ("job-timeout", "staging", job_input(JOB, "timeoutSeconds", REMOVE), "no timeout_seconds"),
+    ("job-timeout", "staging", set_input(JOB, "timeoutSeconds", REMOVE), "no timeout_seconds"),
     (
         "job-task-retries",
         "staging",
-        job_input(JOB, "tasks.0.maxRetries", REMOVE),
+        set_input(JOB, "tasks.0.maxRetries", REMOVE),
         "sets no max_retries",
     ),
     (
         "job-failure-notifications",
         "staging",
-        job_input(JOB, "emailNotifications", REMOVE),
+        set_input(JOB, "emailNotifications", REMOVE),
         "nobody is notified",
     ),
     (
@@ -235,19 +244,19 @@ FAILING: list[tuple[str, str, Edit, str]] = [
     (
         "job-pinned-runtime",
         "staging",
-        job_input(JOB, "jobClusters.0.newCluster.sparkVersion", "latest"),
+        set_input(JOB, "jobClusters.0.newCluster.sparkVersion", "latest"),
         "not a pinned runtime",
     ),
     (
         "job-unity-catalog-access-mode",
         "staging",
-        job_input(JOB, "jobClusters.0.newCluster.dataSecurityMode", "USER_ISOLATION"),
+        set_input(JOB, "jobClusters.0.newCluster.dataSecurityMode", "USER_ISOLATION"),
         "does not run Databricks Runtime for ML",
     ),
     (
         "job-unity-catalog-access-mode",
         "staging",
-        job_input(JOB, "jobClusters.0.newCluster.dataSecurityMode", "NONE"),
+        set_input(JOB, "jobClusters.0.newCluster.dataSecurityMode", "NONE"),
         "cannot read Unity Catalog",
     ),
     (
@@ -284,13 +293,13 @@ FAILING: list[tuple[str, str, Edit, str]] = [
     (
         "state-bucket-versioned",
         "shared",
-        job_input("state-versioning", "versioningConfiguration.status", "Suspended"),
+        set_input("state-versioning", "versioningConfiguration.status", "Suspended"),
         "versioning is not enabled",
     ),
     (
         "state-bucket-kms-encrypted",
         "shared",
-        job_input("state-encryption", "rules.0.bucketKeyEnabled", False),
+        set_input("state-encryption", "rules.0.bucketKeyEnabled", False),
         "SSE-KMS with a bucket key",
     ),
     (
