@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pulumi
 import pytest
 
-from mlops_resources.offline.evaluation import Evaluation
+from mlops_resources.offline.evaluation import Evaluation, OfflineMocks
 from tests.stacks import run_stack
 
 JOB = "databricks:index/job:Job"
 PERMISSIONS = "databricks:index/permissions:Permissions"
+EXPERIMENT = "databricks:index/mlflowExperiment:MlflowExperiment"
 SP = {
     "staging": "00000000-0000-0000-0000-00000000a001",
     "prod": "00000000-0000-0000-0000-00000000b001",
@@ -309,17 +312,43 @@ def test_experiment_declares_no_deprecated_description(result: Evaluation) -> No
 
 
 def test_jobs_name_the_configured_experiment_and_model_and_wait_for_them(
-    result: Evaluation, stack: str
+    stack: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The provider reads an experiment's name back with or without a ``/Workspace`` prefix
-    (it suppresses that difference: PR #4606, TF #4601); passing the output on would cascade
-    a read-back form into job updates, so the jobs take the configured names and keep an
-    explicit dependency."""
+    """The provider keeps an experiment's name as the workspace reads it back
+    (terraform-provider-databricks v1.118 ``mlflow/resource_mlflow_experiment.go``: Read copies
+    ``GetExperiment``'s experiment into state) and suppresses only a ``/Workspace`` prefix or
+    trailing ``/`` difference from the configured name (``experimentNameSuppressDiff``, PR
+    #4606 for TF #4601; its test ``TestExperimentNameSuppressDiff`` pairs state
+    ``/Workspace/EXPERIMENT`` with config ``/EXPERIMENT``; databricks/cli #4285: the name read
+    back starts with ``/Workspace/Users``). A job parameter taken from that output would change
+    with the read-back form, so the jobs take the configured names and an explicit dependency.
+
+    The mocks echo inputs as outputs, and Pulumi adds the resources an input comes from to the
+    dependencies anyway (``pulumi/runtime/resource.py``, ``prepare_resource``): here the
+    experiment is read back with the ``/Workspace`` prefix, so a job reading the output would
+    pass the prefix on and fail this test."""
+    original = OfflineMocks.new_resource
+
+    def workspace_read_back(
+        mocks: OfflineMocks, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str, dict[str, Any]]:
+        resource_id, outputs = original(mocks, args)
+        if args.typ == EXPERIMENT:
+            outputs["name"] = f"/Workspace{outputs['name']}"
+        return resource_id, outputs
+
+    monkeypatch.setattr(OfflineMocks, "new_resource", workspace_read_back)
+    result = run_stack(stack)
+    configured = f"{HOME[stack]}/wine-quality/{stack}/{stack}-wine-quality-experiment"
+    # The read-back form reaches the experiment's outputs ...
+    assert result.outputs["experiment_name"] == f"/Workspace{configured}"
+    # ... but not the job, which names the experiment and the model as configured.
     training = result.get("mlops-training-job")
     batch = result.get("mlops-batch-inference-job")
-    assert params(result, "mlops-training-job")["experiment_name"] == (
-        f"{HOME[stack]}/wine-quality/{stack}/{stack}-wine-quality-experiment"
-    )
+    assert params(result, "mlops-training-job")["experiment_name"] == configured
+    model = f"{stack}.wine_quality.{stack}_wine_quality_model"
+    assert params(result, "mlops-training-job")["model_name"] == model
+    assert params(result, "mlops-batch-inference-job")["model_name"] == model
     assert set(training.dependencies) == {"mlops-experiment-experiment", "mlops-model-model"}
     assert set(batch.dependencies) == {"mlops-model-model"}
 
