@@ -262,7 +262,11 @@ def test_cli_reports_what_stops_it_with_exit_2(
     argv = ["smoke", "--stack", "staging", "--ref", "v1", "--outputs", str(missing)]
     assert main(argv) == 2
     assert "none.json" in capsys.readouterr().out
-    assert main(["smoke", "--stack", "nope", "--ref", "v1", "--outputs", str(missing)]) == 2
+    # An outputs file that exists: only the stack file is missing.
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(OUTPUTS))
+    assert main(["smoke", "--stack", "nope", "--ref", "v1", "--outputs", str(outputs)]) == 2
+    assert capsys.readouterr().out.startswith("smoke: Pulumi.nope.yaml: no such stack file in ")
 
 
 def test_offline_commands_do_not_load_the_databricks_sdk() -> None:
