@@ -80,7 +80,8 @@ def test_the_retraining_job_checks_then_runs_training_when_violated(
     parameters = {p["name"]: p["default"] for p in job["parameters"]}
     assert parameters == {
         "env": stack,
-        "metrics_table": f"{stack}.wine_quality.predictions_log_profile_metrics",
+        # The table the monitor reports it writes, as the stack exports it.
+        "metrics_table": result.outputs["monitor_profile_metrics_table"],
         "metric": "accuracy_score",
         "threshold": "0.8",
         "direction": "below",
@@ -207,7 +208,7 @@ def test_drift_metrics_read_the_drift_table() -> None:
         for p in result.get("mlops-monitoring-retraining-job").inputs["parameters"]
     }
     assert (parameters["metrics_table"], parameters["direction"]) == (
-        "prod.wine_quality.predictions_log_drift_metrics",
+        result.outputs["monitor_drift_metrics_table"],
         "above",
     )
     (monitor,) = result.of_type(MONITOR)
