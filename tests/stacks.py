@@ -15,6 +15,7 @@ import atexit
 import json
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,79 @@ def bootstrap_stack_file(changes: dict[str, Any] | None = None) -> StackFile:
     values = {k: v for k, v in source.values.items() if changes.get(k, "") is not None}
     values.update(encode_overrides({k: v for k, v in changes.items() if v is not None}))
     return StackFile(source.path, values, source.secret_keys)
+
+
+def params(evaluation: Evaluation, job: str) -> dict[str, str]:
+    """A declared job's parameters: name -> default."""
+    return {p["name"]: p["default"] for p in evaluation.get(job).inputs["parameters"]}
+
+
+MONITORING: dict[str, Any] = {
+    "enabled": True,
+    "label_column": "quality",
+    "granularities": ["1 day", "1 hour"],
+    "schedule": {"quartz_cron": "0 0 8 * * ?", "timezone": "UTC"},
+    "retraining": {
+        "metric": "accuracy_score",
+        "threshold": 0.8,
+        "num_evaluation_windows": 5,
+        "num_violation_windows": 2,
+        "schedule": {"quartz_cron": "0 0 18 * * ?", "timezone": "UTC"},
+    },
+}
+"""A monitoring section as a team turns it on (after the inference log exists). Tests that
+change it copy it first."""
+
+
+def existing_tables_overrides(
+    output_table: str, training_table: str = "raw.wine.samples"
+) -> dict[str, Any]:
+    """The staging file with an output table that pre-dates the batch job
+    (``output_table_exists``) and a Unity Catalog table as training data."""
+    return {
+        "mlops:batch_inference": section(
+            "staging",
+            "batch_inference",
+            output_table_exists=True,
+            output_table_name=output_table,
+        ),
+        "mlops:training": section("staging", "training", training_data=training_table),
+    }
+
+
+Variant = tuple[str, dict[str, Any], str | None]
+"""A stack file, config overrides, and the stack name it is evaluated as (None: its own)."""
+
+_VARIANTS: dict[str, Callable[[], Variant]] = {
+    "staging": lambda: ("staging", {}, None),
+    "prod": lambda: ("prod", {}, None),
+    "workspace registry + uploaded notebooks": lambda: (
+        "staging",
+        {**workspace_registry_overrides(), "mlops:code_source": {"type": "workspace"}},
+        None,
+    ),
+    "monitoring enabled": lambda: ("staging", {"mlops:monitoring": MONITORING}, None),
+    "personal dev stack": lambda: (
+        "staging",
+        personal_stack_overrides("x", jobs_group="wine-quality-dev-x-jobs"),
+        "dev-x",
+    ),
+}
+
+
+class _Variants(Mapping[str, Variant]):
+    """Name -> :data:`Variant`, built when looked up: the overrides read the example project,
+    which collecting the tests must not write, and every lookup gets fresh dicts."""
+
+    def __getitem__(self, name: str) -> Variant:
+        return _VARIANTS[name]()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_VARIANTS)
+
+    def __len__(self) -> int:
+        return len(_VARIANTS)
+
+
+VARIANTS: Mapping[str, Variant] = _Variants()
+"""Stack files the program must render: the example's two and the variants a team uses."""

@@ -23,13 +23,7 @@ from mlops_resources.databricks.prerequisites import MissingObjectsError
 from mlops_resources.databricks.stack import job_settings
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
 from mlops_resources.offline.evaluation import install_mocks
-from tests.stacks import (
-    example_dir,
-    personal_stack_overrides,
-    run_stack,
-    section,
-    workspace_registry_overrides,
-)
+from tests.stacks import VARIANTS, example_dir, existing_tables_overrides, run_stack
 
 
 def test_bad_config_declares_nothing() -> None:
@@ -69,43 +63,6 @@ def test_missing_notebook_fails_the_program(
         "job task references notebook 'notebooks/ModelDeployment', but "
         f"notebooks/ModelDeployment.py does not exist in {tmp_path}"
     )
-
-
-MONITORING: dict[str, Any] = {
-    "enabled": True,
-    "label_column": "quality",
-    "granularities": ["1 day", "1 hour"],
-    "schedule": {"quartz_cron": "0 0 8 * * ?", "timezone": "UTC"},
-    "retraining": {
-        "metric": "accuracy_score",
-        "threshold": 0.8,
-        "num_evaluation_windows": 5,
-        "num_violation_windows": 2,
-        "schedule": {"quartz_cron": "0 0 18 * * ?", "timezone": "UTC"},
-    },
-}
-"""A monitoring section as a team turns it on (after the inference log exists)."""
-
-VARIANTS: dict[str, tuple[str, dict[str, Any], str | None]] = {
-    "staging": ("staging", {}, None),
-    "prod": ("prod", {}, None),
-    "workspace registry + uploaded notebooks": (
-        "staging",
-        {**workspace_registry_overrides(), "mlops:code_source": {"type": "workspace"}},
-        None,
-    ),
-    "monitoring enabled": (
-        "staging",
-        {"mlops:monitoring": MONITORING},
-        None,
-    ),
-    "personal dev stack": (
-        "staging",
-        personal_stack_overrides("x", jobs_group="wine-quality-dev-x-jobs"),
-        "dev-x",
-    ),
-}
-"""Stack files the program must render: the committed two and the variants a team uses."""
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -228,15 +185,7 @@ def test_missing_unity_catalog_objects_fail_before_anything_is_declared() -> Non
         ),
         (
             # An output table that pre-dates the job must exist; a training table too.
-            {
-                "mlops:batch_inference": section(
-                    "staging",
-                    "batch_inference",
-                    output_table_exists=True,
-                    output_table_name="scores.wine.predictions",
-                ),
-                "mlops:training": section("staging", "training", training_data="raw.wine.samples"),
-            },
+            existing_tables_overrides("scores.wine.predictions"),
             [
                 ("catalog", "raw"),
                 ("catalog", "scores"),

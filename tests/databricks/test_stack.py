@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from mlops_resources.offline.evaluation import Evaluation, OfflineMocks
-from tests.stacks import run_stack
+from tests.stacks import params, run_stack
 
 JOB = "databricks:index/job:Job"
 PERMISSIONS = "databricks:index/permissions:Permissions"
@@ -31,10 +31,6 @@ def stack(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def result(stack: str) -> Evaluation:
     return run_stack(stack)
-
-
-def params(evaluation: Evaluation, job: str) -> dict[str, str]:
-    return {p["name"]: p["default"] for p in evaluation.get(job).inputs["parameters"]}
 
 
 def test_declares_the_mlops_resources_under_typed_components(result: Evaluation) -> None:
