@@ -16,14 +16,20 @@ from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import validate
 from mlops_resources.config.stack_files import read_stack_file
 from mlops_resources.databricks import code_source
-from mlops_resources.databricks.batch_inference_job import TASKS as BATCH_TASKS
 from mlops_resources.databricks.code_source import MissingNotebookError, notebook_file
+from mlops_resources.databricks.monitoring import CHECK_TASK
 from mlops_resources.databricks.notebook_job import job_cluster
 from mlops_resources.databricks.prerequisites import MissingObjectsError
-from mlops_resources.databricks.stack import job_settings
-from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
+from mlops_resources.databricks.stack import job_settings, notebooks
 from mlops_resources.offline.evaluation import install_mocks
-from tests.stacks import VARIANTS, example_dir, existing_tables_overrides, run_stack
+from tests.stacks import (
+    MONITORING,
+    VARIANTS,
+    encode_overrides,
+    example_dir,
+    existing_tables_overrides,
+    run_stack,
+)
 
 
 def test_bad_config_declares_nothing() -> None:
@@ -41,8 +47,14 @@ def test_bad_config_declares_nothing() -> None:
 
 
 def test_every_notebook_a_job_runs_exists() -> None:
-    for task in (*TRAINING_TASKS, *BATCH_TASKS):
-        assert notebook_file(task.key).read_text().startswith("# Databricks notebook source")
+    """Every notebook of :func:`notebooks`, with monitoring on so the retraining job's check
+    is one of them."""
+    source = read_stack_file("staging", example_dir())
+    values = {**source.values, **encode_overrides({"mlops:monitoring": MONITORING})}
+    run = notebooks(validate(RawConfig(values, source.secret_keys), "staging"))
+    assert CHECK_TASK in run
+    for notebook in run:
+        assert notebook_file(notebook).read_text().startswith("# Databricks notebook source")
 
 
 def test_missing_notebook_error_names_the_file(tmp_path: Path) -> None:
