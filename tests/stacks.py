@@ -22,7 +22,13 @@ from typing import Any
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.stack_files import StackFile, read_stack_file
-from mlops_resources.offline.evaluation import Evaluation, evaluate
+from mlops_resources.offline.evaluation import (
+    DeclaredResource,
+    Evaluation,
+    evaluate,
+    install_mocks,
+    run_program,
+)
 from mlops_resources.offline.templates import TeamAnswers, render
 
 PROGRAM_FILES = ("__main__.py", "bootstrap/__main__.py", "bootstrap/Pulumi.yaml")
@@ -56,22 +62,39 @@ def encode_overrides(overrides: dict[str, Any]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in overrides.items()}
 
 
-def run_stack(
-    stack: str, overrides: dict[str, Any] | None = None, as_stack: str | None = None
-) -> Evaluation:
-    """Evaluate ``__main__.py`` for an example stack file, with config overrides.
+def example_stack_file(stack: str, overrides: dict[str, Any] | None = None) -> StackFile:
+    """An example stack file with config overrides.
 
     ``overrides`` maps ``namespace:key`` to a value; a section override replaces the whole
-    section, as editing it in the stack file would. ``as_stack`` evaluates the same file as
-    another stack name (e.g. a personal dev stack).
+    section, as editing it in the stack file would.
     """
     source = read_stack_file(stack, example_dir())
     values = {**source.values, **encode_overrides(overrides or {})}
-    return evaluate(
-        as_stack or stack,
-        example_dir(),
-        stack_file=StackFile(source.path, values, source.secret_keys),
-    )
+    return StackFile(source.path, values, source.secret_keys)
+
+
+def run_stack(
+    stack: str, overrides: dict[str, Any] | None = None, as_stack: str | None = None
+) -> Evaluation:
+    """Evaluate ``__main__.py`` for an example stack file, with config overrides
+    (:func:`example_stack_file`). ``as_stack`` evaluates the same file as another stack name
+    (e.g. a personal dev stack).
+    """
+    return evaluate(as_stack or stack, example_dir(), example_stack_file(stack, overrides))
+
+
+def refused(
+    stack: str, overrides: dict[str, Any] | None = None, missing: frozenset[str] = frozenset()
+) -> tuple[Exception, list[DeclaredResource]]:
+    """Evaluate an example stack file the program must refuse, as :func:`run_stack` does: the
+    error it raised, and what it had declared by then. ``missing`` names Unity Catalog objects
+    the existence checks report as missing."""
+    monitor = install_mocks(stack, example_stack_file(stack, overrides), example_dir(), missing)
+    try:
+        run_program(stack, monitor, example_dir())
+    except Exception as error:
+        return error, monitor.declared
+    raise AssertionError(f"the program accepted Pulumi.{stack}.yaml with {overrides}")
 
 
 def section(stack: str, key: str, **changes: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ identical inputs for identical config, typed nested inputs."""
 from __future__ import annotations
 
 import json
-import runpy
 from pathlib import Path
 from typing import Any
 
@@ -21,29 +20,22 @@ from mlops_resources.databricks.monitoring import CHECK_TASK
 from mlops_resources.databricks.notebook_job import job_cluster
 from mlops_resources.databricks.prerequisites import MissingObjectsError
 from mlops_resources.databricks.stack import job_settings, notebooks
-from mlops_resources.offline.evaluation import install_mocks
 from tests.stacks import (
     MONITORING,
     VARIANTS,
     encode_overrides,
     example_dir,
     existing_tables_overrides,
+    refused,
     run_stack,
 )
 
 
 def test_bad_config_declares_nothing() -> None:
-    source = read_stack_file("staging", example_dir())
-    monitor = install_mocks("staging", "https://dbc-staging-0000.cloud.databricks.com")
-    pulumi.runtime.set_all_config({**source.values, "mlops:cluster": '{"num_workers": 0}'})
-
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def run() -> None:
-        runpy.run_path(str(example_dir() / "__main__.py"), run_name="__main__")
-
-    with pytest.raises(ConfigError, match=r"mlops:cluster\.num_workers"):
-        run()
-    assert monitor.declared == []
+    error, declared = refused("staging", {"mlops:cluster": {"num_workers": 0}})
+    assert isinstance(error, ConfigError)
+    assert "mlops:cluster.num_workers" in str(error)
+    assert declared == []
 
 
 def test_every_notebook_a_job_runs_exists() -> None:
@@ -154,21 +146,11 @@ def test_missing_unity_catalog_objects_fail_before_anything_is_declared() -> Non
     ``catalog/data_table.go`` returns the read error; ``common/resource.go`` ignores a missing
     object for resources only, never for data sources): the program reads every catalog,
     schema and table the stack needs first, and reports each missing one with its key."""
-    source = read_stack_file("staging", example_dir())
     missing = frozenset({"staging.wine_quality", "staging.wine_quality.scoring_input"})
-    monitor = install_mocks(
-        "staging", "https://dbc-staging-0000.cloud.databricks.com", missing=missing
-    )
-    pulumi.runtime.set_all_config(source.values, sorted(source.secret_keys))
-
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def run() -> None:
-        runpy.run_path(str(example_dir() / "__main__.py"), run_name="__main__")
-
-    with pytest.raises(MissingObjectsError) as caught:
-        run()
-    assert monitor.declared == []
-    lines = str(caught.value).splitlines()
+    error, declared = refused("staging", missing=missing)
+    assert isinstance(error, MissingObjectsError)
+    assert declared == []
+    lines = str(error).splitlines()
     assert lines[0] == (
         "2 Unity Catalog object(s) needed by Pulumi.staging.yaml not found; nothing was declared:"
     )
