@@ -26,6 +26,12 @@ def enabled(request: pytest.FixtureRequest) -> tuple[str, Evaluation]:
 
 
 def test_the_monitor_watches_the_inference_log(enabled: tuple[str, Evaluation]) -> None:
+    """A ``databricks.QualityMonitor``: the provider deprecates ``databricks_lakehouse_monitor``
+    for it (terraform-provider-databricks v1.118 ``docs/resources/lakehouse_monitor.md``). A
+    monitor writes ``{output_schema}.{table_name}_profile_metrics`` and ``..._drift_metrics``
+    (docs, "Monitor metric tables",
+    https://docs.databricks.com/en/lakehouse-monitoring/monitor-output.html); the mocks name
+    them so, and the stack exports the profile table."""
     stack, result = enabled
     (monitor,) = result.of_type(MONITOR)
     assert monitor.parent == "mlops-monitoring"
@@ -181,6 +187,12 @@ def test_the_config_and_the_check_know_the_same_metrics() -> None:
 
 
 def test_drift_metrics_read_the_drift_table() -> None:
+    """A drift metric (``js_distance``) is read from the drift metrics table: the profile table
+    holds summary statistics and, for an inference log, model accuracy metrics; the drift
+    table "contains statistics that track changes in distribution" (docs, "Monitor metric
+    tables"). Databricks' own drift check reads ``js_distance`` from the monitor's
+    ``drift_metrics_table_name`` (databricks-demos/dbdemos-notebooks,
+    ``product_demos/Data-Science/mlops-end2end/02-mlops-advanced/08_drift_detection.py``)."""
     monitoring: dict[str, Any] = {**MONITORING, "label_column": None}
     monitoring["retraining"] = {
         **MONITORING["retraining"],

@@ -158,6 +158,10 @@ def test_schedules_come_from_the_stack_file(result: Evaluation, stack: str) -> N
 
 
 def test_jobs_are_hardened(result: Evaluation, stack: str) -> None:
+    """Among the hardening: each job runs as the configured service principal. Without
+    ``run_as`` a job runs as the identity that created it, and ``service_principal_name`` takes
+    the application id (terraform-provider-databricks v1.118 ``docs/resources/job.md``, "run_as
+    Configuration Block")."""
     for name in ("mlops-training-job", "mlops-batch-inference-job"):
         job = result.get(name).inputs
         assert job["runAs"] == {"servicePrincipalName": SP[stack]}
@@ -204,6 +208,14 @@ def test_one_permission_level_per_principal(result: Evaluation, stack: str) -> N
     ("cannot remove management permissions for the current user",
     ``permissions/permission_definitions.go``): the run-as principal, which deploys the
     stack, holds only management levels (IS_OWNER on jobs, CAN_MANAGE elsewhere).
+
+    The stack folder's ACL reaches everything in it: "Objects in a folder inherit all
+    permissions settings of that folder" (Databricks docs, "Share workspace objects using
+    folders", https://learn.microsoft.com/en-us/azure/databricks/security/auth-authz/access-control/workspace-acl;
+    provider ``docs/resources/permissions.md``, "Folder usage": notebooks and experiments in a
+    folder inherit them). Readers get CAN_READ, one of the folder levels CAN_READ, CAN_RUN,
+    CAN_EDIT and CAN_MANAGE, the last the only management one (``permission_definitions.go``,
+    ``directory_path``).
 
     Each job pins its owner to the run-as principal: without an IS_OWNER entry the provider
     adds the caller as owner and hides that entry from the caller only

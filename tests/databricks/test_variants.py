@@ -27,6 +27,11 @@ HOME = f"/Users/{SP}"
 
 
 def test_workspace_registry_declares_mlflow_model_with_permissions() -> None:
+    """The run-as principal, which deploys the stack, gets CAN_MANAGE on the model: the
+    provider refuses a non-management level for the caller ("cannot remove management
+    permissions for the current user", ``permissions/permission_definitions.go``,
+    ``validate``), and CAN_MANAGE is the registered model's only management level there
+    (CAN_MANAGE_PRODUCTION_VERSIONS is not; it failed the apply)."""
     result = run_stack("staging", workspace_registry_overrides())
     assert result.of_type("databricks:index/registeredModel:RegisteredModel") == []
     assert result.of_type("databricks:index/grants:Grants") == []
@@ -41,10 +46,6 @@ def test_workspace_registry_declares_mlflow_model_with_permissions() -> None:
     acl = result.get("mlops-model-permissions").inputs
     # The registry's numeric id (a mock value here), not the model name.
     assert acl["registeredModelId"].isdigit()
-    # CAN_MANAGE: the run-as principal deploys the stack, and the provider refuses a
-    # non-management level for the caller ("cannot remove management permissions for the
-    # current user", permissions/permission_definitions.go); CAN_MANAGE_PRODUCTION_VERSIONS
-    # failed the apply.
     assert acl["accessControls"] == [
         {"groupName": "users", "permissionLevel": "CAN_READ"},
         {"servicePrincipalName": SP, "permissionLevel": "CAN_MANAGE"},
@@ -66,9 +67,13 @@ def test_workspace_code_source_uploads_notebooks_and_modules() -> None:
         f"{folder}/Train",
     ]
     # Every folder an upload needs is a resource of its own, created after its parent and
-    # deleted before it, recursively: a folder the API creates implicitly belongs to no
-    # resource and made destroy fail with DIRECTORY_NOT_EMPTY (the Workspace API deletes a
-    # non-empty folder only recursively). Notebooks also wait for the modules they import.
+    # deleted before it, recursively. An upload creates a missing parent folder itself
+    # (provider workspace/resource_notebook.go, resource_workspace_file.go: mkdirs, then
+    # retry), and such a folder belongs to no resource: removing the uploads (code_source
+    # back to git, or destroying a stack whose folder is protected and kept) would leave it
+    # behind. A folder goes with its content only on a recursive delete
+    # (workspace/resource_directory.go: delete_recursive, default false). Notebooks also wait
+    # for the modules they import.
     folders = {r.name: r for r in result.of_type("databricks:index/directory:Directory")}
     assert folders["mlops-code-folder"].inputs == {"deleteRecursive": True, "path": folder}
     assert folders["mlops-code-folder"].dependencies == ("mlops-experiment-directory",)
