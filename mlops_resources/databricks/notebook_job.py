@@ -1,11 +1,14 @@
-"""A Databricks job of notebook tasks on one job cluster, hardened by default.
+"""A Databricks job of tasks on one job cluster, hardened by default.
 
-The training and batch inference jobs share this: both get a pinned, tagged, Unity Catalog
-capable job cluster, job-level parameters, a Quartz schedule, run-as, failure emails, a
-timeout, task retries, one concurrent run, tags, a UI lock, and one authoritative
-``Permissions`` resource. Everything that becomes a list is sorted, so evaluating the same
-config twice gives identical inputs and the provider sees no reordering diffs
-(pulumi-databricks#49: tasks must be in ``task_key`` order).
+The training, batch inference and retraining jobs share this: each gets a pinned, tagged, Unity
+Catalog capable job cluster, job-level parameters, a Quartz schedule, run-as, failure emails, a
+timeout, one concurrent run (more are queued), tags, a UI lock, and one authoritative
+``Permissions`` resource. Notebook tasks run on the job cluster with retries; the retraining
+job adds an if/else condition task (no cluster, no retries) and a run-job task that starts
+the training job on the condition's outcome (no retries: the run job retries its own tasks).
+Everything that becomes a list is sorted, so evaluating the same config twice gives identical
+inputs and the provider sees no reordering diffs (pulumi-databricks#49: tasks must be in
+``task_key`` order).
 """
 
 from __future__ import annotations

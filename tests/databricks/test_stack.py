@@ -1,4 +1,5 @@
-"""The real program, run for the committed staging and prod stack files under mocks."""
+"""The real program, run under mocks for the staging and prod stack files of the example
+project ``init`` renders with its defaults (``tests/stacks.py``)."""
 
 from __future__ import annotations
 
