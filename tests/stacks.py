@@ -15,13 +15,20 @@ import atexit
 import json
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.stack_files import StackFile, read_stack_file
-from mlops_resources.offline.evaluation import Evaluation, evaluate
+from mlops_resources.offline.evaluation import (
+    DeclaredResource,
+    Evaluation,
+    evaluate,
+    install_mocks,
+    run_program,
+)
 from mlops_resources.offline.templates import TeamAnswers, render
 
 PROGRAM_FILES = ("__main__.py", "bootstrap/__main__.py", "bootstrap/Pulumi.yaml")
@@ -55,22 +62,39 @@ def encode_overrides(overrides: dict[str, Any]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in overrides.items()}
 
 
-def run_stack(
-    stack: str, overrides: dict[str, Any] | None = None, as_stack: str | None = None
-) -> Evaluation:
-    """Evaluate ``__main__.py`` for an example stack file, with config overrides.
+def example_stack_file(stack: str, overrides: dict[str, Any] | None = None) -> StackFile:
+    """An example stack file with config overrides.
 
     ``overrides`` maps ``namespace:key`` to a value; a section override replaces the whole
-    section, as editing it in the stack file would. ``as_stack`` evaluates the same file as
-    another stack name (e.g. a personal dev stack).
+    section, as editing it in the stack file would.
     """
     source = read_stack_file(stack, example_dir())
     values = {**source.values, **encode_overrides(overrides or {})}
-    return evaluate(
-        as_stack or stack,
-        example_dir(),
-        stack_file=StackFile(source.path, values, source.secret_keys),
-    )
+    return StackFile(source.path, values, source.secret_keys)
+
+
+def run_stack(
+    stack: str, overrides: dict[str, Any] | None = None, as_stack: str | None = None
+) -> Evaluation:
+    """Evaluate ``__main__.py`` for an example stack file, with config overrides
+    (:func:`example_stack_file`). ``as_stack`` evaluates the same file as another stack name
+    (e.g. a personal dev stack).
+    """
+    return evaluate(as_stack or stack, example_dir(), example_stack_file(stack, overrides))
+
+
+def refused(
+    stack: str, overrides: dict[str, Any] | None = None, missing: frozenset[str] = frozenset()
+) -> tuple[Exception, list[DeclaredResource]]:
+    """Evaluate an example stack file the program must refuse, as :func:`run_stack` does: the
+    error it raised, and what it had declared by then. ``missing`` names Unity Catalog objects
+    the existence checks report as missing."""
+    monitor = install_mocks(stack, example_stack_file(stack, overrides), example_dir(), missing)
+    try:
+        run_program(stack, monitor, example_dir())
+    except Exception as error:
+        return error, monitor.declared
+    raise AssertionError(f"the program accepted Pulumi.{stack}.yaml with {overrides}")
 
 
 def section(stack: str, key: str, **changes: Any) -> dict[str, Any]:
@@ -116,3 +140,79 @@ def bootstrap_stack_file(changes: dict[str, Any] | None = None) -> StackFile:
     values = {k: v for k, v in source.values.items() if changes.get(k, "") is not None}
     values.update(encode_overrides({k: v for k, v in changes.items() if v is not None}))
     return StackFile(source.path, values, source.secret_keys)
+
+
+def params(evaluation: Evaluation, job: str) -> dict[str, str]:
+    """A declared job's parameters: name -> default."""
+    return {p["name"]: p["default"] for p in evaluation.get(job).inputs["parameters"]}
+
+
+MONITORING: dict[str, Any] = {
+    "enabled": True,
+    "label_column": "quality",
+    "granularities": ["1 day", "1 hour"],
+    "schedule": {"quartz_cron": "0 0 8 * * ?", "timezone": "UTC"},
+    "retraining": {
+        "metric": "accuracy_score",
+        "threshold": 0.8,
+        "num_evaluation_windows": 5,
+        "num_violation_windows": 2,
+        "schedule": {"quartz_cron": "0 0 18 * * ?", "timezone": "UTC"},
+    },
+}
+"""A monitoring section as a team turns it on (after the inference log exists). Tests that
+change it copy it first."""
+
+
+def existing_tables_overrides(
+    output_table: str, training_table: str = "raw.wine.samples"
+) -> dict[str, Any]:
+    """The staging file with an output table that pre-dates the batch job
+    (``output_table_exists``) and a Unity Catalog table as training data."""
+    return {
+        "mlops:batch_inference": section(
+            "staging",
+            "batch_inference",
+            output_table_exists=True,
+            output_table_name=output_table,
+        ),
+        "mlops:training": section("staging", "training", training_data=training_table),
+    }
+
+
+Variant = tuple[str, dict[str, Any], str | None]
+"""A stack file, config overrides, and the stack name it is evaluated as (None: its own)."""
+
+_VARIANTS: dict[str, Callable[[], Variant]] = {
+    "staging": lambda: ("staging", {}, None),
+    "prod": lambda: ("prod", {}, None),
+    "workspace registry + uploaded notebooks": lambda: (
+        "staging",
+        {**workspace_registry_overrides(), "mlops:code_source": {"type": "workspace"}},
+        None,
+    ),
+    "monitoring enabled": lambda: ("staging", {"mlops:monitoring": MONITORING}, None),
+    "personal dev stack": lambda: (
+        "staging",
+        personal_stack_overrides("x", jobs_group="wine-quality-dev-x-jobs"),
+        "dev-x",
+    ),
+}
+
+
+class _Variants(Mapping[str, Variant]):
+    """Name -> :data:`Variant`, built when looked up: the overrides read the example project,
+    which collecting the tests must not write, and every lookup gets fresh dicts."""
+
+    def __getitem__(self, name: str) -> Variant:
+        return _VARIANTS[name]()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_VARIANTS)
+
+    def __len__(self) -> int:
+        return len(_VARIANTS)
+
+
+VARIANTS: Mapping[str, Variant] = _Variants()
+"""Stack files the program must render: the example's two and the variants a team uses."""

@@ -101,10 +101,12 @@ class CodeSource(pulumi.ComponentResource):
     def _upload(self, name: str, args: CodeSourceArgs, files: dict[str, Path]) -> None:
         workspace_dir = args.workspace_dir
         modules = support_files()
-        # Every folder the uploads need is a resource: a folder the API creates implicitly
-        # belongs to no resource, and the stack folder's non-recursive delete would then fail
-        # with DIRECTORY_NOT_EMPTY on destroy. These folders hold only uploaded code, so they
-        # are deleted recursively.
+        # Every folder the uploads need is a resource. An upload creates a missing parent
+        # folder itself (provider workspace/resource_notebook.go, resource_workspace_file.go:
+        # mkdirs, then retry) and that folder belongs to no resource, so removing the uploads
+        # (code_source back to git, or destroying a stack whose folder is protected and kept)
+        # would leave it behind. These folders hold only uploaded code, so they are deleted
+        # recursively (the Workspace API refuses a non-empty folder otherwise).
         relative_dirs = sorted(
             {""}
             | {

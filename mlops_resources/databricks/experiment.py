@@ -63,6 +63,11 @@ class Experiment(pulumi.ComponentResource):
             name=args.name,
             opts=child_opts(self, protect=args.protect, depends_on=[directory]),
         )
+        # The folder's ACL already reaches the experiment (objects in a folder inherit its
+        # permissions). This makes the experiment's own, direct ACL authoritative too: the
+        # provider replaces every direct entry (permissions/resource_permissions.go,
+        # safePutWithOwner; the API's set permissions "replacing existing permissions"), so an
+        # entry added to the experiment by hand shows as drift and goes on the next update.
         databricks.Permissions(
             f"{name}-permissions",
             experiment_id=experiment.id,

@@ -30,6 +30,7 @@ from mlops_resources.databricks.notebook_job import (
     NotebookTask,
     RunJobTask,
     Schedule,
+    failure_notifications,
 )
 
 CHECK_TASK = "MonitoredMetricCheck"
@@ -139,16 +140,15 @@ class Monitoring(pulumi.ComponentResource):
             schedule=databricks.QualityMonitorScheduleArgs(
                 quartz_cron_expression=args.schedule.quartz_cron,
                 timezone_id=args.schedule.timezone,
-                pause_status="PAUSED" if args.schedule.paused else "UNPAUSED",
+                pause_status=args.schedule.pause_status,
             ),
-            notifications=(
-                databricks.QualityMonitorNotificationsArgs(
+            notifications=failure_notifications(
+                settings,
+                lambda emails: databricks.QualityMonitorNotificationsArgs(
                     on_failure=databricks.QualityMonitorNotificationsOnFailureArgs(
-                        email_addresses=sorted(settings.on_failure_emails)
+                        email_addresses=emails
                     )
-                )
-                if settings.on_failure_emails
-                else None
+                ),
             ),
             opts=child_opts(self),
         )

@@ -1,17 +1,21 @@
-"""A Databricks job of notebook tasks on one job cluster, hardened by default.
+"""A Databricks job of tasks on one job cluster, hardened by default.
 
-The training and batch inference jobs share this: both get a pinned, tagged, Unity Catalog
-capable job cluster, job-level parameters, a Quartz schedule, run-as, failure emails, a
-timeout, task retries, one concurrent run, tags, a UI lock, and one authoritative
-``Permissions`` resource. Everything that becomes a list is sorted, so evaluating the same
-config twice gives identical inputs and the provider sees no reordering diffs
-(pulumi-databricks#49: tasks must be in ``task_key`` order).
+The training, batch inference and retraining jobs share this: each gets a pinned, tagged, Unity
+Catalog capable job cluster, job-level parameters, a Quartz schedule, run-as, failure emails, a
+timeout, one concurrent run (more are queued), tags, a UI lock, and one authoritative
+``Permissions`` resource. Notebook tasks run on the job cluster with retries; the retraining
+job adds an if/else condition task (no cluster, no retries) and a run-job task that starts
+the training job on the condition's outcome (no retries: the run job retries its own tasks).
+Everything that becomes a list is sorted, so evaluating the same config twice gives identical
+inputs and the provider sees no reordering diffs (pulumi-databricks#49: tasks must be in
+``task_key`` order).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pulumi
 import pulumi_databricks as databricks
@@ -74,6 +78,11 @@ class Schedule:
     """Time zone id."""
     paused: bool
     """Pause status."""
+
+    @property
+    def pause_status(self) -> str:
+        """``PAUSED`` or ``UNPAUSED``, as jobs and quality monitors take it."""
+        return "PAUSED" if self.paused else "UNPAUSED"
 
 
 @dataclass(frozen=True)
@@ -160,6 +169,18 @@ def job_cluster(cluster_key: str, settings: JobSettings) -> databricks.JobJobClu
     )
 
 
+Notifications = TypeVar("Notifications")
+
+
+def failure_notifications(
+    settings: JobSettings, block: Callable[[list[str]], Notifications]
+) -> Notifications | None:
+    """``block`` of the sorted failure addresses, or None without any: an empty notification
+    block reads back as absent, a diff on every preview."""
+    emails = sorted(settings.on_failure_emails)
+    return block(emails) if emails else None
+
+
 def job_tags(settings: JobSettings) -> dict[str, str]:
     return {"env": settings.environment, "managed-by": MANAGED_BY, "project": settings.project}
 
@@ -192,16 +213,13 @@ class NotebookJob(pulumi.ComponentResource):
             schedule=databricks.JobScheduleArgs(
                 quartz_cron_expression=args.schedule.quartz_cron,
                 timezone_id=args.schedule.timezone,
-                pause_status="PAUSED" if args.schedule.paused else "UNPAUSED",
+                pause_status=args.schedule.pause_status,
             ),
             run_as=databricks.JobRunAsArgs(
                 service_principal_name=settings.run_as_service_principal
             ),
-            # No block at all without addresses: an empty one reads back as absent (a diff).
-            email_notifications=(
-                databricks.JobEmailNotificationsArgs(on_failures=sorted(settings.on_failure_emails))
-                if settings.on_failure_emails
-                else None
+            email_notifications=failure_notifications(
+                settings, lambda emails: databricks.JobEmailNotificationsArgs(on_failures=emails)
             ),
             # A run skipped by max_concurrent_runs is expected, not an alert. (The same flag
             # inside email_notifications is deprecated in the Jobs API.)

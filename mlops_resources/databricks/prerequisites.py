@@ -40,7 +40,6 @@ class MissingObjectsError(pulumi.RunError):
     """Unity Catalog objects the stack needs do not exist (or the caller cannot see them)."""
 
     def __init__(self, stack_file: str, missing: Sequence[tuple[RequiredObject, str]]) -> None:
-        self.missing = [required for required, _ in missing]
         lines = "\n".join(
             f"  - {stack_file}: {required.key}: {kind} {name!r} is missing or not visible to "
             f"this principal ({reason}); {HOW_TO_CREATE[kind].format(name=name)}"

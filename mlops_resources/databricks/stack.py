@@ -92,7 +92,10 @@ def job_settings(cfg: StackConfig) -> JobSettings:
 
 
 class MlopsStack(pulumi.ComponentResource):
-    """Experiment, model, training job, batch inference job and grants for one stack."""
+    """One stack's MLOps resources: the stack folder and experiment, the code source (the git
+    repository, or notebooks uploaded into the folder), the model, the training and batch
+    inference jobs, the Unity Catalog grants, and, when monitoring is enabled, the quality
+    monitor and retraining job. The Unity Catalog objects it needs are checked first."""
 
     experiment_id: pulumi.Output[str]
     experiment_name: pulumi.Output[str]

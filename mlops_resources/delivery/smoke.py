@@ -30,6 +30,7 @@ from databricks.sdk.errors import OperationFailed
 from databricks.sdk.service import jobs
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.stack import DATABRICKS_HOST_KEY
 from mlops_resources.config.stack_files import StackFileError, read_stack_file
 
 Print = Callable[[str], None]
@@ -83,9 +84,15 @@ def one_time_tasks(settings: jobs.JobSettings) -> list[jobs.SubmitTask]:
     for task in settings.tasks or []:
         notebook = task.notebook_task
         if notebook is None:
-            raise SmokeError(f"task {task.task_key} is not a notebook task")
+            raise SmokeError(
+                f"job {settings.name}: task {task.task_key} is not a notebook task; the smoke "
+                "run can rebuild only notebook tasks"
+            )
         if task.job_cluster_key and task.job_cluster_key not in clusters:
-            raise SmokeError(f"task {task.task_key}: no job cluster {task.job_cluster_key}")
+            raise SmokeError(
+                f"job {settings.name}: task {task.task_key} names job cluster "
+                f"{task.job_cluster_key}, which the job does not declare"
+            )
         tasks.append(
             jobs.SubmitTask(
                 task_key=task.task_key,
@@ -124,6 +131,7 @@ def _failed_tasks(client: WorkspaceClient, run: jobs.Run) -> list[str]:
 
 def run_once(
     client: WorkspaceClient,
+    stack: str,
     job: SmokeJob,
     job_id: int,
     ref: str,
@@ -134,8 +142,8 @@ def run_once(
     settings = client.jobs.get(job_id).settings
     if settings is None or settings.git_source is None:
         raise SmokeError(
-            f"{job.label} job {job_id} has no git_source: the smoke run needs "
-            "code_source.type 'git' in the staging stack file"
+            f"{job.label} job {job_id} has no git_source, and the smoke run checks the code "
+            f"out at a git tag: Pulumi.{stack}.yaml: mlops:code_source.type: expected 'git'"
         )
     git = settings.git_source
     waiter = client.jobs.submit(
@@ -169,17 +177,19 @@ def run_once(
 
 def smoke(
     client: WorkspaceClient,
+    stack: str,
     outputs: Mapping[str, Any],
     ref: str,
     timeout: timedelta,
     say: Print = print,
 ) -> bool:
-    """Training then batch inference, each once at ``ref``; True when both succeeded."""
+    """Training then batch inference of ``stack``'s deployed jobs, each once at ``ref``; True
+    when both succeeded."""
     missing = [j.output for j in JOBS if not outputs.get(j.output)]
     if missing:
         raise SmokeError(f"the stack has no output {', '.join(missing)}; deploy it first")
     for index, job in enumerate(JOBS):
-        if not run_once(client, job, int(outputs[job.output]), ref, timeout, say):
+        if not run_once(client, stack, job, int(outputs[job.output]), ref, timeout, say):
             for skipped in JOBS[index + 1 :]:
                 say(f"{skipped.label}: not run, {job.label} failed")
             return False
@@ -190,7 +200,7 @@ def main(stack: str, ref: str, timeout_minutes: int, outputs_file: Path | None) 
     """The ``smoke`` command: exit 0 when both runs succeeded, 1 when one failed, 2 when
     it could not start."""
     try:
-        host = read_stack_file(stack).values.get("databricks:host")
+        host = read_stack_file(stack).values.get(DATABRICKS_HOST_KEY)
         outputs = stack_outputs(stack, outputs_file)
     except (StackFileError, SmokeError, OSError, ValueError) as error:
         print(f"smoke: {error}")
@@ -199,7 +209,7 @@ def main(stack: str, ref: str, timeout_minutes: int, outputs_file: Path | None) 
     # DATABRICKS_CLIENT_ID); the workspace is the stack file's.
     client = WorkspaceClient(host=host)
     try:
-        ok = smoke(client, outputs, ref, timedelta(minutes=timeout_minutes))
+        ok = smoke(client, stack, outputs, ref, timedelta(minutes=timeout_minutes))
     except SmokeError as error:
         print(f"smoke: {error}")
         return 2

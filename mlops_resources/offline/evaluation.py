@@ -4,7 +4,8 @@ No Pulumi CLI, provider plugin or credentials are involved. The stack file is tu
 runtime config exactly as the CLI passes it (``namespace:key`` -> string, structured values as
 JSON), ``__main__.py`` runs under ``pulumi.runtime.set_mocks``, and a recording monitor keeps
 every registration with its options (parent, protect, retain_on_delete). The tests and the
-``render`` command both use :func:`evaluate`.
+offline commands use :func:`evaluate`; a test of a stack file the program refuses runs its two
+steps (:func:`install_mocks`, :func:`run_program`) to see what was declared before the error.
 """
 
 from __future__ import annotations
@@ -243,11 +244,16 @@ def _plain(value: Any) -> Any:
 
 def install_mocks(
     stack: str,
-    host: str,
+    source: StackFile,
     project_dir: Path | None = None,
     missing: frozenset[str] = frozenset(),
 ) -> RecordingMonitor:
-    """Point the Pulumi runtime at fresh recording mocks for ``stack``; return the monitor."""
+    """Point the Pulumi runtime at fresh recording mocks for ``stack``, with ``source``'s config
+    as the CLI passes it; return the monitor.
+
+    ``missing`` names Unity Catalog objects the existence checks report as missing.
+    """
+    host = source.values.get("databricks:host", OFFLINE_HOST)
     mocks = OfflineMocks(host if host.startswith("https://") else OFFLINE_HOST, missing)
     monitor = RecordingMonitor(mocks)
     settings.ROOT.set(None)  # a fresh Stack resource, so outputs of an earlier run don't leak
@@ -260,27 +266,19 @@ def install_mocks(
     )
     # As the CLI does: the program finds its project (Pulumi.yaml) here.
     settings.SETTINGS.root_directory = str(project_dir or PROJECT_DIR)
+    pulumi.runtime.set_all_config(dict(source.values), sorted(source.secret_keys))
     return monitor
 
 
-def evaluate(
-    stack: str,
-    project_dir: Path | None = None,
-    stack_file: StackFile | None = None,
-    missing: frozenset[str] = frozenset(),
+def run_program(
+    stack: str, monitor: RecordingMonitor, project_dir: Path | None = None
 ) -> Evaluation:
-    """Run ``__main__.py`` for ``stack`` under mocks and return what it declared.
+    """Run ``__main__.py`` under the mocks :func:`install_mocks` returned; what it declared.
 
-    ``stack_file`` replaces reading ``Pulumi.<stack>.yaml`` (tests pass edited config);
-    ``missing`` names Unity Catalog objects the existence checks report as missing.
-    Raises whatever the program raises, e.g. ``ConfigError`` for an invalid stack file.
+    Raises whatever the program raises, e.g. ``ConfigError`` for an invalid stack file; the
+    monitor keeps what was declared until then.
     """
     project_dir = project_dir or PROJECT_DIR
-    source = stack_file or read_stack_file(stack, project_dir)
-    values = dict(source.values)
-    host = values.get("databricks:host", OFFLINE_HOST)
-    monitor = install_mocks(stack, host, project_dir, missing)
-    pulumi.runtime.set_all_config(values, sorted(source.secret_keys))
     outputs: dict[str, Any] = {}
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
@@ -294,3 +292,15 @@ def evaluate(
     declared = sorted(monitor.declared, key=lambda r: (r.type, r.name))
     lookups = tuple(sorted(monitor.offline_mocks.lookups))
     return Evaluation(stack, tuple(declared), _plain(outputs), lookups)
+
+
+def evaluate(
+    stack: str, project_dir: Path | None = None, stack_file: StackFile | None = None
+) -> Evaluation:
+    """Run ``__main__.py`` for ``stack`` under fresh mocks and return what it declared.
+
+    ``stack_file`` replaces reading ``Pulumi.<stack>.yaml`` (tests pass edited config).
+    Raises whatever the program raises, e.g. ``ConfigError`` for an invalid stack file.
+    """
+    source = stack_file or read_stack_file(stack, project_dir or PROJECT_DIR)
+    return run_program(stack, install_mocks(stack, source, project_dir), project_dir)

@@ -10,8 +10,7 @@ import pytest
 
 from mlops_resources.config.stack import DRIFT_METRICS, QUALITY_METRICS
 from mlops_resources.offline.evaluation import Evaluation
-from tests.databricks.test_safety import MONITORING
-from tests.stacks import run_stack, section
+from tests.stacks import MONITORING, params, personal_stack_overrides, run_stack
 
 MONITOR = "databricks:index/qualityMonitor:QualityMonitor"
 SP = {
@@ -27,6 +26,12 @@ def enabled(request: pytest.FixtureRequest) -> tuple[str, Evaluation]:
 
 
 def test_the_monitor_watches_the_inference_log(enabled: tuple[str, Evaluation]) -> None:
+    """A ``databricks.QualityMonitor``: the provider deprecates ``databricks_lakehouse_monitor``
+    for it (terraform-provider-databricks v1.118 ``docs/resources/lakehouse_monitor.md``). A
+    monitor writes ``{output_schema}.{table_name}_profile_metrics`` and ``..._drift_metrics``
+    (docs, "Monitor metric tables",
+    https://docs.databricks.com/en/lakehouse-monitoring/monitor-output.html); the mocks name
+    them so, and the stack exports the profile table."""
     stack, result = enabled
     (monitor,) = result.of_type(MONITOR)
     assert monitor.parent == "mlops-monitoring"
@@ -77,10 +82,11 @@ def test_the_retraining_job_checks_then_runs_training_when_violated(
     assert tasks["MonitoredMetricCheck"]["notebookTask"]["notebookPath"].endswith(
         "notebooks/MonitoredMetricCheck"
     )
-    parameters = {p["name"]: p["default"] for p in job["parameters"]}
+    parameters = params(result, "mlops-monitoring-retraining-job")
     assert parameters == {
         "env": stack,
-        "metrics_table": f"{stack}.wine_quality.predictions_log_profile_metrics",
+        # The table the monitor reports it writes, as the stack exports it.
+        "metrics_table": result.outputs["monitor_profile_metrics_table"],
         "metric": "accuracy_score",
         "threshold": "0.8",
         "direction": "below",
@@ -107,10 +113,7 @@ def test_batch_inference_appends_to_the_log_and_the_grants_follow(
     enabled: tuple[str, Evaluation],
 ) -> None:
     stack, result = enabled
-    batch = {
-        p["name"]: p["default"]
-        for p in result.get("mlops-batch-inference-job").inputs["parameters"]
-    }
+    batch = params(result, "mlops-batch-inference-job")
     assert (batch["inference_log_table"], batch["label_column"]) == (
         f"{stack}.wine_quality.predictions_log",
         "quality",
@@ -141,19 +144,9 @@ def test_monitor_output_schema_and_baseline_get_grants() -> None:
 
 
 def test_a_dev_stack_pauses_the_monitor_and_the_retraining_schedule() -> None:
-    training = section("staging", "training")
-    del training["schedule"]["paused"]
-    batch = section("staging", "batch_inference", output_table_name="staging.wine_quality.dev_x")
-    del batch["schedule"]["paused"]
-    access = section("staging", "access", jobs_group=None, model_readers_group=None)
     result = run_stack(
         "staging",
-        {
-            "mlops:training": training,
-            "mlops:batch_inference": batch,
-            "mlops:access": access,
-            "mlops:monitoring": MONITORING,
-        },
+        {**personal_stack_overrides("x"), "mlops:monitoring": MONITORING},
         as_stack="dev-x",
     )
     (monitor,) = result.of_type(MONITOR)
@@ -161,7 +154,7 @@ def test_a_dev_stack_pauses_the_monitor_and_the_retraining_schedule() -> None:
     assert (
         result.get("mlops-monitoring-retraining-job").inputs["schedule"]["pauseStatus"] == "PAUSED"
     )
-    assert monitor.inputs["tableName"] == "staging.wine_quality.dev_x_log"
+    assert monitor.inputs["tableName"] == "staging.wine_quality.dev_x_scores_log"
 
 
 def test_disabled_and_absent_declare_the_same() -> None:
@@ -177,11 +170,10 @@ def test_disabled_and_absent_declare_the_same() -> None:
 def test_log_only_writes_the_log_without_a_monitor() -> None:
     result = run_stack("staging", {"mlops:monitoring": {"log_inferences": True}})
     assert result.of_type(MONITOR) == []
-    batch = {
-        p["name"]: p["default"]
-        for p in result.get("mlops-batch-inference-job").inputs["parameters"]
-    }
-    assert batch["inference_log_table"] == "staging.wine_quality.predictions_log"
+    assert (
+        params(result, "mlops-batch-inference-job")["inference_log_table"]
+        == "staging.wine_quality.predictions_log"
+    )
 
 
 def test_the_config_and_the_check_know_the_same_metrics() -> None:
@@ -195,6 +187,12 @@ def test_the_config_and_the_check_know_the_same_metrics() -> None:
 
 
 def test_drift_metrics_read_the_drift_table() -> None:
+    """A drift metric (``js_distance``) is read from the drift metrics table: the profile table
+    holds summary statistics and, for an inference log, model accuracy metrics; the drift
+    table "contains statistics that track changes in distribution" (docs, "Monitor metric
+    tables"). Databricks' own drift check reads ``js_distance`` from the monitor's
+    ``drift_metrics_table_name`` (databricks-demos/dbdemos-notebooks,
+    ``product_demos/Data-Science/mlops-end2end/02-mlops-advanced/08_drift_detection.py``)."""
     monitoring: dict[str, Any] = {**MONITORING, "label_column": None}
     monitoring["retraining"] = {
         **MONITORING["retraining"],
@@ -202,12 +200,9 @@ def test_drift_metrics_read_the_drift_table() -> None:
         "threshold": 0.2,
     }
     result = run_stack("prod", {"mlops:monitoring": monitoring})
-    parameters = {
-        p["name"]: p["default"]
-        for p in result.get("mlops-monitoring-retraining-job").inputs["parameters"]
-    }
+    parameters = params(result, "mlops-monitoring-retraining-job")
     assert (parameters["metrics_table"], parameters["direction"]) == (
-        "prod.wine_quality.predictions_log_drift_metrics",
+        result.outputs["monitor_drift_metrics_table"],
         "above",
     )
     (monitor,) = result.of_type(MONITOR)

@@ -11,9 +11,8 @@ import pytest
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.offline.evaluation import Evaluation
-from tests.databricks.test_safety import MONITORING
 from tests.ml.test_notebooks import widgets
-from tests.stacks import run_stack
+from tests.stacks import MONITORING, run_stack
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ identical inputs for identical config, typed nested inputs."""
 from __future__ import annotations
 
 import json
-import runpy
 from pathlib import Path
 from typing import Any
 
@@ -16,39 +15,38 @@ from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import validate
 from mlops_resources.config.stack_files import read_stack_file
 from mlops_resources.databricks import code_source
-from mlops_resources.databricks.batch_inference_job import TASKS as BATCH_TASKS
 from mlops_resources.databricks.code_source import MissingNotebookError, notebook_file
+from mlops_resources.databricks.monitoring import CHECK_TASK
 from mlops_resources.databricks.notebook_job import job_cluster
 from mlops_resources.databricks.prerequisites import MissingObjectsError
-from mlops_resources.databricks.stack import job_settings
-from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
-from mlops_resources.offline.evaluation import install_mocks
+from mlops_resources.databricks.stack import job_settings, notebooks
 from tests.stacks import (
+    MONITORING,
+    VARIANTS,
+    encode_overrides,
     example_dir,
-    personal_stack_overrides,
+    existing_tables_overrides,
+    refused,
     run_stack,
-    section,
-    workspace_registry_overrides,
 )
 
 
 def test_bad_config_declares_nothing() -> None:
-    source = read_stack_file("staging", example_dir())
-    monitor = install_mocks("staging", "https://dbc-staging-0000.cloud.databricks.com")
-    pulumi.runtime.set_all_config({**source.values, "mlops:cluster": '{"num_workers": 0}'})
-
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def run() -> None:
-        runpy.run_path(str(example_dir() / "__main__.py"), run_name="__main__")
-
-    with pytest.raises(ConfigError, match=r"mlops:cluster\.num_workers"):
-        run()
-    assert monitor.declared == []
+    error, declared = refused("staging", {"mlops:cluster": {"num_workers": 0}})
+    assert isinstance(error, ConfigError)
+    assert "mlops:cluster.num_workers" in str(error)
+    assert declared == []
 
 
 def test_every_notebook_a_job_runs_exists() -> None:
-    for task in (*TRAINING_TASKS, *BATCH_TASKS):
-        assert notebook_file(task.key).read_text().startswith("# Databricks notebook source")
+    """Every notebook of :func:`notebooks`, with monitoring on so the retraining job's check
+    is one of them."""
+    source = read_stack_file("staging", example_dir())
+    values = {**source.values, **encode_overrides({"mlops:monitoring": MONITORING})}
+    run = notebooks(validate(RawConfig(values, source.secret_keys), "staging"))
+    assert CHECK_TASK in run
+    for notebook in run:
+        assert notebook_file(notebook).read_text().startswith("# Databricks notebook source")
 
 
 def test_missing_notebook_error_names_the_file(tmp_path: Path) -> None:
@@ -71,51 +69,6 @@ def test_missing_notebook_fails_the_program(
     )
 
 
-MONITORING: dict[str, Any] = {
-    "enabled": True,
-    "label_column": "quality",
-    "granularities": ["1 day", "1 hour"],
-    "schedule": {"quartz_cron": "0 0 8 * * ?", "timezone": "UTC"},
-    "retraining": {
-        "metric": "accuracy_score",
-        "threshold": 0.8,
-        "num_evaluation_windows": 5,
-        "num_violation_windows": 2,
-        "schedule": {"quartz_cron": "0 0 18 * * ?", "timezone": "UTC"},
-    },
-}
-"""A monitoring section as a team turns it on (after the inference log exists)."""
-
-VARIANTS: dict[str, tuple[str, dict[str, Any], str | None]] = {
-    "staging": ("staging", {}, None),
-    "prod": ("prod", {}, None),
-    "workspace registry + uploaded notebooks": (
-        "staging",
-        {**workspace_registry_overrides(), "mlops:code_source": {"type": "workspace"}},
-        None,
-    ),
-    "monitoring enabled": (
-        "staging",
-        {"mlops:monitoring": MONITORING},
-        None,
-    ),
-    "personal dev stack": (
-        "staging",
-        personal_stack_overrides("x", jobs_group="wine-quality-dev-x-jobs"),
-        "dev-x",
-    ),
-}
-"""Stack files the program must render: the committed two and the variants a team uses."""
-
-
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_same_config_gives_identical_inputs(variant: str) -> None:
-    stack, overrides, as_stack = VARIANTS[variant]
-    first = run_stack(stack, overrides, as_stack)
-    assert first.resources
-    assert first.to_json() == run_stack(stack, overrides, as_stack).to_json()
-
-
 MAP_INPUTS = frozenset({"tags", "custom_tags"})
 """Inputs whose type is a map of strings: the only places a plain dict belongs."""
 
@@ -136,12 +89,14 @@ def _plain_dicts(value: Any, path: str) -> list[str]:
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_every_nested_input_is_a_typed_args_object(
+def test_same_config_gives_identical_inputs_all_typed(
     variant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The SDK passes a plain dict's misspelt key to the provider unchecked; the typed
-    ``*Args`` classes refuse it at construction. Every resource the program declares is
-    inspected as constructed: no plain dict anywhere but in a map-of-strings input."""
+    """Two evaluations of one config declare identical inputs.
+
+    The SDK passes a plain dict's misspelt key to the provider unchecked; the typed ``*Args``
+    classes refuse it at construction. Every resource the program declares is inspected as
+    constructed: no plain dict anywhere but in a map-of-strings input."""
     declared: list[tuple[str, Any]] = []
     original = pulumi.CustomResource.__init__
 
@@ -151,7 +106,9 @@ def test_every_nested_input_is_a_typed_args_object(
 
     monkeypatch.setattr(pulumi.CustomResource, "__init__", record)
     stack, overrides, as_stack = VARIANTS[variant]
-    run_stack(stack, overrides, as_stack)
+    first = run_stack(stack, overrides, as_stack)
+    assert first.resources
+    assert first.to_json() == run_stack(stack, overrides, as_stack).to_json()
     assert len(declared) > 10
     found = [
         path
@@ -162,12 +119,6 @@ def test_every_nested_input_is_a_typed_args_object(
     assert found == []
     # The check itself finds a plain dict where a typed object belongs.
     assert _plain_dicts({"num_worker": 3}, "job.new_cluster") == ["job.new_cluster"]
-
-
-def test_tasks_are_declared_in_task_key_order() -> None:
-    tasks = run_stack("prod").get("mlops-training-job").inputs["tasks"]
-    keys = [t["taskKey"] for t in tasks]
-    assert keys == sorted(keys)
 
 
 def test_nested_job_inputs_are_typed_args() -> None:
@@ -185,21 +136,11 @@ def test_missing_unity_catalog_objects_fail_before_anything_is_declared() -> Non
     ``catalog/data_table.go`` returns the read error; ``common/resource.go`` ignores a missing
     object for resources only, never for data sources): the program reads every catalog,
     schema and table the stack needs first, and reports each missing one with its key."""
-    source = read_stack_file("staging", example_dir())
     missing = frozenset({"staging.wine_quality", "staging.wine_quality.scoring_input"})
-    monitor = install_mocks(
-        "staging", "https://dbc-staging-0000.cloud.databricks.com", missing=missing
-    )
-    pulumi.runtime.set_all_config(source.values, sorted(source.secret_keys))
-
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def run() -> None:
-        runpy.run_path(str(example_dir() / "__main__.py"), run_name="__main__")
-
-    with pytest.raises(MissingObjectsError) as caught:
-        run()
-    assert monitor.declared == []
-    lines = str(caught.value).splitlines()
+    error, declared = refused("staging", missing=missing)
+    assert isinstance(error, MissingObjectsError)
+    assert declared == []
+    lines = str(error).splitlines()
     assert lines[0] == (
         "2 Unity Catalog object(s) needed by Pulumi.staging.yaml not found; nothing was declared:"
     )
@@ -228,15 +169,7 @@ def test_missing_unity_catalog_objects_fail_before_anything_is_declared() -> Non
         ),
         (
             # An output table that pre-dates the job must exist; a training table too.
-            {
-                "mlops:batch_inference": section(
-                    "staging",
-                    "batch_inference",
-                    output_table_exists=True,
-                    output_table_name="scores.wine.predictions",
-                ),
-                "mlops:training": section("staging", "training", training_data="raw.wine.samples"),
-            },
+            existing_tables_overrides("scores.wine.predictions"),
             [
                 ("catalog", "raw"),
                 ("catalog", "scores"),

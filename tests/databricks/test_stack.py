@@ -1,16 +1,20 @@
-"""The real program, run for the committed staging and prod stack files under mocks."""
+"""The real program, run under mocks for the staging and prod stack files of the example
+project ``init`` renders with its defaults (``tests/stacks.py``)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pulumi
 import pytest
 
-from mlops_resources.offline.evaluation import Evaluation
-from tests.stacks import run_stack
+from mlops_resources.offline.evaluation import Evaluation, OfflineMocks
+from tests.stacks import params, run_stack
 
 JOB = "databricks:index/job:Job"
 PERMISSIONS = "databricks:index/permissions:Permissions"
+EXPERIMENT = "databricks:index/mlflowExperiment:MlflowExperiment"
 SP = {
     "staging": "00000000-0000-0000-0000-00000000a001",
     "prod": "00000000-0000-0000-0000-00000000b001",
@@ -28,10 +32,6 @@ def stack(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def result(stack: str) -> Evaluation:
     return run_stack(stack)
-
-
-def params(evaluation: Evaluation, job: str) -> dict[str, str]:
-    return {p["name"]: p["default"] for p in evaluation.get(job).inputs["parameters"]}
 
 
 def test_declares_the_mlops_resources_under_typed_components(result: Evaluation) -> None:
@@ -159,6 +159,10 @@ def test_schedules_come_from_the_stack_file(result: Evaluation, stack: str) -> N
 
 
 def test_jobs_are_hardened(result: Evaluation, stack: str) -> None:
+    """Among the hardening: each job runs as the configured service principal. Without
+    ``run_as`` a job runs as the identity that created it, and ``service_principal_name`` takes
+    the application id (terraform-provider-databricks v1.118 ``docs/resources/job.md``, "run_as
+    Configuration Block")."""
     for name in ("mlops-training-job", "mlops-batch-inference-job"):
         job = result.get(name).inputs
         assert job["runAs"] == {"servicePrincipalName": SP[stack]}
@@ -204,7 +208,21 @@ def test_one_permission_level_per_principal(result: Evaluation, stack: str) -> N
     ``databricks.Permissions`` docs), and refuses a non-management level for the caller
     ("cannot remove management permissions for the current user",
     ``permissions/permission_definitions.go``): the run-as principal, which deploys the
-    stack, holds only management levels (IS_OWNER on jobs, CAN_MANAGE elsewhere)."""
+    stack, holds only management levels (IS_OWNER on jobs, CAN_MANAGE elsewhere).
+
+    The stack folder's ACL reaches everything in it: "Objects in a folder inherit all
+    permissions settings of that folder" (Databricks docs, "Share workspace objects using
+    folders", https://learn.microsoft.com/en-us/azure/databricks/security/auth-authz/access-control/workspace-acl;
+    provider ``docs/resources/permissions.md``, "Folder usage": notebooks and experiments in a
+    folder inherit them). Readers get CAN_READ, one of the folder levels CAN_READ, CAN_RUN,
+    CAN_EDIT and CAN_MANAGE, the last the only management one (``permission_definitions.go``,
+    ``directory_path``).
+
+    Each job pins its owner to the run-as principal: without an IS_OWNER entry the provider
+    adds the caller as owner and hides that entry from the caller only
+    (``permissions/permission_definitions.go``: ``addOwnerPermissionIfNeeded``,
+    ``prepareResponse``; TF #2468), so a preview or drift check run by another principal would
+    show a change on every run."""
     acls = {r.name: r.inputs["accessControls"] for r in result.of_type(PERMISSIONS)}
     owner = {"servicePrincipalName": SP[stack], "permissionLevel": "IS_OWNER"}
     manager = {"servicePrincipalName": SP[stack], "permissionLevel": "CAN_MANAGE"}
@@ -220,22 +238,6 @@ def test_one_permission_level_per_principal(result: Evaluation, stack: str) -> N
         "mlops-experiment-permissions": [readers, manager],
         "mlops-experiment-directory-permissions": [readers, manager],
     }
-    for acl in acls.values():
-        principals = [a.get("groupName") or a.get("servicePrincipalName") for a in acl]
-        assert len(principals) == len(set(principals))
-        run_as = [a["permissionLevel"] for a in acl if a.get("servicePrincipalName") == SP[stack]]
-        assert run_as in (["IS_OWNER"], ["CAN_MANAGE"])
-
-
-def test_jobs_pin_their_owner_to_the_run_as_principal(result: Evaluation, stack: str) -> None:
-    """Without an IS_OWNER entry the provider adds the caller as owner and hides that entry
-    from the caller only (``permissions/permission_definitions.go``:
-    ``addOwnerPermissionIfNeeded``, ``prepareResponse``; TF #2468), so a preview or drift check
-    run by another principal would show a change on every run."""
-    for name in ("mlops-training-permissions", "mlops-batch-inference-permissions"):
-        acl = result.get(name).inputs["accessControls"]
-        owners = [a for a in acl if a["permissionLevel"] == "IS_OWNER"]
-        assert owners == [{"servicePrincipalName": SP[stack], "permissionLevel": "IS_OWNER"}]
 
 
 def test_unity_catalog_model_is_owned_by_the_run_as_principal(
@@ -309,17 +311,43 @@ def test_experiment_declares_no_deprecated_description(result: Evaluation) -> No
 
 
 def test_jobs_name_the_configured_experiment_and_model_and_wait_for_them(
-    result: Evaluation, stack: str
+    stack: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The provider reads an experiment's name back with or without a ``/Workspace`` prefix
-    (it suppresses that difference: PR #4606, TF #4601); passing the output on would cascade
-    a read-back form into job updates, so the jobs take the configured names and keep an
-    explicit dependency."""
+    """The provider keeps an experiment's name as the workspace reads it back
+    (terraform-provider-databricks v1.118 ``mlflow/resource_mlflow_experiment.go``: Read copies
+    ``GetExperiment``'s experiment into state) and suppresses only a ``/Workspace`` prefix or
+    trailing ``/`` difference from the configured name (``experimentNameSuppressDiff``, PR
+    #4606 for TF #4601; its test ``TestExperimentNameSuppressDiff`` pairs state
+    ``/Workspace/EXPERIMENT`` with config ``/EXPERIMENT``; databricks/cli #4285: the name read
+    back starts with ``/Workspace/Users``). A job parameter taken from that output would change
+    with the read-back form, so the jobs take the configured names and an explicit dependency.
+
+    The mocks echo inputs as outputs, and Pulumi adds the resources an input comes from to the
+    dependencies anyway (``pulumi/runtime/resource.py``, ``prepare_resource``): here the
+    experiment is read back with the ``/Workspace`` prefix, so a job reading the output would
+    pass the prefix on and fail this test."""
+    original = OfflineMocks.new_resource
+
+    def workspace_read_back(
+        mocks: OfflineMocks, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str, dict[str, Any]]:
+        resource_id, outputs = original(mocks, args)
+        if args.typ == EXPERIMENT:
+            outputs["name"] = f"/Workspace{outputs['name']}"
+        return resource_id, outputs
+
+    monkeypatch.setattr(OfflineMocks, "new_resource", workspace_read_back)
+    result = run_stack(stack)
+    configured = f"{HOME[stack]}/wine-quality/{stack}/{stack}-wine-quality-experiment"
+    # The read-back form reaches the experiment's outputs ...
+    assert result.outputs["experiment_name"] == f"/Workspace{configured}"
+    # ... but not the job, which names the experiment and the model as configured.
     training = result.get("mlops-training-job")
     batch = result.get("mlops-batch-inference-job")
-    assert params(result, "mlops-training-job")["experiment_name"] == (
-        f"{HOME[stack]}/wine-quality/{stack}/{stack}-wine-quality-experiment"
-    )
+    assert params(result, "mlops-training-job")["experiment_name"] == configured
+    model = f"{stack}.wine_quality.{stack}_wine_quality_model"
+    assert params(result, "mlops-training-job")["model_name"] == model
+    assert params(result, "mlops-batch-inference-job")["model_name"] == model
     assert set(training.dependencies) == {"mlops-experiment-experiment", "mlops-model-model"}
     assert set(batch.dependencies) == {"mlops-model-model"}
 

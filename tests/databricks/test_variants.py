@@ -12,6 +12,8 @@ from mlops_resources.config.reading import ConfigError
 from mlops_resources.databricks.code_source import support_files
 from mlops_resources.offline.evaluation import Evaluation
 from tests.stacks import (
+    existing_tables_overrides,
+    params,
     personal_stack_overrides,
     run_stack,
     section,
@@ -22,11 +24,15 @@ JOB = "databricks:index/job:Job"
 
 SP = "00000000-0000-0000-0000-00000000a001"
 HOME = f"/Users/{SP}"
-WORKSPACE_REGISTRY = workspace_registry_overrides()
 
 
 def test_workspace_registry_declares_mlflow_model_with_permissions() -> None:
-    result = run_stack("staging", WORKSPACE_REGISTRY)
+    """The run-as principal, which deploys the stack, gets CAN_MANAGE on the model: the
+    provider refuses a non-management level for the caller ("cannot remove management
+    permissions for the current user", ``permissions/permission_definitions.go``,
+    ``validate``), and CAN_MANAGE is the registered model's only management level there
+    (CAN_MANAGE_PRODUCTION_VERSIONS is not; it failed the apply)."""
+    result = run_stack("staging", workspace_registry_overrides())
     assert result.of_type("databricks:index/registeredModel:RegisteredModel") == []
     assert result.of_type("databricks:index/grants:Grants") == []
     assert result.of_type("databricks:index/grant:Grant") == []
@@ -40,18 +46,12 @@ def test_workspace_registry_declares_mlflow_model_with_permissions() -> None:
     acl = result.get("mlops-model-permissions").inputs
     # The registry's numeric id (a mock value here), not the model name.
     assert acl["registeredModelId"].isdigit()
-    # CAN_MANAGE: the run-as principal deploys the stack, and the provider refuses a
-    # non-management level for the caller ("cannot remove management permissions for the
-    # current user", permissions/permission_definitions.go); CAN_MANAGE_PRODUCTION_VERSIONS
-    # failed the apply.
     assert acl["accessControls"] == [
         {"groupName": "users", "permissionLevel": "CAN_READ"},
         {"servicePrincipalName": SP, "permissionLevel": "CAN_MANAGE"},
     ]
     assert result.outputs["model_name"] == "staging-wine-quality-model"
-    training = {
-        p["name"]: p["default"] for p in result.get("mlops-training-job").inputs["parameters"]
-    }
+    training = params(result, "mlops-training-job")
     assert training["model_name"] == "staging-wine-quality-model"
     assert training["model_registry"] == "workspace"
 
@@ -67,9 +67,13 @@ def test_workspace_code_source_uploads_notebooks_and_modules() -> None:
         f"{folder}/Train",
     ]
     # Every folder an upload needs is a resource of its own, created after its parent and
-    # deleted before it, recursively: a folder the API creates implicitly belongs to no
-    # resource and made destroy fail with DIRECTORY_NOT_EMPTY (the Workspace API deletes a
-    # non-empty folder only recursively). Notebooks also wait for the modules they import.
+    # deleted before it, recursively. An upload creates a missing parent folder itself
+    # (provider workspace/resource_notebook.go, resource_workspace_file.go: mkdirs, then
+    # retry), and such a folder belongs to no resource: removing the uploads (code_source
+    # back to git, or destroying a stack whose folder is protected and kept) would leave it
+    # behind. A folder goes with its content only on a recursive delete
+    # (workspace/resource_directory.go: delete_recursive, default false). Notebooks also wait
+    # for the modules they import.
     folders = {r.name: r for r in result.of_type("databricks:index/directory:Directory")}
     assert folders["mlops-code-folder"].inputs == {"deleteRecursive": True, "path": folder}
     assert folders["mlops-code-folder"].dependencies == ("mlops-experiment-directory",)
@@ -97,10 +101,7 @@ def test_workspace_code_source_uploads_notebooks_and_modules() -> None:
         for task in job["tasks"]:
             assert task["notebookTask"]["source"] == "WORKSPACE"
             assert task["notebookTask"]["notebookPath"] == f"{folder}/{task['taskKey']}"
-    training = {
-        p["name"]: p["default"] for p in result.get("mlops-training-job").inputs["parameters"]
-    }
-    assert training["git_source_info"] == f"workspace:{folder}"
+    assert params(result, "mlops-training-job")["git_source_info"] == f"workspace:{folder}"
 
 
 def test_git_branch_instead_of_tag() -> None:
@@ -112,10 +113,7 @@ def test_git_branch_instead_of_tag() -> None:
         "provider": "gitHub",
         "branch": "release",
     }
-    training = {
-        p["name"]: p["default"] for p in result.get("mlops-training-job").inputs["parameters"]
-    }
-    assert training["git_source_info"] == (
+    assert params(result, "mlops-training-job")["git_source_info"] == (
         "url:https://github.com/example-org/wine-quality-mlops; branch:release"
     )
 
@@ -178,18 +176,7 @@ def test_without_operators_emails_or_groups() -> None:
 
 
 def test_existing_output_table_and_training_table_get_grants() -> None:
-    result = run_stack(
-        "staging",
-        {
-            "mlops:batch_inference": section(
-                "staging",
-                "batch_inference",
-                output_table_exists=True,
-                output_table_name="shared.scores.wine_predictions",
-            ),
-            "mlops:training": section("staging", "training", training_data="raw.wine.samples"),
-        },
-    )
+    result = run_stack("staging", existing_tables_overrides("shared.scores.wine_predictions"))
     jobs = "@wine-quality-staging-jobs"
     grants = {
         r.name.removeprefix("mlops-grants-"): r.inputs["privileges"]
@@ -247,15 +234,13 @@ def test_regression_target_and_validation_settings_become_job_parameters() -> No
     )
     del training["positive_threshold"]
     result = run_stack("prod", {"mlops:training": training})
-    params = {
-        p["name"]: p["default"] for p in result.get("mlops-training-job").inputs["parameters"]
-    }
-    assert params["problem_type"] == "regression"
-    assert params["positive_threshold"] == ""
-    assert (params["holdout_percent"], params["split_key_columns"]) == ("25", '["wine_id"]')
-    assert params["baseline_check"] == "false"
+    parameters = params(result, "mlops-training-job")
+    assert parameters["problem_type"] == "regression"
+    assert parameters["positive_threshold"] == ""
+    assert (parameters["holdout_percent"], parameters["split_key_columns"]) == ("25", '["wine_id"]')
+    assert parameters["baseline_check"] == "false"
     # Sorted JSON with every field, so a reordered stack file gives the same parameter.
-    assert params["validation_thresholds"] == (
+    assert parameters["validation_thresholds"] == (
         '{"r2_score": {"threshold": 0.3, "tolerance": 0.02}, '
         '"root_mean_squared_error": {"threshold": 0.7, "tolerance": 0.0}}'
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -132,7 +133,7 @@ def run_smoke(*outcomes: jobs.Run | BaseException) -> tuple[bool, FakeJobs, list
     fake = FakeJobs(list(outcomes))
     said: list[str] = []
     client = cast(WorkspaceClient, FakeClient(fake))
-    ok = smoke(client, OUTPUTS, "v1.2.0", timedelta(minutes=5), said.append)
+    ok = smoke(client, "staging", OUTPUTS, "v1.2.0", timedelta(minutes=5), said.append)
     return ok, fake, said
 
 
@@ -216,11 +217,36 @@ def test_missing_outputs_or_a_job_without_git_source_stop_before_any_run(
     fake = FakeJobs([])
     client = cast(WorkspaceClient, FakeClient(fake))
     with pytest.raises(SmokeError, match="no output batch_inference_job_id; deploy it first"):
-        smoke(client, {"training_job_id": "1"}, "v1", timedelta(minutes=1))
+        smoke(client, "staging", {"training_job_id": "1"}, "v1", timedelta(minutes=1))
     monkeypatch.setitem(SETTINGS, TRAINING, jobs.JobSettings(name="x", tasks=[]))
-    with pytest.raises(SmokeError, match="has no git_source"):
-        smoke(client, OUTPUTS, "v1", timedelta(minutes=1))
+    with pytest.raises(SmokeError) as caught:
+        smoke(client, "dev-x", OUTPUTS, "v1", timedelta(minutes=1))
+    assert str(caught.value) == (
+        f"training job {TRAINING} has no git_source, and the smoke run checks the code out at a "
+        "git tag: Pulumi.dev-x.yaml: mlops:code_source.type: expected 'git'"
+    )
     assert fake.submitted == []
+
+
+def test_a_task_the_smoke_run_cannot_rebuild_names_its_job() -> None:
+    condition = jobs.Task(
+        task_key="IsMetricViolated",
+        condition_task=jobs.ConditionTask(left="a", op=jobs.ConditionTaskOp.EQUAL_TO, right="b"),
+    )
+    settings = jobs.JobSettings(name="staging-wine-quality-retraining-job", tasks=[condition])
+    with pytest.raises(SmokeError) as caught:
+        one_time_tasks(settings)
+    assert str(caught.value) == (
+        "job staging-wine-quality-retraining-job: task IsMetricViolated is not a notebook task; "
+        "the smoke run can rebuild only notebook tasks"
+    )
+    orphan = dataclasses.replace(SETTINGS[BATCH], job_clusters=[])
+    with pytest.raises(SmokeError) as caught:
+        one_time_tasks(orphan)
+    assert str(caught.value) == (
+        "job staging-wine-quality-batch-inference-job: task BatchInference names job cluster "
+        "batch, which the job does not declare"
+    )
 
 
 def test_outputs_come_from_a_file_as_pulumi_stack_output_prints_them(tmp_path: Path) -> None:
@@ -236,7 +262,11 @@ def test_cli_reports_what_stops_it_with_exit_2(
     argv = ["smoke", "--stack", "staging", "--ref", "v1", "--outputs", str(missing)]
     assert main(argv) == 2
     assert "none.json" in capsys.readouterr().out
-    assert main(["smoke", "--stack", "nope", "--ref", "v1", "--outputs", str(missing)]) == 2
+    # An outputs file that exists: only the stack file is missing.
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(OUTPUTS))
+    assert main(["smoke", "--stack", "nope", "--ref", "v1", "--outputs", str(outputs)]) == 2
+    assert capsys.readouterr().out.startswith("smoke: Pulumi.nope.yaml: no such stack file in ")
 
 
 def test_offline_commands_do_not_load_the_databricks_sdk() -> None:

@@ -19,8 +19,7 @@ from mlops_resources import PROJECT_DIR
 from mlops_resources.offline.check import Violation, run_policies
 from mlops_resources.offline.evaluation import DeclaredResource, Evaluation, evaluate
 from mlops_resources.policies import POLICIES
-from tests.databricks.test_safety import VARIANTS
-from tests.stacks import bootstrap_dir, bootstrap_stack_file, run_stack
+from tests.stacks import VARIANTS, bootstrap_dir, bootstrap_stack_file, run_stack
 
 Edit = Callable[[dict[str, DeclaredResource]], None]
 
