@@ -32,6 +32,7 @@ from mlops_resources.config.checks import (
     UcIdentifier,
     WorkspacePath,
     check_table_name,
+    is_uc_table,
     raise_problems,
     threshold_problems,
 )
@@ -711,7 +712,7 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
     access, batch = cfg.access, cfg.batch_inference
     for name in ("input_table_name", "output_table_name"):
         value = getattr(batch, name)
-        if value.count(".") != 2 and (unity_catalog or access.jobs_group):
+        if not is_uc_table(value) and (unity_catalog or access.jobs_group):
             why = "model.registry is 'unity_catalog'" if unity_catalog else "access.jobs_group"
             problems.append(
                 f"{NAMESPACE}:batch_inference.{name}: expected a three-part Unity Catalog name "
@@ -802,7 +803,7 @@ def _monitoring_problems(cfg: StackConfig) -> list[str]:
         ("inference_log_table", cfg.inference_log_table),
         ("baseline_table", monitoring.baseline_table),
     ):
-        if value is not None and value.count(".") != 2:
+        if value is not None and not is_uc_table(value):
             problems.append(
                 f"{key}.{name}: expected a three-part Unity Catalog name, got {value!r}"
             )

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from mlops_resources.config.checks import is_uc_table
 from mlops_resources.config.stack import NAMESPACE, StackConfig
 
 SecurableKind = Literal["catalog", "schema", "table", "model"]
@@ -51,11 +52,6 @@ class RequiredObject:
     securable: Securable
     key: str
     """The stack file key a user changes, e.g. ``mlops:batch_inference.input_table_name``."""
-
-
-def is_uc_table(name: str) -> bool:
-    """Whether a table name is a three-part Unity Catalog name."""
-    return name.count(".") == 2
 
 
 def _parents(full_name: str) -> tuple[Securable, Securable]:
