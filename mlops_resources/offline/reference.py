@@ -61,7 +61,7 @@ POLICY_MARKER = "policy-reference"
 def policy_table() -> str:
     """The policy pack's table: every policy, its level and what it protects, with evidence."""
     from mlops_resources.policies import POLICIES  # pulumi_policy, only when asked
-    from mlops_resources.policies.cross_stack import SHARED_GRANTS, SHARED_OUTPUT
+    from mlops_resources.policies.cross_stack import SHARED_GRANTS, SHARED_TABLES
 
     lines = ["| policy | level | what it protects (evidence) |", "| --- | --- | --- |"]
     for policy in POLICIES:
@@ -72,8 +72,8 @@ def policy_table() -> str:
         "by two stack files: each Grant revokes the other's privileges |"
     )
     lines.append(
-        f"| `{SHARED_OUTPUT}` | mandatory, `check` only | no output table is written by two "
-        "stack files |"
+        f"| `{SHARED_TABLES}` | mandatory, `check` only | no stack file writes (output table, "
+        "inference log) a table another stack file reads or writes |"
     )
     return "\n".join(lines)
 

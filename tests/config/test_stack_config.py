@@ -16,9 +16,10 @@ from mlops_resources.config.checks import METRICS, MetricRange
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import StackConfig, committed_stacks, validate
 from mlops_resources.config.stack_files import StackFileError, read_stack_file
-from tests.stacks import example_dir
+from tests.stacks import example_dir, personal_stack_overrides
 
 STAGING = read_stack_file("staging", example_dir())
+STAGING_OUTPUT = "staging.wine_quality.predictions"
 
 
 _REMOVE = object()
@@ -737,6 +738,54 @@ def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
         **{"mlops:access.jobs_group": _REMOVE, "mlops:access.model_readers_group": _REMOVE}
     )
     assert validate(without_shared_grants, "dev-bob", committed_stacks("dev-bob", example_dir()))
+
+
+STAGING_LOG = "staging.wine_quality.predictions_log"
+"""Staging's inference log when it logs (the default: the output table's name + ``_log``)."""
+STAGING_BASELINE = "staging.wine_quality.training_baseline"
+
+
+@pytest.mark.parametrize(
+    ("dev_changes", "staging_changes", "expected"),
+    [
+        pytest.param(
+            {"mlops:monitoring": {"log_inferences": True, "inference_log_table": STAGING_OUTPUT}},
+            {},
+            f"mlops:monitoring.inference_log_table: {STAGING_OUTPUT!r} is a table of "
+            "Pulumi.staging.yaml; this stack would append its rows to it. Write to a table of "
+            "its own",
+            id="its inference log is staging's output table",
+        ),
+        pytest.param(
+            {"mlops:batch_inference.output_table_name": STAGING_LOG},
+            {"mlops:monitoring": {"log_inferences": True}},
+            f"mlops:batch_inference.output_table_name: {STAGING_LOG!r} is a table of "
+            "Pulumi.staging.yaml; this stack would overwrite it. Write to a table of its own",
+            id="its output table is staging's inference log",
+        ),
+        pytest.param(
+            {"mlops:batch_inference.output_table_name": STAGING_BASELINE},
+            {
+                "mlops:monitoring": {
+                    **MONITORING_WITHOUT_LABEL,
+                    "label_column": "quality",
+                    "baseline_table": STAGING_BASELINE,
+                }
+            },
+            f"mlops:batch_inference.output_table_name: {STAGING_BASELINE!r} is a table of "
+            "Pulumi.staging.yaml; this stack would overwrite it. Write to a table of its own",
+            id="its output table is staging's monitoring baseline",
+        ),
+    ],
+)
+def test_a_personal_stack_may_not_write_any_table_of_staging(
+    dev_changes: dict[str, Any], staging_changes: dict[str, Any], expected: str
+) -> None:
+    """Every table staging's jobs and monitor read or write counts, and the problem names the
+    key of the personal stack that writes it."""
+    staging = validate(raw(staging_changes), "staging")
+    config = raw({**personal_stack_overrides("alice"), **dev_changes})
+    assert problems_of_with(config, "dev-alice", [("Pulumi.staging.yaml", staging)]) == [expected]
 
 
 def problems_of_with(
