@@ -22,6 +22,8 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
 
+from mlops_resources.config.stack_files import encode_value
+
 _CREDENTIAL_KEY = re.compile(r"(token|password|secret|private_?key|access_?key)", re.IGNORECASE)
 _TOKENS = re.compile(
     r"\b(?:"
@@ -290,7 +292,7 @@ class Namespace:
                     _type_name(info.annotation),
                     default,
                     info.description or "",
-                    "" if example is None else _yaml_scalar(example),
+                    "" if example is None else encode_value(example),
                 )
                 if nested is not None:  # a map of sections: their keys under <name>
                     yield from walk(nested, f"{path}.<name>.")
@@ -322,11 +324,6 @@ def credential_problems(raw: RawConfig) -> list[str]:
                 "principal, never through the URL"
             )
     return problems
-
-
-def _yaml_scalar(value: Any) -> str:
-    """A value as a stack file shows it: strings bare, everything else as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _type_name(annotation: Any) -> str:

@@ -13,7 +13,6 @@ render); one a team has edited is refused unless ``force``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -21,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.config.bootstrap import validate_bootstrap
+from mlops_resources.config.bootstrap import BOOTSTRAP, validate_bootstrap
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import validate
-from mlops_resources.config.stack_files import StackFile, load_yaml, project_name
+from mlops_resources.config.stack import NAMESPACE, validate
+from mlops_resources.config.stack_files import StackFileError, encode_config, parse_config
 
 ENCRYPTED_KEY = re.compile(r"^encryptedkey: .*\n", re.M)
 """The line ``pulumi stack init`` adds to a stack file: kept, and ignored when comparing."""
@@ -266,32 +265,30 @@ def render(answers: TeamAnswers) -> dict[str, str]:
     return {path: make(answers) for path, make in FILES.items()}
 
 
-def _config(text: str, namespace: str) -> StackFile:
-    document = load_yaml(text) or {}
-    values = {
-        key if ":" in key else f"{namespace}:{key}": value
-        if isinstance(value, str)
-        else json.dumps(value)
-        for key, value in (document.get("config") or {}).items()
-    }
-    return StackFile(Path("."), values, frozenset())
+def _raw(files: Mapping[str, str], path: str, namespace: str) -> RawConfig:
+    """A rendered stack file's config as the CLI would pass it to its program."""
+    return RawConfig(*encode_config(parse_config(files[path], path, namespace)))
 
 
-def check(files: Mapping[str, str], project_dir: Path) -> list[str]:
+def check(files: Mapping[str, str]) -> list[str]:
     """Every problem the programs' own validation finds in rendered files (file: key: ...)."""
     problems: list[str] = []
     stacks = {}
     for stack in ("staging", "prod"):
-        source = _config(files[f"Pulumi.{stack}.yaml"], project_name(project_dir))
+        path = f"Pulumi.{stack}.yaml"
         try:
-            stacks[stack] = validate(RawConfig(source.values, frozenset()), stack)
+            stacks[stack] = validate(_raw(files, path, NAMESPACE), stack)
+        except StackFileError as error:
+            problems.append(str(error))
         except ConfigError as error:
-            problems += [f"Pulumi.{stack}.yaml: {p}" for p in error.problems]
-    source = _config(files["bootstrap/Pulumi.shared.yaml"], "mlops-bootstrap")
+            problems += [f"{path}: {p}" for p in error.problems]
+    path = "bootstrap/Pulumi.shared.yaml"
     try:
-        validate_bootstrap(RawConfig(source.values, frozenset()), "shared")
+        validate_bootstrap(_raw(files, path, BOOTSTRAP.name), "shared")
+    except StackFileError as error:
+        problems.append(str(error))
     except ConfigError as error:
-        problems += [f"bootstrap/Pulumi.shared.yaml: {p}" for p in error.problems]
+        problems += [f"{path}: {p}" for p in error.problems]
     return problems
 
 
@@ -314,7 +311,7 @@ def init_team(
     """
     project_dir = project_dir or PROJECT_DIR
     files = render(answers)
-    problems = check(files, project_dir)
+    problems = check(files)
     if problems:
         raise ConfigError("the answers", problems)
     examples = render(TeamAnswers())

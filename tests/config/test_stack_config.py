@@ -15,7 +15,7 @@ from mlops_ml.validation import parse_thresholds, threshold_checks
 from mlops_resources.config.checks import METRICS, MetricRange
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import StackConfig, committed_stacks, validate
-from mlops_resources.config.stack_files import StackFileError, read_stack_file
+from mlops_resources.config.stack_files import StackFileError, encode_value, read_stack_file
 from tests.stacks import example_dir, personal_stack_overrides
 
 STAGING = read_stack_file("staging", example_dir())
@@ -32,7 +32,7 @@ def _edit(values: dict[str, str], key: str, value: Any) -> None:
         if value is _REMOVE:
             del values[top]
         else:
-            values[top] = value if isinstance(value, str) else json.dumps(value)
+            values[top] = encode_value(value)
         return
     document = json.loads(values[top])
     target = document
@@ -43,7 +43,7 @@ def _edit(values: dict[str, str], key: str, value: Any) -> None:
         del target[leaf]
     else:
         target[leaf] = value
-    values[top] = json.dumps(document)
+    values[top] = encode_value(document)
 
 
 def raw(
