@@ -22,7 +22,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
 
-from mlops_resources.config.stack_files import encode_value
+from mlops_resources.config.stack_files import StackFile, encode_value
 
 _CREDENTIAL_KEY = re.compile(r"(token|password|secret|private_?key|access_?key)", re.IGNORECASE)
 _TOKENS = re.compile(
@@ -94,6 +94,11 @@ class RawConfig:
         secret = set(runtime_config.get_config_secret_keys_env())
         secret.update(k for k in values if runtime_config.is_config_secret(k))
         return cls({k: str(v) for k, v in values.items()}, frozenset(secret))
+
+    @classmethod
+    def from_stack_file(cls, source: StackFile) -> RawConfig:
+        """What the CLI would pass the program from a stack file read offline."""
+        return cls(source.values, source.secret_keys)
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:

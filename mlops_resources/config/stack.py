@@ -44,7 +44,7 @@ from mlops_resources.config.reading import (
     Section,
     credential_problems,
 )
-from mlops_resources.config.stack_files import StackFileError, read_stack_file
+from mlops_resources.config.stack_files import read_stack_file, stack_file_path
 
 NAMESPACE = "mlops"
 """Config namespace: the Pulumi project name in ``Pulumi.yaml``."""
@@ -922,21 +922,27 @@ def validate(
     return cfg
 
 
+def validated_stacks(
+    stacks: Iterable[str], project_dir: Path | None = None
+) -> list[tuple[str, StackConfig]]:
+    """(file name, config) of each stack's ``Pulumi.<stack>.yaml``, each validated on its own.
+
+    Raises StackFileError for a missing or unreadable file, ConfigError for an invalid one.
+    """
+    validated = []
+    for stack in stacks:
+        source = read_stack_file(stack, project_dir)
+        validated.append((source.path.name, validate(RawConfig.from_stack_file(source), stack)))
+    return validated
+
+
 def committed_stacks(stack: str, project_dir: Path | None = None) -> list[tuple[str, StackConfig]]:
     """The committed staging and prod stacks a personal stack is checked against (none for
     staging and prod themselves; a missing file is skipped, an invalid one is an error)."""
     if stack in SCHEDULED_STACKS:
         return []
-    others = []
-    for name in SCHEDULED_STACKS:
-        try:
-            source = read_stack_file(name, project_dir)
-        except StackFileError:
-            continue
-        others.append(
-            (source.path.name, validate(RawConfig(source.values, source.secret_keys), name))
-        )
-    return others
+    present = [name for name in SCHEDULED_STACKS if stack_file_path(name, project_dir).is_file()]
+    return validated_stacks(present, project_dir)
 
 
 def load_config() -> StackConfig:

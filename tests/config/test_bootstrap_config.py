@@ -12,8 +12,7 @@ from tests.stacks import bootstrap_stack_file
 
 
 def raw(changes: dict[str, Any]) -> RawConfig:
-    source = bootstrap_stack_file(changes)
-    return RawConfig(source.values, source.secret_keys)
+    return RawConfig.from_stack_file(bootstrap_stack_file(changes))
 
 
 BAD = [

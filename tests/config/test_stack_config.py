@@ -14,7 +14,12 @@ from mlops_ml.validation import parse_thresholds, threshold_checks
 
 from mlops_resources.config.checks import METRICS, MetricRange
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import StackConfig, committed_stacks, validate
+from mlops_resources.config.stack import (
+    StackConfig,
+    committed_stacks,
+    validate,
+    validated_stacks,
+)
 from mlops_resources.config.stack_files import StackFileError, encode_value, read_stack_file
 from tests.stacks import example_dir, personal_stack_overrides
 
@@ -65,9 +70,9 @@ def problems_of(config: RawConfig, stack: str = "staging") -> list[str]:
 
 
 def test_committed_stack_files_are_valid() -> None:
-    for stack in ("staging", "prod"):
-        source = read_stack_file(stack, example_dir())
-        cfg = validate(RawConfig(source.values, source.secret_keys), stack)
+    validated = validated_stacks(("staging", "prod"), example_dir())
+    assert [name for name, _ in validated] == ["Pulumi.staging.yaml", "Pulumi.prod.yaml"]
+    for (_, cfg), stack in zip(validated, ("staging", "prod"), strict=True):
         assert isinstance(cfg, StackConfig)
         assert cfg.environment == stack
 
@@ -105,8 +110,7 @@ def test_committed_thresholds_reject_a_constant_classifier(stack: str) -> None:
 
 
 def _prod() -> StackConfig:
-    source = read_stack_file("prod", example_dir())
-    return validate(RawConfig(source.values, source.secret_keys), "prod")
+    return validate(RawConfig.from_stack_file(read_stack_file("prod", example_dir())), "prod")
 
 
 MONITORING_WITHOUT_LABEL: dict[str, Any] = {
