@@ -18,7 +18,6 @@ class Program:
     folder: str
     """Folder of the program in the repository ('' for the root)."""
     namespace: Namespace
-    example_stack: str
     document: str
     """The document (relative to the repository) that holds the program's reference table,
     between ``<!-- <marker>:start -->`` and ``<!-- <marker>:end -->``."""
@@ -30,10 +29,8 @@ class Program:
 
 
 PROGRAMS = {
-    "mlops": Program("", MLOPS, "staging", "README.md", "config-reference"),
-    "bootstrap": Program(
-        "bootstrap", BOOTSTRAP, "shared", "docs/deployment.md", "bootstrap-reference"
-    ),
+    "mlops": Program("", MLOPS, "README.md", "config-reference"),
+    "bootstrap": Program("bootstrap", BOOTSTRAP, "docs/deployment.md", "bootstrap-reference"),
 }
 
 

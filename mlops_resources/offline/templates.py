@@ -273,11 +273,10 @@ def _raw(files: Mapping[str, str], path: str, namespace: str) -> RawConfig:
 def check(files: Mapping[str, str]) -> list[str]:
     """Every problem the programs' own validation finds in rendered files (file: key: ...)."""
     problems: list[str] = []
-    stacks = {}
     for stack in ("staging", "prod"):
         path = f"Pulumi.{stack}.yaml"
         try:
-            stacks[stack] = validate(_raw(files, path, NAMESPACE), stack)
+            validate(_raw(files, path, NAMESPACE), stack)
         except StackFileError as error:
             problems.append(str(error))
         except ConfigError as error:
