@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.config.bootstrap import BOOTSTRAP
+from mlops_resources.config.bootstrap import BOOTSTRAP, FOLDER
 from mlops_resources.config.reading import Namespace
 from mlops_resources.config.stack import MLOPS
 
@@ -30,7 +30,7 @@ class Program:
 
 PROGRAMS = {
     "mlops": Program("", MLOPS, "README.md", "config-reference"),
-    "bootstrap": Program("bootstrap", BOOTSTRAP, "docs/deployment.md", "bootstrap-reference"),
+    "bootstrap": Program(FOLDER, BOOTSTRAP, "docs/deployment.md", "bootstrap-reference"),
 }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.config.bootstrap import BOOTSTRAP, validate_bootstrap
+from mlops_resources.config.bootstrap import BOOTSTRAP, FOLDER, validate_bootstrap
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import NAMESPACE, validate
 from mlops_resources.config.stack_files import StackFileError, encode_config, parse_config
@@ -248,7 +248,7 @@ def _project_file(backend_url: str) -> str:
 
 
 PROJECT_FILE = "Pulumi.yaml"
-BOOTSTRAP_FILE = "bootstrap/Pulumi.shared.yaml"
+BOOTSTRAP_FILE = f"{FOLDER}/Pulumi.shared.yaml"
 STACKS = ("staging", "prod")
 
 
@@ -267,7 +267,7 @@ def _validated(
     except StackFileError as error:
         problems.append(str(error))
     except ConfigError as error:
-        problems += [f"{path}: {p}" for p in error.problems]
+        problems += [f"{error.stack_file}: {p}" for p in error.problems]
     return None
 
 

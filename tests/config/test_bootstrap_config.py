@@ -162,4 +162,6 @@ def test_bad_bootstrap_config_gets_exact_message(
     with pytest.raises(ConfigError) as caught:
         validate_bootstrap(raw(changes), "shared")
     assert caught.value.problems == expected
-    assert str(caught.value).startswith(f"{len(expected)} problem(s) in Pulumi.shared.yaml")
+    assert str(caught.value).startswith(
+        f"{len(expected)} problem(s) in bootstrap/Pulumi.shared.yaml; nothing was declared:"
+    )
