@@ -63,9 +63,13 @@ def raw(
     return RawConfig(values, STAGING.secret_keys | frozenset(secret))
 
 
-def problems_of(config: RawConfig, stack: str = "staging") -> list[str]:
+def problems_of(
+    config: RawConfig, stack: str = "staging", others: list[tuple[str, StackConfig]] | None = None
+) -> list[str]:
+    """The problems ``validate`` raises for ``config`` as ``stack``, checked against ``others``
+    (the committed stacks a personal stack must not collide with)."""
     with pytest.raises(ConfigError) as caught:
-        validate(config, stack)
+        validate(config, stack, others or ())
     return caught.value.problems
 
 
@@ -695,26 +699,21 @@ def test_a_repeated_key_is_refused_with_its_lines(tmp_path: Path) -> None:
     )
 
 
-def personal(**changes: Any) -> RawConfig:
-    """The staging file made a personal stack's: own output table, no shared grants."""
-    edits: dict[str, Any] = {
-        "mlops:batch_inference.output_table_name": "staging.wine_quality.dev_alice_predictions",
-        "mlops:access.jobs_group": "wine-quality-dev-alice-jobs",
-    }
-    edits.update(changes)
-    return raw(
-        {k: v for k, v in edits.items() if v is not _REMOVE},
-        remove=tuple(k for k, v in edits.items() if v is _REMOVE),
-    )
+def personal(
+    owner: str, jobs_group: str | None = None, changes: dict[str, Any] | None = None
+) -> RawConfig:
+    """The staging file made ``dev-<owner>``'s (its own output table, no grant staging
+    manages: ``personal_stack_overrides``), with keys changed (``a:b.c`` inside a section)."""
+    return raw({**personal_stack_overrides(owner, jobs_group), **(changes or {})})
 
 
 def test_a_personal_stack_of_its_own_is_accepted() -> None:
     cfg = validate(
-        personal(**{"mlops:access.model_readers_group": _REMOVE}),
+        personal("alice", jobs_group="wine-quality-dev-alice-jobs"),
         "dev-alice",
         committed_stacks("dev-alice", example_dir()),
     )
-    assert cfg.batch_inference.output_table_name.endswith("dev_alice_predictions")
+    assert cfg.batch_inference.output_table_name == "staging.wine_quality.dev_alice_scores"
 
 
 def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
@@ -723,7 +722,7 @@ def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
     ``catalog/resource_grant.go``, and PR #3024's report). A dev stack copied from staging
     would also overwrite staging's predictions."""
     config = raw({})  # the staging file as is, evaluated as a personal stack
-    problems = problems_of_with(config, "dev-alice", committed_stacks("dev-alice", example_dir()))
+    problems = problems_of(config, "dev-alice", committed_stacks("dev-alice", example_dir()))
     assert problems[0] == (
         "mlops:batch_inference.output_table_name: 'staging.wine_quality.predictions' is a "
         "table of Pulumi.staging.yaml; this stack would overwrite it. Write to a table of its "
@@ -738,9 +737,7 @@ def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
     assert any(
         p.startswith("mlops:access.model_readers_group: Pulumi.staging.yaml") for p in problems
     )
-    without_shared_grants = personal(
-        **{"mlops:access.jobs_group": _REMOVE, "mlops:access.model_readers_group": _REMOVE}
-    )
+    without_shared_grants = personal("bob")
     assert validate(without_shared_grants, "dev-bob", committed_stacks("dev-bob", example_dir()))
 
 
@@ -788,16 +785,8 @@ def test_a_personal_stack_may_not_write_any_table_of_staging(
     """Every table staging's jobs and monitor read or write counts, and the problem names the
     key of the personal stack that writes it."""
     staging = validate(raw(staging_changes), "staging")
-    config = raw({**personal_stack_overrides("alice"), **dev_changes})
-    assert problems_of_with(config, "dev-alice", [("Pulumi.staging.yaml", staging)]) == [expected]
-
-
-def problems_of_with(
-    config: RawConfig, stack: str, others: list[tuple[str, StackConfig]]
-) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        validate(config, stack, others)
-    return caught.value.problems
+    config = personal("alice", changes=dev_changes)
+    assert problems_of(config, "dev-alice", [("Pulumi.staging.yaml", staging)]) == [expected]
 
 
 def test_staging_and_prod_are_not_checked_against_themselves() -> None:
