@@ -305,9 +305,39 @@ class Namespace:
         yield from walk(self.root, f"{self.name}:")
 
 
+def _texts(path: str, value: Any) -> Iterable[tuple[str, str]]:
+    """(key path, text) of every string in a decoded config value, the path spelled as
+    problems spell keys (``mlops:access.readers_group``, ``mlops:jobs.on_failure_emails[0]``).
+    A mapping key that is itself credential-shaped is reported at its parent's path, so the
+    path never holds it."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            name = str(name)
+            if _TOKENS.search(name) or _URL_CREDENTIALS.search(name):
+                yield path, name
+            else:
+                yield from _texts(f"{path}.{name}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(f"{path}[{index}]", item)
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _decoded(text: str) -> Any:
+    """A structured value (JSON mapping or list, as the CLI passes one) decoded; any other
+    value as is."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    return value if isinstance(value, (dict, list)) else text
+
+
 def credential_problems(raw: RawConfig) -> list[str]:
     """Plaintext credentials: a credential-named key that is not a secret, a token-shaped
-    value, or a URL with credentials before its host. The value is never repeated."""
+    value, or a URL with credentials before its host, each at its key path (inside a section
+    too). The value is never repeated."""
     problems = []
     for key, value in sorted(raw.values.items()):
         if key in raw.secret_keys:
@@ -317,17 +347,19 @@ def credential_problems(raw: RawConfig) -> list[str]:
                 f"{key}: a credential in plaintext; store it with "
                 f"`pulumi config set --secret {key}` or an environment variable"
             )
-        elif _TOKENS.search(value):
-            problems.append(
-                f"{key}: contains what looks like an access token in plaintext; remove it and "
-                "use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
-            )
-        elif _URL_CREDENTIALS.search(value):
-            problems.append(
-                f"{key}: contains a URL with a user name, password or token before its host; "
-                "remove it: repository access goes through a Git credential of the run-as "
-                "principal, never through the URL"
-            )
+            continue
+        for path, text in _texts(key, _decoded(value)):
+            if _TOKENS.search(text):
+                problems.append(
+                    f"{path}: contains what looks like an access token in plaintext; remove it "
+                    "and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
+                )
+            elif _URL_CREDENTIALS.search(text):
+                problems.append(
+                    f"{path}: contains a URL with a user name, password or token before its "
+                    "host; remove it: repository access goes through a Git credential of the "
+                    "run-as principal, never through the URL"
+                )
     return problems
 
 

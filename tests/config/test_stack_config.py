@@ -198,8 +198,8 @@ BAD_CONFIGS = [
         "personal access token pasted in a value",
         raw({"mlops:access.readers_group": "dapi0123456789abcdef0123456789abcdef"}),
         [
-            "mlops:access: contains what looks like an access token in plaintext; remove it and "
-            "use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
+            "mlops:access.readers_group: contains what looks like an access token in plaintext; "
+            "remove it and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
         ],
     ),
     (
@@ -441,16 +441,35 @@ BAD_CONFIGS = [
         "a token inside the repository URL",
         raw({"mlops:code_source.url": "https://ghp_" + "a1" * 18 + "@github.com/acme/ml"}),
         [
-            "mlops:code_source: contains what looks like an access token in plaintext; remove "
-            "it and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
+            "mlops:code_source.url: contains what looks like an access token in plaintext; "
+            "remove it and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
+        ],
+    ),
+    (
+        # Each at its key path; a token-shaped tag name is reported at its parent's path.
+        "tokens in a cluster tag's value and in a tag's name",
+        raw(
+            {
+                "mlops:cluster.custom_tags": {
+                    "owner": "dapi" + "0b" * 16,
+                    "glpat-" + "x" * 20: "ci",
+                }
+            }
+        ),
+        [
+            "mlops:cluster.custom_tags.owner: contains what looks like an access token in "
+            "plaintext; remove it and use a Pulumi secret or an environment variable "
+            "(DATABRICKS_TOKEN, ...)",
+            "mlops:cluster.custom_tags: contains what looks like an access token in plaintext; "
+            "remove it and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)",
         ],
     ),
     (
         "a password inside the repository URL",
         raw({"mlops:code_source.url": "https://ci:hunter2@github.com/acme/ml"}),
         [
-            "mlops:code_source: contains a URL with a user name, password or token before its "
-            "host; remove it: repository access goes through a Git credential of the run-as "
+            "mlops:code_source.url: contains a URL with a user name, password or token before "
+            "its host; remove it: repository access goes through a Git credential of the run-as "
             "principal, never through the URL"
         ],
     ),
