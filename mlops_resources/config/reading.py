@@ -194,8 +194,8 @@ class Namespace:
             model = _nested_model(found.annotation)
         return model, found
 
-    def known_keys(self, loc: tuple[Any, ...]) -> list[str]:
-        model, _ = self.locate(loc)
+    def known_keys(self, model: type[BaseModel] | None) -> list[str]:
+        """The keys a user may write in ``model``'s section (none for an unknown one)."""
         if model is None:
             return []
         names = [f.alias or n for n, f in model.model_fields.items()]
@@ -204,17 +204,16 @@ class Namespace:
     def describe(self, error: Mapping[str, Any]) -> str:
         loc = tuple(error["loc"])
         kind = error["type"]
-        _, found = self.locate(loc)
+        model, found = self.locate(loc)
         expected = (found.description or "") if found else ""
         key = self.key(loc)
         if kind == "missing":
             return f"{key}: required key is missing; expected {expected}"
         if kind == "extra_forbidden":
-            model, _ = self.locate(loc)
             removed = model.removed_keys if model and issubclass(model, Section) else {}
             if str(loc[-1]) in removed:
                 return f"{key}: no longer read; {removed[str(loc[-1])]}"
-            known = self.known_keys(loc)
+            known = self.known_keys(model)
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             return f"{key}: unknown key{hint}; expected one of: {', '.join(sorted(known))}"
