@@ -6,9 +6,12 @@ Every value that differs between environments lives in the stack file
 :class:`StackConfig` or raises :class:`ConfigError` listing *every* problem, each naming the
 stack file, the key and what is expected.
 
-The offline renderer (``python -m mlops_resources render``) feeds the same runtime config from
-the stack file, so this package is the only place config is read. The reading machinery is in
-:mod:`~mlops_resources.config.reading`, the value checks in :mod:`~mlops_resources.config.checks`.
+Stack files on disk are read only through :mod:`~mlops_resources.config.stack_files`, which
+encodes them as the Pulumi CLI passes them to the program: the offline tools (``render``,
+``check``, ``init``) and the program's own check of a personal stack against the committed
+files read them so, and validate them with these same models; the smoke run reads only
+``databricks:host`` from it. The reading machinery is in :mod:`~mlops_resources.config.reading`,
+the value checks in :mod:`~mlops_resources.config.checks`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """What a stack's config implies in Unity Catalog: the objects that must exist before it
 deploys, and the privileges its groups get. Pure functions of the config, no provider.
 
-The Databricks components declare exactly :func:`grant_plan`; the program checks
-:func:`required_objects` with the provider's data sources at preview; config validation uses
-both to refuse a personal stack that would manage another stack's grants or write its tables.
+The Databricks components declare exactly :func:`grant_plan`; before declaring anything, the
+program reads each of :func:`required_objects` with the provider's data sources (at preview
+and update). :func:`tables` lists every table a stack's jobs and monitor read or write, with
+the key that sets it; :func:`collision_problems` uses it and :func:`grant_plan` to refuse a
+personal stack that would write another stack's tables or manage its grants (config
+validation), and the offline ``check`` applies the same to every pair of committed stack
+files (``mlops_resources.policies.cross_stack``).
 
 Why the plan looks like this (evidence in README.md, "What a real workspace enforces"):
 
@@ -117,8 +121,11 @@ def model_schema(cfg: StackConfig) -> str | None:
 
 def required_objects(cfg: StackConfig) -> list[RequiredObject]:
     """Catalogs, schemas and tables that must exist before the stack deploys, each with the
-    first key that names it. The output table is created by the batch job unless
-    ``output_table_exists`` says it pre-dates it."""
+    first key that names it: the model's catalog and schema, every table of :func:`tables`
+    (in Unity Catalog) with its parents, and the monitor's output schema's parents. The output
+    table is created by the batch job unless ``output_table_exists`` says it pre-dates it; the
+    inference log is created by its first logged run, and must exist once a monitor watches
+    it."""
     found: dict[Securable, str] = {}
 
     def need(securable: Securable, key: str) -> None:
@@ -146,12 +153,15 @@ def required_objects(cfg: StackConfig) -> list[RequiredObject]:
 def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
     """Every Unity Catalog grant the stack declares: (principal, securable) -> privileges.
 
-    ``access.jobs_group`` (holding the run-as principal) gets what the jobs need: SELECT on
-    the tables they read, CREATE_TABLE on the output schema (or SELECT and MODIFY on an output
-    table that pre-dates the job: batch inference overwrites it and reads it back), and
-    USE_CATALOG/USE_SCHEMA on every parent, the model's included (the run-as principal owns
-    the model, which lets it add versions and move aliases). ``access.model_readers_group``
-    gets EXECUTE on the model and USE_CATALOG/USE_SCHEMA on its parents.
+    ``access.jobs_group`` (holding the run-as principal) gets what the jobs and the monitor
+    need: SELECT on the tables they read (input, training table, monitoring baseline),
+    CREATE_TABLE on the output table's schema (or SELECT and MODIFY on an output table that
+    pre-dates the job: batch inference overwrites it and reads it back), CREATE_TABLE on the
+    inference log's schema (batch inference creates the log, then appends to it) and on the
+    monitor's output schema (its metric tables), and USE_CATALOG/USE_SCHEMA on every parent,
+    the model's included (the run-as principal owns the model, which lets it add versions and
+    move aliases). ``access.model_readers_group`` gets EXECUTE on the model and
+    USE_CATALOG/USE_SCHEMA on its parents. Only tables with three-part names are granted on.
     """
     needs: dict[GrantKey, set[str]] = defaultdict(set)
 
