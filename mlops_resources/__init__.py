@@ -4,6 +4,8 @@
   and value checks apart);
 - ``databricks``: the components the ``mlops`` stacks declare (experiment, model, jobs, grants);
 - ``aws``: the components of ``bootstrap/`` (state bucket, KMS keys, CI roles);
+- ``policies``: the CrossGuard policy pack both programs run (``policy/`` serves it), and the
+  rules over every committed stack file that the offline ``check`` adds;
 - ``offline``: evaluating a program under mocks, and the ``python -m mlops_resources`` commands;
 - ``delivery``: the ``smoke`` command, the one tool that talks to a workspace.
 """

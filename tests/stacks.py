@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.config.stack_files import StackFile, read_stack_file
+from mlops_resources.config.stack_files import StackFile, encode_value, read_stack_file
 from mlops_resources.offline.evaluation import (
     DeclaredResource,
     Evaluation,
@@ -59,7 +59,7 @@ def bootstrap_dir() -> Path:
 
 def encode_overrides(overrides: dict[str, Any]) -> dict[str, str]:
     """Config overrides encoded the way the CLI passes them (structured values as JSON)."""
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in overrides.items()}
+    return {key: encode_value(value) for key, value in overrides.items()}
 
 
 def example_stack_file(stack: str, overrides: dict[str, Any] | None = None) -> StackFile:

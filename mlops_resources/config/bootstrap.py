@@ -31,6 +31,8 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}):[A-Za-z0-9_+=,.@/-]+$")
 _STACK = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
+FOLDER = "bootstrap"
+"""The bootstrap program's folder in the repository: its stack files are there."""
 STATE_KEY_SUFFIX = "state"
 """Alias suffix of the state objects' key; no stack may take it as a name."""
 
@@ -257,7 +259,8 @@ def validate_bootstrap(raw: RawConfig, stack: str) -> BootstrapConfig:
     if isinstance(cfg, BootstrapConfig):
         problems += _cross_key_problems(cfg)
     if problems or not isinstance(cfg, BootstrapConfig):
-        raise ConfigError(f"Pulumi.{stack}.yaml", problems)
+        # Named as in the repository, where users run the offline tools and read the docs.
+        raise ConfigError(f"{FOLDER}/Pulumi.{stack}.yaml", problems)
     return cfg
 
 

@@ -163,6 +163,11 @@ def check_table_name(name: str) -> str:
     return name
 
 
+def is_uc_table(name: str) -> bool:
+    """Whether a table name is a three-part Unity Catalog name (``<catalog>.<schema>.<table>``)."""
+    return name.count(".") == 2
+
+
 def check_uc_identifier(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"expected letters, digits and underscores only, got {name!r}")

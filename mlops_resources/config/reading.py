@@ -22,6 +22,8 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
 
+from mlops_resources.config.stack_files import StackFile, encode_value
+
 _CREDENTIAL_KEY = re.compile(r"(token|password|secret|private_?key|access_?key)", re.IGNORECASE)
 _TOKENS = re.compile(
     r"\b(?:"
@@ -92,6 +94,11 @@ class RawConfig:
         secret = set(runtime_config.get_config_secret_keys_env())
         secret.update(k for k in values if runtime_config.is_config_secret(k))
         return cls({k: str(v) for k, v in values.items()}, frozenset(secret))
+
+    @classmethod
+    def from_stack_file(cls, source: StackFile) -> RawConfig:
+        """What the CLI would pass the program from a stack file read offline."""
+        return cls(source.values, source.secret_keys)
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:
@@ -187,8 +194,8 @@ class Namespace:
             model = _nested_model(found.annotation)
         return model, found
 
-    def known_keys(self, loc: tuple[Any, ...]) -> list[str]:
-        model, _ = self.locate(loc)
+    def known_keys(self, model: type[BaseModel] | None) -> list[str]:
+        """The keys a user may write in ``model``'s section (none for an unknown one)."""
         if model is None:
             return []
         names = [f.alias or n for n, f in model.model_fields.items()]
@@ -197,17 +204,16 @@ class Namespace:
     def describe(self, error: Mapping[str, Any]) -> str:
         loc = tuple(error["loc"])
         kind = error["type"]
-        _, found = self.locate(loc)
+        model, found = self.locate(loc)
         expected = (found.description or "") if found else ""
         key = self.key(loc)
         if kind == "missing":
             return f"{key}: required key is missing; expected {expected}"
         if kind == "extra_forbidden":
-            model, _ = self.locate(loc)
             removed = model.removed_keys if model and issubclass(model, Section) else {}
             if str(loc[-1]) in removed:
                 return f"{key}: no longer read; {removed[str(loc[-1])]}"
-            known = self.known_keys(loc)
+            known = self.known_keys(model)
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             return f"{key}: unknown key{hint}; expected one of: {', '.join(sorted(known))}"
@@ -290,7 +296,7 @@ class Namespace:
                     _type_name(info.annotation),
                     default,
                     info.description or "",
-                    "" if example is None else _yaml_scalar(example),
+                    "" if example is None else encode_value(example),
                 )
                 if nested is not None:  # a map of sections: their keys under <name>
                     yield from walk(nested, f"{path}.<name>.")
@@ -298,9 +304,39 @@ class Namespace:
         yield from walk(self.root, f"{self.name}:")
 
 
+def _texts(path: str, value: Any) -> Iterable[tuple[str, str]]:
+    """(key path, text) of every string in a decoded config value, the path spelled as
+    problems spell keys (``mlops:access.readers_group``, ``mlops:jobs.on_failure_emails[0]``).
+    A mapping key that is itself credential-shaped is reported at its parent's path, so the
+    path never holds it."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            name = str(name)
+            if _TOKENS.search(name) or _URL_CREDENTIALS.search(name):
+                yield path, name
+            else:
+                yield from _texts(f"{path}.{name}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(f"{path}[{index}]", item)
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _decoded(text: str) -> Any:
+    """A structured value (JSON mapping or list, as the CLI passes one) decoded; any other
+    value as is."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    return value if isinstance(value, (dict, list)) else text
+
+
 def credential_problems(raw: RawConfig) -> list[str]:
     """Plaintext credentials: a credential-named key that is not a secret, a token-shaped
-    value, or a URL with credentials before its host. The value is never repeated."""
+    value, or a URL with credentials before its host, each at its key path (inside a section
+    too). The value is never repeated."""
     problems = []
     for key, value in sorted(raw.values.items()):
         if key in raw.secret_keys:
@@ -310,23 +346,20 @@ def credential_problems(raw: RawConfig) -> list[str]:
                 f"{key}: a credential in plaintext; store it with "
                 f"`pulumi config set --secret {key}` or an environment variable"
             )
-        elif _TOKENS.search(value):
-            problems.append(
-                f"{key}: contains what looks like an access token in plaintext; remove it and "
-                "use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
-            )
-        elif _URL_CREDENTIALS.search(value):
-            problems.append(
-                f"{key}: contains a URL with a user name, password or token before its host; "
-                "remove it: repository access goes through a Git credential of the run-as "
-                "principal, never through the URL"
-            )
+            continue
+        for path, text in _texts(key, _decoded(value)):
+            if _TOKENS.search(text):
+                problems.append(
+                    f"{path}: contains what looks like an access token in plaintext; remove it "
+                    "and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
+                )
+            elif _URL_CREDENTIALS.search(text):
+                problems.append(
+                    f"{path}: contains a URL with a user name, password or token before its "
+                    "host; remove it: repository access goes through a Git credential of the "
+                    "run-as principal, never through the URL"
+                )
     return problems
-
-
-def _yaml_scalar(value: Any) -> str:
-    """A value as a stack file shows it: strings bare, everything else as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _type_name(annotation: Any) -> str:

@@ -6,9 +6,12 @@ Every value that differs between environments lives in the stack file
 :class:`StackConfig` or raises :class:`ConfigError` listing *every* problem, each naming the
 stack file, the key and what is expected.
 
-The offline renderer (``python -m mlops_resources render``) feeds the same runtime config from
-the stack file, so this package is the only place config is read. The reading machinery is in
-:mod:`~mlops_resources.config.reading`, the value checks in :mod:`~mlops_resources.config.checks`.
+Stack files on disk are read only through :mod:`~mlops_resources.config.stack_files`, which
+encodes them as the Pulumi CLI passes them to the program: the offline tools (``render``,
+``check``, ``init``) and the program's own check of a personal stack against the committed
+files read them so, and validate them with these same models; the smoke run reads only
+``databricks:host`` from it. The reading machinery is in :mod:`~mlops_resources.config.reading`,
+the value checks in :mod:`~mlops_resources.config.checks`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from mlops_resources.config.checks import (
     UcIdentifier,
     WorkspacePath,
     check_table_name,
+    is_uc_table,
     raise_problems,
     threshold_problems,
 )
@@ -43,7 +47,7 @@ from mlops_resources.config.reading import (
     Section,
     credential_problems,
 )
-from mlops_resources.config.stack_files import StackFileError, read_stack_file
+from mlops_resources.config.stack_files import read_stack_file, stack_file_path
 
 NAMESPACE = "mlops"
 """Config namespace: the Pulumi project name in ``Pulumi.yaml``."""
@@ -711,7 +715,7 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
     access, batch = cfg.access, cfg.batch_inference
     for name in ("input_table_name", "output_table_name"):
         value = getattr(batch, name)
-        if value.count(".") != 2 and (unity_catalog or access.jobs_group):
+        if not is_uc_table(value) and (unity_catalog or access.jobs_group):
             why = "model.registry is 'unity_catalog'" if unity_catalog else "access.jobs_group"
             problems.append(
                 f"{NAMESPACE}:batch_inference.{name}: expected a three-part Unity Catalog name "
@@ -802,7 +806,7 @@ def _monitoring_problems(cfg: StackConfig) -> list[str]:
         ("inference_log_table", cfg.inference_log_table),
         ("baseline_table", monitoring.baseline_table),
     ):
-        if value is not None and value.count(".") != 2:
+        if value is not None and not is_uc_table(value):
             problems.append(
                 f"{key}.{name}: expected a three-part Unity Catalog name, got {value!r}"
             )
@@ -921,21 +925,27 @@ def validate(
     return cfg
 
 
+def validated_stacks(
+    stacks: Iterable[str], project_dir: Path | None = None
+) -> list[tuple[str, StackConfig]]:
+    """(file name, config) of each stack's ``Pulumi.<stack>.yaml``, each validated on its own.
+
+    Raises StackFileError for a missing or unreadable file, ConfigError for an invalid one.
+    """
+    validated = []
+    for stack in stacks:
+        source = read_stack_file(stack, project_dir)
+        validated.append((source.path.name, validate(RawConfig.from_stack_file(source), stack)))
+    return validated
+
+
 def committed_stacks(stack: str, project_dir: Path | None = None) -> list[tuple[str, StackConfig]]:
     """The committed staging and prod stacks a personal stack is checked against (none for
     staging and prod themselves; a missing file is skipped, an invalid one is an error)."""
     if stack in SCHEDULED_STACKS:
         return []
-    others = []
-    for name in SCHEDULED_STACKS:
-        try:
-            source = read_stack_file(name, project_dir)
-        except StackFileError:
-            continue
-        others.append(
-            (source.path.name, validate(RawConfig(source.values, source.secret_keys), name))
-        )
-    return others
+    present = [name for name in SCHEDULED_STACKS if stack_file_path(name, project_dir).is_file()]
+    return validated_stacks(present, project_dir)
 
 
 def load_config() -> StackConfig:

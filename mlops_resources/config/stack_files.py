@@ -10,6 +10,7 @@ with its line, as it is for the CLI's YAML parser.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,34 +73,59 @@ def project_name(project_dir: Path | None = None) -> str:
         return str(yaml.safe_load(handle)["name"])
 
 
-def _encode(value: Any) -> str:
-    """Config values as the CLI passes them: strings as-is, everything else as JSON."""
+def encode_value(value: Any) -> str:
+    """A config value as the CLI passes it to a program: a string as is, anything else (a
+    number, a boolean, a list, a mapping) as JSON."""
     if isinstance(value, str):
         return value
     return json.dumps(value)
 
 
-def read_stack_file(stack: str, project_dir: Path | None = None) -> StackFile:
-    """Read ``Pulumi.<stack>.yaml``; keys are namespaced the way the CLI passes them."""
-    project_dir = project_dir or PROJECT_DIR
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        raise StackFileError(f"{path.name}: no such stack file in {project_dir}")
-    try:
-        document = load_yaml(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise StackFileError(f"{path.name}: not valid YAML: {error}") from None
-    config = document.get("config") or {} if isinstance(document, dict) else None
-    if not isinstance(config, dict):
-        raise StackFileError(f"{path.name}: 'config' should be a mapping of keys to values")
-    namespace = project_name(project_dir)
+def encode_config(config: Mapping[str, Any]) -> tuple[dict[str, str], frozenset[str]]:
+    """A stack file's namespaced ``config`` (:func:`parse_config`) as the CLI passes it: each
+    value encoded (:func:`encode_value`), and the keys whose value is encrypted
+    (``{secure: ...}``), which stays encrypted offline: the program sees a placeholder."""
     values: dict[str, str] = {}
     secrets = set()
     for key, value in config.items():
-        full_key = key if ":" in key else f"{namespace}:{key}"
         if isinstance(value, dict) and set(value) == {"secure"}:
-            # Encrypted values stay encrypted offline; the program sees a placeholder.
-            secrets.add(full_key)
+            secrets.add(key)
             value = SECRET_PLACEHOLDER
-        values[full_key] = _encode(value)
-    return StackFile(path, values, frozenset(secrets))
+        values[key] = encode_value(value)
+    return values, frozenset(secrets)
+
+
+def parse_config(text: str, name: str, namespace: str) -> dict[str, Any]:
+    """The ``config`` of a stack file's text, values as written, each key in ``namespace``
+    unless it names one (``cluster`` -> ``mlops:cluster``), as the CLI reads it.
+
+    Raises StackFileError naming the file ``name`` when the text is not a stack file.
+    """
+    try:
+        document = load_yaml(text) or {}
+    except yaml.YAMLError as error:
+        raise StackFileError(f"{name}: not valid YAML: {error}") from None
+    config = document.get("config") or {} if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise StackFileError(f"{name}: 'config' should be a mapping of keys to values")
+    return {key if ":" in key else f"{namespace}:{key}": value for key, value in config.items()}
+
+
+def stack_file_path(stack: str, project_dir: Path | None = None) -> Path:
+    """Where the stack file of ``stack`` is: ``Pulumi.<stack>.yaml`` next to ``Pulumi.yaml``."""
+    return (project_dir or PROJECT_DIR) / f"Pulumi.{stack}.yaml"
+
+
+def read_stack_config(stack: str, project_dir: Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """The path of ``Pulumi.<stack>.yaml`` and its config as written (:func:`parse_config`)."""
+    project_dir = project_dir or PROJECT_DIR
+    path = stack_file_path(stack, project_dir)
+    if not path.is_file():
+        raise StackFileError(f"{path.name}: no such stack file in {project_dir}")
+    return path, parse_config(path.read_text(), path.name, project_name(project_dir))
+
+
+def read_stack_file(stack: str, project_dir: Path | None = None) -> StackFile:
+    """Read ``Pulumi.<stack>.yaml`` as the CLI passes it to the program."""
+    path, config = read_stack_config(stack, project_dir)
+    return StackFile(path, *encode_config(config))

@@ -1,9 +1,13 @@
 """What a stack's config implies in Unity Catalog: the objects that must exist before it
 deploys, and the privileges its groups get. Pure functions of the config, no provider.
 
-The Databricks components declare exactly :func:`grant_plan`; the program checks
-:func:`required_objects` with the provider's data sources at preview; config validation uses
-both to refuse a personal stack that would manage another stack's grants or write its tables.
+The Databricks components declare exactly :func:`grant_plan`; before declaring anything, the
+program reads each of :func:`required_objects` with the provider's data sources (at preview
+and update). :func:`tables` lists every table a stack's jobs and monitor read or write, with
+the key that sets it; :func:`collision_problems` uses it and :func:`grant_plan` to refuse a
+personal stack that would write another stack's tables or manage its grants (config
+validation), and the offline ``check`` applies the same to every pair of committed stack
+files (``mlops_resources.policies.cross_stack``).
 
 Why the plan looks like this (evidence in README.md, "What a real workspace enforces"):
 
@@ -23,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from mlops_resources.config.checks import is_uc_table
 from mlops_resources.config.stack import NAMESPACE, StackConfig
 
 SecurableKind = Literal["catalog", "schema", "table", "model"]
@@ -53,28 +58,58 @@ class RequiredObject:
     """The stack file key a user changes, e.g. ``mlops:batch_inference.input_table_name``."""
 
 
-def is_uc_table(name: str) -> bool:
-    """Whether a table name is a three-part Unity Catalog name."""
-    return name.count(".") == 2
-
-
 def _parents(full_name: str) -> tuple[Securable, Securable]:
     """The catalog and schema of ``<catalog>.<schema>[.<table>]``."""
     catalog, schema = full_name.lower().split(".")[:2]
     return Securable("catalog", catalog), Securable("schema", f"{catalog}.{schema}")
 
 
-def _tables(cfg: StackConfig) -> list[tuple[str, str]]:
-    """(key, table) of every three-part table the stack's jobs touch."""
-    batch = cfg.batch_inference
-    tables = [
-        (f"{NAMESPACE}:batch_inference.input_table_name", batch.input_table_name),
-        (f"{NAMESPACE}:batch_inference.output_table_name", batch.output_table_name),
-    ]
-    training = cfg.training.training_table_name
-    if training:
-        tables.append((f"{NAMESPACE}:training.training_data", training))
-    return [(key, table.lower()) for key, table in tables if is_uc_table(table)]
+INPUT_KEY = f"{NAMESPACE}:batch_inference.input_table_name"
+OUTPUT_KEY = f"{NAMESPACE}:batch_inference.output_table_name"
+TRAINING_KEY = f"{NAMESPACE}:training.training_data"
+LOG_KEY = f"{NAMESPACE}:monitoring.inference_log_table"
+BASELINE_KEY = f"{NAMESPACE}:monitoring.baseline_table"
+OUTPUT_SCHEMA_KEY = f"{NAMESPACE}:monitoring.output_schema"
+_WRITES = {OUTPUT_KEY: "overwrite it", LOG_KEY: "append its rows to it"}
+"""The tables a stack writes, by key, and how."""
+
+
+def tables(cfg: StackConfig) -> list[tuple[str, str]]:
+    """(key, lowercase name) of every table the stack's jobs and monitor read or write: the
+    batch input and output tables, the training table (when training data is a table), the
+    inference log (when batch inference logs to it) and the monitor's baseline table (when
+    the monitor is enabled). The key is the one a user changes to move the table (the
+    inference log's default follows the output table, but ``inference_log_table`` moves it).
+    """
+    batch, monitoring = cfg.batch_inference, cfg.monitoring
+    found = [(INPUT_KEY, batch.input_table_name), (OUTPUT_KEY, batch.output_table_name)]
+    if cfg.training.training_table_name:
+        found.append((TRAINING_KEY, cfg.training.training_table_name))
+    if cfg.logs_inferences:
+        found.append((LOG_KEY, cfg.inference_log_table))
+    if monitoring.enabled and monitoring.baseline_table:
+        found.append((BASELINE_KEY, monitoring.baseline_table))
+    return [(key, table.lower()) for key, table in found]
+
+
+def written_tables(cfg: StackConfig) -> list[tuple[str, str]]:
+    """(key, lowercase name) of the tables the stack's jobs write: the output table, which
+    batch inference overwrites, and the inference log, which it appends to."""
+    return [(key, table) for key, table in tables(cfg) if key in _WRITES]
+
+
+def touched_tables(cfg: StackConfig) -> set[str]:
+    """Every table the stack's jobs and monitor read or write (lowercase)."""
+    return {table for _, table in tables(cfg)}
+
+
+def _created_by_the_stack(cfg: StackConfig, key: str) -> bool:
+    """Whether the stack's own runs create the table of ``key`` (so it need not exist yet):
+    the output table unless it pre-dates the job, the inference log until the monitor
+    watches it (batch inference creates it on its first logged run)."""
+    if key == OUTPUT_KEY:
+        return not cfg.batch_inference.output_table_exists
+    return key == LOG_KEY and not cfg.monitoring.enabled
 
 
 def model_schema(cfg: StackConfig) -> str | None:
@@ -86,8 +121,11 @@ def model_schema(cfg: StackConfig) -> str | None:
 
 def required_objects(cfg: StackConfig) -> list[RequiredObject]:
     """Catalogs, schemas and tables that must exist before the stack deploys, each with the
-    first key that names it. The output table is created by the batch job unless
-    ``output_table_exists`` says it pre-dates it."""
+    first key that names it: the model's catalog and schema, every table of :func:`tables`
+    (in Unity Catalog) with its parents, and the monitor's output schema's parents. The output
+    table is created by the batch job unless ``output_table_exists`` says it pre-dates it; the
+    inference log is created by its first logged run, and must exist once a monitor watches
+    it."""
     found: dict[Securable, str] = {}
 
     def need(securable: Securable, key: str) -> None:
@@ -98,42 +136,32 @@ def required_objects(cfg: StackConfig) -> list[RequiredObject]:
         catalog_name = schema.split(".")[0]
         need(Securable("catalog", catalog_name), f"{NAMESPACE}:model.catalog")
         need(Securable("schema", schema), f"{NAMESPACE}:model.schema")
-    output = cfg.batch_inference.output_table_name.lower()
-    for key, table in _tables(cfg):
+    for key, table in tables(cfg):
+        if not is_uc_table(table):
+            continue
         for parent in _parents(table):
             need(parent, key)
-        if table != output or cfg.batch_inference.output_table_exists:
+        if not _created_by_the_stack(cfg, key):
             need(Securable("table", table), key)
-    monitoring = cfg.monitoring
-    if cfg.logs_inferences:
-        for parent in _parents(cfg.inference_log_table):
-            need(parent, f"{NAMESPACE}:monitoring.inference_log_table")
-    if monitoring.enabled:
-        # The monitor watches a table the batch job creates on its first logged run.
-        log_key = f"{NAMESPACE}:monitoring.inference_log_table"
-        need(Securable("table", cfg.inference_log_table.lower()), log_key)
-        for parent in _parents(cfg.monitor_output_schema):
-            need(parent, f"{NAMESPACE}:monitoring.output_schema")
-        if monitoring.baseline_table:
-            baseline, baseline_key = (
-                monitoring.baseline_table,
-                f"{NAMESPACE}:monitoring.baseline_table",
-            )
-            for parent in _parents(baseline):
-                need(parent, baseline_key)
-            need(Securable("table", baseline.lower()), baseline_key)
+        if key == LOG_KEY and cfg.monitoring.enabled:
+            # The monitor writes its metric tables there.
+            for parent in _parents(cfg.monitor_output_schema):
+                need(parent, OUTPUT_SCHEMA_KEY)
     return [RequiredObject(securable, key) for securable, key in found.items()]
 
 
 def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
     """Every Unity Catalog grant the stack declares: (principal, securable) -> privileges.
 
-    ``access.jobs_group`` (holding the run-as principal) gets what the jobs need: SELECT on
-    the tables they read, CREATE_TABLE on the output schema (or SELECT and MODIFY on an output
-    table that pre-dates the job: batch inference overwrites it and reads it back), and
-    USE_CATALOG/USE_SCHEMA on every parent, the model's included (the run-as principal owns
-    the model, which lets it add versions and move aliases). ``access.model_readers_group``
-    gets EXECUTE on the model and USE_CATALOG/USE_SCHEMA on its parents.
+    ``access.jobs_group`` (holding the run-as principal) gets what the jobs and the monitor
+    need: SELECT on the tables they read (input, training table, monitoring baseline),
+    CREATE_TABLE on the output table's schema (or SELECT and MODIFY on an output table that
+    pre-dates the job: batch inference overwrites it and reads it back), CREATE_TABLE on the
+    inference log's schema (batch inference creates the log, then appends to it) and on the
+    monitor's output schema (its metric tables), and USE_CATALOG/USE_SCHEMA on every parent,
+    the model's included (the run-as principal owns the model, which lets it add versions and
+    move aliases). ``access.model_readers_group`` gets EXECUTE on the model and
+    USE_CATALOG/USE_SCHEMA on its parents. Only tables with three-part names are granted on.
     """
     needs: dict[GrantKey, set[str]] = defaultdict(set)
 
@@ -149,28 +177,24 @@ def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
     schema = model_schema(cfg)
     if access.jobs_group:
         jobs = access.jobs_group
-        output = batch.output_table_name.lower()
-        for _, table in _tables(cfg):
+        for key, table in tables(cfg):
+            if not is_uc_table(table):
+                continue
             use(jobs, table)
-            if table != output:
-                grant(jobs, Securable("table", table), "SELECT")
-            elif batch.output_table_exists:
+            if key == LOG_KEY or (key == OUTPUT_KEY and not batch.output_table_exists):
+                # Batch inference creates it (the log on its first logged run, then appends).
+                grant(jobs, _parents(table)[1], "CREATE_TABLE")
+            elif key == OUTPUT_KEY:
+                # It pre-dates the job: batch inference overwrites it and reads it back.
                 grant(jobs, Securable("table", table), "MODIFY", "SELECT")
             else:
-                grant(jobs, _parents(table)[1], "CREATE_TABLE")
+                grant(jobs, Securable("table", table), "SELECT")
         if schema:
             use(jobs, schema)
-        if cfg.logs_inferences:
-            # Batch inference creates the log on its first logged run, then appends to it.
-            use(jobs, cfg.inference_log_table)
-            grant(jobs, _parents(cfg.inference_log_table)[1], "CREATE_TABLE")
         if cfg.monitoring.enabled:
             # The monitor, owned by the run-as principal, writes its metric tables there.
             use(jobs, cfg.monitor_output_schema)
             grant(jobs, _parents(cfg.monitor_output_schema)[1], "CREATE_TABLE")
-            if cfg.monitoring.baseline_table:
-                use(jobs, cfg.monitoring.baseline_table)
-                grant(jobs, Securable("table", cfg.monitoring.baseline_table.lower()), "SELECT")
     if access.model_readers_group and schema:
         readers = access.model_readers_group
         use(readers, schema)
@@ -178,38 +202,29 @@ def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
     return {key: tuple(sorted(privileges)) for key, privileges in sorted(needs.items())}
 
 
-def written_tables(cfg: StackConfig) -> set[str]:
-    """Tables the stack's jobs write (lowercase): the output table, and the inference log."""
-    written = {cfg.batch_inference.output_table_name.lower()}
-    if cfg.logs_inferences:
-        written.add(cfg.inference_log_table.lower())
-    return written
+def table_collisions(cfg: StackConfig, others: Iterable[tuple[str, StackConfig]]) -> list[str]:
+    """A table ``cfg``'s jobs write that another stack (``(file, config)``) reads or writes,
+    each naming the key of ``cfg`` that sets it."""
+    problems = []
+    for stack_file, other in others:
+        theirs = touched_tables(other)
+        for key, table in written_tables(cfg):
+            if table in theirs:
+                problems.append(
+                    f"{key}: {table!r} is a table of {stack_file}; this stack would "
+                    f"{_WRITES[key]}. Write to a table of its own"
+                )
+    return problems
 
 
-def touched_tables(cfg: StackConfig) -> set[str]:
-    """Tables the stack's jobs read or write (lowercase)."""
-    tables = {cfg.batch_inference.input_table_name, cfg.batch_inference.output_table_name}
-    if cfg.training.training_table_name:
-        tables.add(cfg.training.training_table_name)
-    return {table.lower() for table in tables}
-
-
-def collision_problems(cfg: StackConfig, others: Iterable[tuple[str, StackConfig]]) -> list[str]:
-    """Problems of a personal stack that would hurt a committed stack (``(file, config)``):
-    writing a table the other reads or writes, or managing one of its grants (two
-    ``databricks.Grant`` on one pair revoke each other's privileges)."""
+def grant_collisions(cfg: StackConfig, others: Iterable[tuple[str, StackConfig]]) -> list[str]:
+    """A (principal, securable) grant ``cfg`` declares that another stack (``(file, config)``)
+    declares too: two ``databricks.Grant`` on one pair revoke each other's privileges."""
     problems = []
     plan = grant_plan(cfg)
     for stack_file, other in others:
-        for table in sorted(written_tables(cfg) & touched_tables(other)):
-            problems.append(
-                f"{NAMESPACE}:batch_inference.output_table_name: {table!r} is a table of "
-                f"{stack_file}; this stack would overwrite it. Write to a table of its own"
-            )
         for key in sorted(plan.keys() & grant_plan(other).keys()):
-            role = (
-                "jobs_group" if key.principal == cfg.access.jobs_group else ("model_readers_group")
-            )
+            role = "jobs_group" if key.principal == cfg.access.jobs_group else "model_readers_group"
             problems.append(
                 f"{NAMESPACE}:access.{role}: {stack_file} already manages the grants of "
                 f"{key.principal!r} on {key.securable.kind} {key.securable.name!r}; two stacks "
@@ -217,3 +232,11 @@ def collision_problems(cfg: StackConfig, others: Iterable[tuple[str, StackConfig
                 "stack's own, or leave the key unset"
             )
     return problems
+
+
+def collision_problems(cfg: StackConfig, others: Iterable[tuple[str, StackConfig]]) -> list[str]:
+    """Problems of a stack that would hurt other stacks (``(file, config)``): writing a table
+    another reads or writes (:func:`table_collisions`), or managing one of its grants
+    (:func:`grant_collisions`)."""
+    others = list(others)
+    return table_collisions(cfg, others) + grant_collisions(cfg, others)

@@ -27,9 +27,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mlops_resources.config.reading import RawConfig
-from mlops_resources.config.stack import validate
-from mlops_resources.config.stack_files import read_stack_file
+from mlops_resources.config.stack import validated_stacks
 from mlops_resources.offline.evaluation import DeclaredResource, Evaluation
 from mlops_resources.policies import POLICIES
 from mlops_resources.policies.cross_stack import cross_stack_violations
@@ -174,15 +172,9 @@ def run_policies(
 
 def cross_stack(project_dir: Path, stacks: Sequence[str]) -> list[Violation]:
     """The cross-stack rules over the given stack files of the mlops program."""
-    configs = []
-    for stack in stacks:
-        source = read_stack_file(stack, project_dir)
-        configs.append(
-            (source.path.name, validate(RawConfig(source.values, source.secret_keys), stack))
-        )
     return [
         Violation(EnforcementLevel.MANDATORY.value, v.policy, v.stack, v.message)
-        for v in cross_stack_violations(configs)
+        for v in cross_stack_violations(validated_stacks(stacks, project_dir))
     ]
 
 

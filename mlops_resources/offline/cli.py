@@ -34,6 +34,7 @@ from typing import Any
 
 from mlops_resources.config.reading import ConfigError
 from mlops_resources.config.stack_files import StackFileError, load_yaml, project_name
+from mlops_resources.offline import templates
 from mlops_resources.offline.diff import compare, load, to_markdown
 from mlops_resources.offline.evaluation import Evaluation, evaluate
 from mlops_resources.offline.init import InitError, init_dev
@@ -96,8 +97,6 @@ def _init_dev(args: argparse.Namespace) -> int:
 
 
 def _init_team(args: argparse.Namespace) -> int:
-    from mlops_resources.offline import templates  # the team mode's own imports
-
     try:
         given: dict[str, Any] = load_yaml(args.answers.read_text()) if args.answers else {}
         for item in args.set:

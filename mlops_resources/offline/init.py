@@ -11,7 +11,6 @@ written.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ import yaml
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.reading import RawConfig
 from mlops_resources.config.stack import NAMESPACE, committed_stacks, validate
-from mlops_resources.config.stack_files import StackFile, load_yaml, read_stack_file
+from mlops_resources.config.stack_files import encode_config, read_stack_config, stack_file_path
 
 DEV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
@@ -41,10 +40,10 @@ class DevStack:
 
 
 def _dev_config(
-    source: StackFile, name: str, output_table: str | None, run_as: str | None
+    source: dict[str, Any], name: str, output_table: str | None, run_as: str | None
 ) -> dict[str, Any]:
-    document = load_yaml(source.path.read_text())
-    config: dict[str, Any] = dict(document["config"])
+    """The source stack's namespaced config (as written) made ``dev-<name>``'s."""
+    config = dict(source)
     batch = dict(config[f"{NAMESPACE}:batch_inference"])
     default_table = batch["output_table_name"].rsplit(".", 1)
     table = output_table or ".".join(
@@ -66,15 +65,6 @@ def _dev_config(
     return config
 
 
-def _encode(config: dict[str, Any]) -> dict[str, str]:
-    return {
-        key if ":" in key else f"{NAMESPACE}:{key}": value
-        if isinstance(value, str)
-        else json.dumps(value)
-        for key, value in config.items()
-    }
-
-
 def init_dev(
     name: str,
     *,
@@ -93,18 +83,15 @@ def init_dev(
             "with a letter (e.g. 'alice')"
         )
     stack = f"dev-{name}"
-    path = project_dir / f"Pulumi.{stack}.yaml"
+    path = stack_file_path(stack, project_dir)
     if path.exists() and not force:
         raise InitError(f"{path.name} exists; pass --force to replace it")
-    source = read_stack_file(from_stack, project_dir)
-    config = _dev_config(source, name, output_table, run_as)
-    values = _encode(config)
-    cfg = validate(
-        RawConfig(values, source.secret_keys), stack, committed_stacks(stack, project_dir)
-    )
+    source, written = read_stack_config(from_stack, project_dir)
+    config = _dev_config(written, name, output_table, run_as)
+    cfg = validate(RawConfig(*encode_config(config)), stack, committed_stacks(stack, project_dir))
     header = (
         f"# Personal dev stack '{stack}', written by `python -m mlops_resources init --dev "
-        f"{name}` from\n# {source.path.name}: schedules paused, its own output table, no Unity "
+        f"{name}` from\n# {source.name}: schedules paused, its own output table, no Unity "
         "Catalog grants\n# (a dev stack must not manage staging's). Keys: README.md, "
         "'Config reference'.\n"
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.config.bootstrap import BOOTSTRAP
+from mlops_resources.config.bootstrap import BOOTSTRAP, FOLDER
 from mlops_resources.config.reading import Namespace
 from mlops_resources.config.stack import MLOPS
 
@@ -18,7 +18,6 @@ class Program:
     folder: str
     """Folder of the program in the repository ('' for the root)."""
     namespace: Namespace
-    example_stack: str
     document: str
     """The document (relative to the repository) that holds the program's reference table,
     between ``<!-- <marker>:start -->`` and ``<!-- <marker>:end -->``."""
@@ -30,10 +29,8 @@ class Program:
 
 
 PROGRAMS = {
-    "mlops": Program("", MLOPS, "staging", "README.md", "config-reference"),
-    "bootstrap": Program(
-        "bootstrap", BOOTSTRAP, "shared", "docs/deployment.md", "bootstrap-reference"
-    ),
+    "mlops": Program("", MLOPS, "README.md", "config-reference"),
+    "bootstrap": Program(FOLDER, BOOTSTRAP, "docs/deployment.md", "bootstrap-reference"),
 }
 
 
@@ -61,7 +58,7 @@ POLICY_MARKER = "policy-reference"
 def policy_table() -> str:
     """The policy pack's table: every policy, its level and what it protects, with evidence."""
     from mlops_resources.policies import POLICIES  # pulumi_policy, only when asked
-    from mlops_resources.policies.cross_stack import SHARED_GRANTS, SHARED_OUTPUT
+    from mlops_resources.policies.cross_stack import SHARED_GRANTS, SHARED_TABLES
 
     lines = ["| policy | level | what it protects (evidence) |", "| --- | --- | --- |"]
     for policy in POLICIES:
@@ -72,8 +69,8 @@ def policy_table() -> str:
         "by two stack files: each Grant revokes the other's privileges |"
     )
     lines.append(
-        f"| `{SHARED_OUTPUT}` | mandatory, `check` only | no output table is written by two "
-        "stack files |"
+        f"| `{SHARED_TABLES}` | mandatory, `check` only | no stack file writes (output table, "
+        "inference log) a table another stack file reads or writes |"
     )
     return "\n".join(lines)
 

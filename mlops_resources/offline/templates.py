@@ -13,18 +13,19 @@ render); one a team has edited is refused unless ``force``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.config.bootstrap import validate_bootstrap
+from mlops_resources.config.bootstrap import BOOTSTRAP, FOLDER, validate_bootstrap
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import validate
-from mlops_resources.config.stack_files import StackFile, load_yaml, project_name
+from mlops_resources.config.stack import NAMESPACE, validate
+from mlops_resources.config.stack_files import StackFileError, encode_config, parse_config
+
+T = TypeVar("T")
 
 ENCRYPTED_KEY = re.compile(r"^encryptedkey: .*\n", re.M)
 """The line ``pulumi stack init`` adds to a stack file: kept, and ignored when comparing."""
@@ -107,20 +108,14 @@ class TeamAnswers:
 
     @property
     def state_prefix(self) -> str:
+        """The bucket folder of the project's stacks: the project's name."""
         return self.project_name
-
-    @property
-    def backend_url(self) -> str:
-        return f"s3://{self.state_bucket}/{self.state_prefix}?region={self.region}&awssdk=v2"
-
-    def secrets_provider(self, stack: str) -> str:
-        return f"awskms://alias/{self.kms_alias}-{stack}?region={self.region}"
 
 
 QUESTIONS = {f.name: str(f.metadata["ask"]) for f in fields(TeamAnswers)}
 
 
-def _stack_file(answers: TeamAnswers, stack: str) -> str:
+def _stack_file(answers: TeamAnswers, stack: str, secrets_provider: str) -> str:
     prod = stack == "prod"
     catalog = answers.prod_catalog if prod else answers.staging_catalog
     host = answers.prod_host if prod else answers.staging_host
@@ -137,7 +132,7 @@ def _stack_file(answers: TeamAnswers, stack: str) -> str:
         "# Stack secrets are encrypted with this stack's own KMS key (bootstrap/ creates it);\n"
         "# `pulumi stack init <stack> --secrets-provider <this URL>` adds the stack's "
         "`encryptedkey`\n# below it the first time.\n"
-        f"secretsprovider: {answers.secrets_provider(stack)}\n"
+        f"secretsprovider: {secrets_provider}\n"
         "config:\n"
         f"  databricks:host: {host}\n"
         f"  mlops:project_name: {answers.project_name}\n"
@@ -234,7 +229,7 @@ def _bootstrap_file(answers: TeamAnswers) -> str:
     )
 
 
-def _project_file(answers: TeamAnswers) -> str:
+def _project_file(backend_url: str) -> str:
     return (
         "name: mlops\n"
         "description: Databricks MLOps resources (experiment, model, training and batch "
@@ -248,51 +243,66 @@ def _project_file(answers: TeamAnswers) -> str:
         "# PULUMI_BACKEND_URL overrides this (e.g. file://~/.pulumi-state to try the program "
         "locally).\n"
         "backend:\n"
-        f"  url: {answers.backend_url}\n"
+        f"  url: {backend_url}\n"
     )
 
 
-FILES: dict[str, Callable[[TeamAnswers], str]] = {
-    "Pulumi.yaml": _project_file,
-    "Pulumi.staging.yaml": lambda answers: _stack_file(answers, "staging"),
-    "Pulumi.prod.yaml": lambda answers: _stack_file(answers, "prod"),
-    "bootstrap/Pulumi.shared.yaml": _bootstrap_file,
-}
-"""Every file ``init`` writes, relative to the repository, and how it renders."""
+PROJECT_FILE = "Pulumi.yaml"
+BOOTSTRAP_FILE = f"{FOLDER}/Pulumi.shared.yaml"
+STACKS = ("staging", "prod")
+
+
+def _validated(
+    path: str,
+    text: str,
+    namespace: str,
+    validator: Callable[[RawConfig, str], T],
+    stack: str,
+    problems: list[str],
+) -> T | None:
+    """``validator``'s model of a rendered stack file (read as the CLI reads the file on
+    disk), or None with its problems (file: key: ...) added to ``problems``."""
+    try:
+        return validator(RawConfig(*encode_config(parse_config(text, path, namespace))), stack)
+    except StackFileError as error:
+        problems.append(str(error))
+    except ConfigError as error:
+        problems += [f"{error.stack_file}: {p}" for p in error.problems]
+    return None
 
 
 def render(answers: TeamAnswers) -> dict[str, str]:
-    """The files ``answers`` render to."""
-    return {path: make(answers) for path, make in FILES.items()}
+    """Every file ``init`` writes (path relative to the repository -> text), validated with
+    the programs' own validation; raises ConfigError listing every problem (file: key: ...).
 
-
-def _config(text: str, namespace: str) -> StackFile:
-    document = load_yaml(text) or {}
-    values = {
-        key if ":" in key else f"{namespace}:{key}": value
-        if isinstance(value, str)
-        else json.dumps(value)
-        for key, value in (document.get("config") or {}).items()
-    }
-    return StackFile(Path("."), values, frozenset())
-
-
-def check(files: Mapping[str, str], project_dir: Path) -> list[str]:
-    """Every problem the programs' own validation finds in rendered files (file: key: ...)."""
+    The bootstrap file renders first: the backend URL and each stack's secrets provider are
+    its validated config's (:class:`~mlops_resources.config.bootstrap.BootstrapConfig`), as
+    the bootstrap program exports them.
+    """
+    bootstrap_problems: list[str] = []
+    bootstrap_file = _bootstrap_file(answers)
+    bootstrap = _validated(
+        BOOTSTRAP_FILE,
+        bootstrap_file,
+        BOOTSTRAP.name,
+        validate_bootstrap,
+        "shared",
+        bootstrap_problems,
+    )
+    # Without a valid bootstrap nothing is returned, but the stack files are still rendered
+    # (with no backend or secrets provider) and validated: every problem is reported at once.
+    files = {PROJECT_FILE: _project_file(bootstrap.backend_url if bootstrap else "")}
     problems: list[str] = []
-    stacks = {}
-    for stack in ("staging", "prod"):
-        source = _config(files[f"Pulumi.{stack}.yaml"], project_name(project_dir))
-        try:
-            stacks[stack] = validate(RawConfig(source.values, frozenset()), stack)
-        except ConfigError as error:
-            problems += [f"Pulumi.{stack}.yaml: {p}" for p in error.problems]
-    source = _config(files["bootstrap/Pulumi.shared.yaml"], "mlops-bootstrap")
-    try:
-        validate_bootstrap(RawConfig(source.values, frozenset()), "shared")
-    except ConfigError as error:
-        problems += [f"bootstrap/Pulumi.shared.yaml: {p}" for p in error.problems]
-    return problems
+    for stack in STACKS:
+        path = f"Pulumi.{stack}.yaml"
+        provider = bootstrap.secrets_provider(stack) if bootstrap else ""
+        files[path] = _stack_file(answers, stack, provider)
+        _validated(path, files[path], NAMESPACE, validate, stack, problems)
+    files[BOOTSTRAP_FILE] = bootstrap_file
+    problems += bootstrap_problems
+    if problems:
+        raise ConfigError("the answers", problems)
+    return files
 
 
 class InitConflictError(Exception):
@@ -314,9 +324,6 @@ def init_team(
     """
     project_dir = project_dir or PROJECT_DIR
     files = render(answers)
-    problems = check(files, project_dir)
-    if problems:
-        raise ConfigError("the answers", problems)
     examples = render(TeamAnswers())
     edited = [
         path

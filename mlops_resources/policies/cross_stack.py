@@ -1,21 +1,21 @@
 """Rules no per-stack policy can check: they need every committed stack file at once.
 
 The engine runs a policy pack over one stack; these run in the offline ``check`` instead, over
-every ``Pulumi.<stack>.yaml`` of the program. (A personal stack that collides with staging or
-prod is also refused by the program itself, at every run.)
+every ``Pulumi.<stack>.yaml`` of the program: each stack file against all the others, with the
+checks that refuse a personal stack colliding with staging or prod at every run of the program
+(:func:`~mlops_resources.config.unity_catalog.collision_problems`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mlops_resources.config.stack import StackConfig
-from mlops_resources.config.unity_catalog import GrantKey, grant_plan, written_tables
+from mlops_resources.config.unity_catalog import grant_collisions, table_collisions
 
 SHARED_GRANTS = "no-grant-managed-by-two-stacks"
-SHARED_OUTPUT = "no-output-table-written-by-two-stacks"
+SHARED_TABLES = "no-table-of-one-stack-written-by-another"
 
 
 @dataclass(frozen=True)
@@ -30,36 +30,13 @@ class CrossStackViolation:
 def cross_stack_violations(
     stacks: Sequence[tuple[str, StackConfig]],
 ) -> list[CrossStackViolation]:
-    """Every (principal, securable) grant and every output table claimed by two stack files."""
-    grants: dict[GrantKey, list[str]] = defaultdict(list)
-    outputs: dict[str, list[str]] = defaultdict(list)
-    for stack_file, cfg in stacks:
-        for key in grant_plan(cfg):
-            grants[key].append(stack_file)
-        for table in written_tables(cfg):
-            outputs[table].append(stack_file)
+    """For each stack file (``(file, config)``): every (principal, securable) grant another
+    also manages, and every table another reads or writes that this one would write."""
     violations = []
-    for key, files in sorted(grants.items()):
-        for stack_file in files if len(files) > 1 else ():
-            others = ", ".join(f for f in files if f != stack_file)
-            violations.append(
-                CrossStackViolation(
-                    SHARED_GRANTS,
-                    stack_file,
-                    f"{others} also manages the grants of {key.principal!r} on "
-                    f"{key.securable.kind} {key.securable.name!r}: two databricks.Grant on one "
-                    "pair revoke each other's privileges (catalog/resource_grant.go)",
-                )
-            )
-    for table, files in sorted(outputs.items()):
-        for stack_file in files if len(files) > 1 else ():
-            others = ", ".join(f for f in files if f != stack_file)
-            violations.append(
-                CrossStackViolation(
-                    SHARED_OUTPUT,
-                    stack_file,
-                    f"{others} also overwrites {table!r}: each stack's batch inference would "
-                    "replace the other's predictions",
-                )
-            )
+    for stack_file, cfg in stacks:
+        others = [(name, other) for name, other in stacks if name != stack_file]
+        for policy, check in ((SHARED_GRANTS, grant_collisions), (SHARED_TABLES, table_collisions)):
+            violations += [
+                CrossStackViolation(policy, stack_file, message) for message in check(cfg, others)
+            ]
     return violations

@@ -12,8 +12,7 @@ from tests.stacks import bootstrap_stack_file
 
 
 def raw(changes: dict[str, Any]) -> RawConfig:
-    source = bootstrap_stack_file(changes)
-    return RawConfig(source.values, source.secret_keys)
+    return RawConfig.from_stack_file(bootstrap_stack_file(changes))
 
 
 BAD = [
@@ -163,4 +162,6 @@ def test_bad_bootstrap_config_gets_exact_message(
     with pytest.raises(ConfigError) as caught:
         validate_bootstrap(raw(changes), "shared")
     assert caught.value.problems == expected
-    assert str(caught.value).startswith(f"{len(expected)} problem(s) in Pulumi.shared.yaml")
+    assert str(caught.value).startswith(
+        f"{len(expected)} problem(s) in bootstrap/Pulumi.shared.yaml; nothing was declared:"
+    )

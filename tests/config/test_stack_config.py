@@ -14,11 +14,17 @@ from mlops_ml.validation import parse_thresholds, threshold_checks
 
 from mlops_resources.config.checks import METRICS, MetricRange
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import StackConfig, committed_stacks, validate
-from mlops_resources.config.stack_files import StackFileError, read_stack_file
-from tests.stacks import example_dir
+from mlops_resources.config.stack import (
+    StackConfig,
+    committed_stacks,
+    validate,
+    validated_stacks,
+)
+from mlops_resources.config.stack_files import StackFileError, encode_value, read_stack_file
+from tests.stacks import example_dir, personal_stack_overrides
 
 STAGING = read_stack_file("staging", example_dir())
+STAGING_OUTPUT = "staging.wine_quality.predictions"
 
 
 _REMOVE = object()
@@ -31,7 +37,7 @@ def _edit(values: dict[str, str], key: str, value: Any) -> None:
         if value is _REMOVE:
             del values[top]
         else:
-            values[top] = value if isinstance(value, str) else json.dumps(value)
+            values[top] = encode_value(value)
         return
     document = json.loads(values[top])
     target = document
@@ -42,7 +48,7 @@ def _edit(values: dict[str, str], key: str, value: Any) -> None:
         del target[leaf]
     else:
         target[leaf] = value
-    values[top] = json.dumps(document)
+    values[top] = encode_value(document)
 
 
 def raw(
@@ -57,16 +63,20 @@ def raw(
     return RawConfig(values, STAGING.secret_keys | frozenset(secret))
 
 
-def problems_of(config: RawConfig, stack: str = "staging") -> list[str]:
+def problems_of(
+    config: RawConfig, stack: str = "staging", others: list[tuple[str, StackConfig]] | None = None
+) -> list[str]:
+    """The problems ``validate`` raises for ``config`` as ``stack``, checked against ``others``
+    (the committed stacks a personal stack must not collide with)."""
     with pytest.raises(ConfigError) as caught:
-        validate(config, stack)
+        validate(config, stack, others or ())
     return caught.value.problems
 
 
 def test_committed_stack_files_are_valid() -> None:
-    for stack in ("staging", "prod"):
-        source = read_stack_file(stack, example_dir())
-        cfg = validate(RawConfig(source.values, source.secret_keys), stack)
+    validated = validated_stacks(("staging", "prod"), example_dir())
+    assert [name for name, _ in validated] == ["Pulumi.staging.yaml", "Pulumi.prod.yaml"]
+    for (_, cfg), stack in zip(validated, ("staging", "prod"), strict=True):
         assert isinstance(cfg, StackConfig)
         assert cfg.environment == stack
 
@@ -104,8 +114,7 @@ def test_committed_thresholds_reject_a_constant_classifier(stack: str) -> None:
 
 
 def _prod() -> StackConfig:
-    source = read_stack_file("prod", example_dir())
-    return validate(RawConfig(source.values, source.secret_keys), "prod")
+    return validate(RawConfig.from_stack_file(read_stack_file("prod", example_dir())), "prod")
 
 
 MONITORING_WITHOUT_LABEL: dict[str, Any] = {
@@ -189,8 +198,8 @@ BAD_CONFIGS = [
         "personal access token pasted in a value",
         raw({"mlops:access.readers_group": "dapi0123456789abcdef0123456789abcdef"}),
         [
-            "mlops:access: contains what looks like an access token in plaintext; remove it and "
-            "use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
+            "mlops:access.readers_group: contains what looks like an access token in plaintext; "
+            "remove it and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
         ],
     ),
     (
@@ -432,16 +441,35 @@ BAD_CONFIGS = [
         "a token inside the repository URL",
         raw({"mlops:code_source.url": "https://ghp_" + "a1" * 18 + "@github.com/acme/ml"}),
         [
-            "mlops:code_source: contains what looks like an access token in plaintext; remove "
-            "it and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
+            "mlops:code_source.url: contains what looks like an access token in plaintext; "
+            "remove it and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)"
+        ],
+    ),
+    (
+        # Each at its key path; a token-shaped tag name is reported at its parent's path.
+        "tokens in a cluster tag's value and in a tag's name",
+        raw(
+            {
+                "mlops:cluster.custom_tags": {
+                    "owner": "dapi" + "0b" * 16,
+                    "glpat-" + "x" * 20: "ci",
+                }
+            }
+        ),
+        [
+            "mlops:cluster.custom_tags.owner: contains what looks like an access token in "
+            "plaintext; remove it and use a Pulumi secret or an environment variable "
+            "(DATABRICKS_TOKEN, ...)",
+            "mlops:cluster.custom_tags: contains what looks like an access token in plaintext; "
+            "remove it and use a Pulumi secret or an environment variable (DATABRICKS_TOKEN, ...)",
         ],
     ),
     (
         "a password inside the repository URL",
         raw({"mlops:code_source.url": "https://ci:hunter2@github.com/acme/ml"}),
         [
-            "mlops:code_source: contains a URL with a user name, password or token before its "
-            "host; remove it: repository access goes through a Git credential of the run-as "
+            "mlops:code_source.url: contains a URL with a user name, password or token before "
+            "its host; remove it: repository access goes through a Git credential of the run-as "
             "principal, never through the URL"
         ],
     ),
@@ -690,26 +718,21 @@ def test_a_repeated_key_is_refused_with_its_lines(tmp_path: Path) -> None:
     )
 
 
-def personal(**changes: Any) -> RawConfig:
-    """The staging file made a personal stack's: own output table, no shared grants."""
-    edits: dict[str, Any] = {
-        "mlops:batch_inference.output_table_name": "staging.wine_quality.dev_alice_predictions",
-        "mlops:access.jobs_group": "wine-quality-dev-alice-jobs",
-    }
-    edits.update(changes)
-    return raw(
-        {k: v for k, v in edits.items() if v is not _REMOVE},
-        remove=tuple(k for k, v in edits.items() if v is _REMOVE),
-    )
+def personal(
+    owner: str, jobs_group: str | None = None, changes: dict[str, Any] | None = None
+) -> RawConfig:
+    """The staging file made ``dev-<owner>``'s (its own output table, no grant staging
+    manages: ``personal_stack_overrides``), with keys changed (``a:b.c`` inside a section)."""
+    return raw({**personal_stack_overrides(owner, jobs_group), **(changes or {})})
 
 
 def test_a_personal_stack_of_its_own_is_accepted() -> None:
     cfg = validate(
-        personal(**{"mlops:access.model_readers_group": _REMOVE}),
+        personal("alice", jobs_group="wine-quality-dev-alice-jobs"),
         "dev-alice",
         committed_stacks("dev-alice", example_dir()),
     )
-    assert cfg.batch_inference.output_table_name.endswith("dev_alice_predictions")
+    assert cfg.batch_inference.output_table_name == "staging.wine_quality.dev_alice_scores"
 
 
 def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
@@ -718,7 +741,7 @@ def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
     ``catalog/resource_grant.go``, and PR #3024's report). A dev stack copied from staging
     would also overwrite staging's predictions."""
     config = raw({})  # the staging file as is, evaluated as a personal stack
-    problems = problems_of_with(config, "dev-alice", committed_stacks("dev-alice", example_dir()))
+    problems = problems_of(config, "dev-alice", committed_stacks("dev-alice", example_dir()))
     assert problems[0] == (
         "mlops:batch_inference.output_table_name: 'staging.wine_quality.predictions' is a "
         "table of Pulumi.staging.yaml; this stack would overwrite it. Write to a table of its "
@@ -733,18 +756,56 @@ def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
     assert any(
         p.startswith("mlops:access.model_readers_group: Pulumi.staging.yaml") for p in problems
     )
-    without_shared_grants = personal(
-        **{"mlops:access.jobs_group": _REMOVE, "mlops:access.model_readers_group": _REMOVE}
-    )
+    without_shared_grants = personal("bob")
     assert validate(without_shared_grants, "dev-bob", committed_stacks("dev-bob", example_dir()))
 
 
-def problems_of_with(
-    config: RawConfig, stack: str, others: list[tuple[str, StackConfig]]
-) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        validate(config, stack, others)
-    return caught.value.problems
+STAGING_LOG = "staging.wine_quality.predictions_log"
+"""Staging's inference log when it logs (the default: the output table's name + ``_log``)."""
+STAGING_BASELINE = "staging.wine_quality.training_baseline"
+
+
+@pytest.mark.parametrize(
+    ("dev_changes", "staging_changes", "expected"),
+    [
+        pytest.param(
+            {"mlops:monitoring": {"log_inferences": True, "inference_log_table": STAGING_OUTPUT}},
+            {},
+            f"mlops:monitoring.inference_log_table: {STAGING_OUTPUT!r} is a table of "
+            "Pulumi.staging.yaml; this stack would append its rows to it. Write to a table of "
+            "its own",
+            id="its inference log is staging's output table",
+        ),
+        pytest.param(
+            {"mlops:batch_inference.output_table_name": STAGING_LOG},
+            {"mlops:monitoring": {"log_inferences": True}},
+            f"mlops:batch_inference.output_table_name: {STAGING_LOG!r} is a table of "
+            "Pulumi.staging.yaml; this stack would overwrite it. Write to a table of its own",
+            id="its output table is staging's inference log",
+        ),
+        pytest.param(
+            {"mlops:batch_inference.output_table_name": STAGING_BASELINE},
+            {
+                "mlops:monitoring": {
+                    **MONITORING_WITHOUT_LABEL,
+                    "label_column": "quality",
+                    "baseline_table": STAGING_BASELINE,
+                }
+            },
+            f"mlops:batch_inference.output_table_name: {STAGING_BASELINE!r} is a table of "
+            "Pulumi.staging.yaml; this stack would overwrite it. Write to a table of its own",
+            id="its output table is staging's monitoring baseline",
+        ),
+    ],
+)
+def test_a_personal_stack_may_not_write_any_table_of_staging(
+    dev_changes: dict[str, Any], staging_changes: dict[str, Any], expected: str
+) -> None:
+    """Every table staging's jobs and monitor read or write counts, and the problem names the
+    key of the personal stack that writes it."""
+    staging = validate(raw(staging_changes), "staging")
+    config = personal("alice", changes=dev_changes)
+    assert problems_of(config, "dev-alice", [("Pulumi.staging.yaml", staging)]) == [expected]
 
 
 def test_staging_and_prod_are_not_checked_against_themselves() -> None:

@@ -75,8 +75,9 @@ def test_two_stacks_managing_one_grant_fail_both(
     out = capsys.readouterr().out
     assert "no-grant-managed-by-two-stacks" in out
     assert (
-        "Pulumi.staging.yaml also manages the grants of 'wine-quality-jobs' on catalog 'staging'"
-        in out
+        "mlops:access.jobs_group: Pulumi.staging.yaml already manages the grants of "
+        "'wine-quality-jobs' on catalog 'staging'; two stacks managing one grant revoke each "
+        "other's privileges" in out
     )
 
 

@@ -13,13 +13,23 @@ from mlops_resources.offline.evaluation import Evaluation
 from tests.stacks import run_stack, section
 
 
+@pytest.fixture(scope="module")
+def staging() -> Evaluation:
+    return run_stack("staging")
+
+
+@pytest.fixture(scope="module")
+def prod() -> Evaluation:
+    return run_stack("prod")
+
+
 def document(evaluation: Evaluation) -> dict[str, object]:
     loaded: dict[str, object] = json.loads(evaluation.to_json())
     return loaded
 
 
-def test_identical_renders_have_no_changes() -> None:
-    render = document(run_stack("prod"))
+def test_identical_renders_have_no_changes(prod: Evaluation) -> None:
+    render = document(prod)
     diff = compare(render, render)
     assert diff.empty
     assert to_markdown(diff) == (
@@ -28,8 +38,8 @@ def test_identical_renders_have_no_changes() -> None:
     )
 
 
-def test_config_change_is_reported_input_by_input() -> None:
-    base = document(run_stack("staging"))
+def test_config_change_is_reported_input_by_input(staging: Evaluation) -> None:
+    base = document(staging)
     head = document(
         run_stack(
             "staging",
@@ -75,8 +85,8 @@ def test_config_change_is_reported_input_by_input() -> None:
     assert "#### Added\n\n- `databricks:index/grant:Grant` **mlops-grants-table-staging" in report
 
 
-def test_removed_resources_and_absent_inputs() -> None:
-    base = document(run_stack("staging"))
+def test_removed_resources_and_absent_inputs(staging: Evaluation) -> None:
+    base = document(staging)
     head = document(
         run_stack(
             "staging",
@@ -99,9 +109,11 @@ def test_long_values_are_shortened_and_pipes_escaped() -> None:
     assert "| `a` | `x\\|y` | `" + "z" * 79 + "…` |" in report
 
 
-def test_cli_diff_and_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_diff_and_exit_code(
+    prod: Evaluation, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base, head, empty = tmp_path / "base.json", tmp_path / "head.json", tmp_path / "empty.json"
-    base.write_text(run_stack("prod").to_json())
+    base.write_text(prod.to_json())
     head.write_text(run_stack("prod", {"mlops:jobs": {"max_retries": 3}}).to_json())
     empty.write_text("")
     assert main(["diff", str(base), str(base), "--exit-code"]) == 0

@@ -67,6 +67,25 @@ def test_a_colliding_output_table_writes_nothing(project: Path) -> None:
     assert not (project / "Pulumi.dev-bob.yaml").exists()
 
 
+def test_a_source_file_without_namespace_prefixes_is_read_as_the_cli_reads_it(
+    project: Path,
+) -> None:
+    """A stack file may leave out the project's namespace: the CLI rewrites ``config:
+    instanceSize: ...`` to ``<project>:instanceSize`` (pulumi/pulumi
+    ``sdk/go/common/workspace/loaders.go``, ``LoadProjectStackBytes``), and so does
+    ``read_stack_file``; ``init --dev`` edits the same namespaced keys."""
+    staging = project / "Pulumi.staging.yaml"
+    edit = staging.read_text().replace("\n  mlops:", "\n  ")
+    assert "mlops:" not in edit.partition("config:")[2]
+    staging.write_text(edit)
+    dev = init_dev("alice", project_dir=project)
+    assert dev.output_table == "staging.wine_quality.dev_alice_predictions"
+    result = evaluate("dev-alice", project, read_stack_file("dev-alice", project))
+    jobs = result.of_type("databricks:index/job:Job")
+    assert {job.inputs["schedule"]["pauseStatus"] for job in jobs} == {"PAUSED"}
+    assert result.of_type("databricks:index/grant:Grant") == []
+
+
 def test_an_existing_file_is_kept_unless_forced(project: Path) -> None:
     init_dev("alice", project_dir=project)
     with pytest.raises(InitError, match=r"Pulumi\.dev-alice\.yaml exists; pass --force"):
@@ -152,6 +171,16 @@ def test_bad_answers_are_refused_by_file_and_key_before_anything_is_written(
         "'mars'",
     ]
     assert {p: (project / p).read_text() for p in before} == before
+
+
+def test_an_answer_that_breaks_the_yaml_is_refused_by_file(project: Path) -> None:
+    """Rendered files are read like stack files on disk: not a traceback, a problem each."""
+    with pytest.raises(ConfigError) as caught:
+        init_team(dataclasses.replace(TeamAnswers(), schema="a: b"), project_dir=project)
+    assert [p.partition(": not valid YAML: ")[0] for p in caught.value.problems] == [
+        "Pulumi.staging.yaml",
+        "Pulumi.prod.yaml",
+    ]
 
 
 def test_init_command_takes_answers_from_a_file_and_flags(

@@ -16,10 +16,26 @@ from typing import Any
 import pytest
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.reading import RawConfig
+from mlops_resources.config.stack import StackConfig, validate
+from mlops_resources.config.stack_files import read_stack_file
 from mlops_resources.offline.check import Violation, run_policies
 from mlops_resources.offline.evaluation import DeclaredResource, Evaluation, evaluate
 from mlops_resources.policies import POLICIES
-from tests.stacks import VARIANTS, bootstrap_dir, bootstrap_stack_file, run_stack
+from mlops_resources.policies.cross_stack import (
+    SHARED_TABLES,
+    CrossStackViolation,
+    cross_stack_violations,
+)
+from tests.stacks import (
+    VARIANTS,
+    bootstrap_dir,
+    bootstrap_stack_file,
+    encode_overrides,
+    example_dir,
+    run_stack,
+    section,
+)
 
 Edit = Callable[[dict[str, DeclaredResource]], None]
 
@@ -381,3 +397,49 @@ def test_the_pack_entry_point_serves_the_policies() -> None:
 def test_the_variants_a_team_uses_break_no_policy(variant: str) -> None:
     stack, overrides, as_stack = VARIANTS[variant]
     assert run_policies(run_stack(stack, overrides, as_stack), "mlops") == []
+
+
+def committed(stack: str, overrides: dict[str, Any] | None = None) -> tuple[str, StackConfig]:
+    """(file name, validated config) of an example stack file with config overrides."""
+    source = read_stack_file(stack, example_dir())
+    values = {**source.values, **encode_overrides(overrides or {})}
+    return source.path.name, validate(RawConfig(values, source.secret_keys), stack)
+
+
+def writing_to(table: str) -> dict[str, Any]:
+    """Staging's batch inference moved to write ``table``."""
+    return {"mlops:batch_inference": section("staging", "batch_inference", output_table_name=table)}
+
+
+def test_a_stack_file_may_not_write_a_table_another_reads_or_writes() -> None:
+    """The cross-stack rules apply the program's own collision checks to every pair of stack
+    files: staging overwriting prod's input table is caught, not only two stacks writing one
+    output table; each file is told the key of its own that writes the table."""
+    prod = committed("prod")
+    assert cross_stack_violations([committed("staging"), prod]) == []
+    overwrite = (
+        "mlops:batch_inference.output_table_name: {table!r} is a table of {other}; this "
+        "stack would overwrite it. Write to a table of its own"
+    )
+    prod_input = "prod.wine_quality.scoring_input"
+    staging = committed("staging", writing_to(prod_input))
+    assert cross_stack_violations([staging, prod]) == [
+        CrossStackViolation(
+            SHARED_TABLES,
+            "Pulumi.staging.yaml",
+            overwrite.format(table=prod_input, other="Pulumi.prod.yaml"),
+        )
+    ]
+    prod_output = "prod.wine_quality.predictions"
+    staging = committed("staging", writing_to(prod_output))
+    assert cross_stack_violations([staging, prod]) == [
+        CrossStackViolation(
+            SHARED_TABLES,
+            file,
+            overwrite.format(table=prod_output, other=other),
+        )
+        for file, other in [
+            ("Pulumi.staging.yaml", "Pulumi.prod.yaml"),
+            ("Pulumi.prod.yaml", "Pulumi.staging.yaml"),
+        ]
+    ]
