@@ -24,10 +24,8 @@ if config.github is not None:
     ci = GitHubCiRoles(
         "ci",
         GitHubCiRolesArgs(
-            repository=config.github.repository,
+            github=config.github,
             roles=config.trust_domains,
-            create_oidc_provider=config.github.create_oidc_provider,
-            oidc_provider_arn=config.github.oidc_provider_arn,
             tags=tags,
         ),
     )
@@ -35,6 +33,11 @@ if config.github is not None:
         role = ci.roles[d.environment]
         grantees[d.stack, d.access] = Grantee(name=role.name, arn=role.arn)
     pulumi.export("role_arns", ci.role_arns)
+    # What the Databricks federation policies of the principals must accept, per environment.
+    pulumi.export(
+        "oidc_subjects",
+        {d.environment: config.github.subject(d.environment) for d in config.trust_domains},
+    )
 
 backend = StateBackend(
     "state",

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_resources.aws.iam import policy_json
-from mlops_resources.config.bootstrap import TrustDomain
+from mlops_resources.config.bootstrap import GitHubCiConfig, TrustDomain
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -28,14 +28,11 @@ SESSION_SECONDS = 3600
 class GitHubCiRolesArgs:
     """Inputs of :class:`GitHubCiRoles`."""
 
-    repository: str
-    """``owner/name`` whose workflows may assume the roles."""
+    github: GitHubCiConfig
+    """The repository whose workflows may assume the roles (the token subject it gets), and
+    whether to create the account's GitHub OIDC provider or use an existing one."""
     roles: tuple[TrustDomain, ...]
     """One role per trust domain: the environment it trusts (token ``sub`` ends with it)."""
-    create_oidc_provider: bool
-    """Create the account's GitHub OIDC provider, or use ``oidc_provider_arn``."""
-    oidc_provider_arn: str | None
-    """Existing provider ARN when not creating one."""
     tags: dict[str, str]
     """Tags of the roles and provider."""
 
@@ -52,7 +49,7 @@ class GitHubCiRoles(pulumi.ComponentResource):
         super().__init__("mlops:aws:GitHubCiRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         provider_arn: pulumi.Input[str]
-        if args.create_oidc_provider:
+        if args.github.create_oidc_provider:
             provider = aws.iam.OpenIdConnectProvider(
                 f"{name}-oidc-provider",
                 url=GITHUB_OIDC_URL,
@@ -62,12 +59,12 @@ class GitHubCiRoles(pulumi.ComponentResource):
             )
             provider_arn = provider.arn
         else:
-            provider_arn = args.oidc_provider_arn or ""
+            provider_arn = args.github.oidc_provider_arn or ""
 
         self.roles: dict[str, aws.iam.Role] = {}
         """The role per GitHub environment, for the grants of the state backend."""
         for domain in args.roles:
-            subject = f"repo:{args.repository}:environment:{domain.environment}"
+            subject = args.github.subject(domain.environment)
             self.roles[domain.environment] = aws.iam.Role(
                 f"{name}-role-{domain.environment}",
                 name=domain.role_name,

@@ -92,6 +92,19 @@ class GitHubCiConfig(Section):
         description="stack -> the GitHub environment whose jobs may only read it (previews, "
         "drift); the environment named like the stack deploys it",
     )
+    owner_id: int | None = Field(
+        None,
+        examples=[123456],
+        description="numeric id of the repository's owner, for a repository whose OIDC "
+        "subjects carry ids (created or renamed on or after 2026-07-15, or opted in): "
+        "gh api repos/<owner>/<name> --jq .owner.id; set with repository_id",
+    )
+    repository_id: int | None = Field(
+        None,
+        examples=[456789],
+        description="numeric id of the repository, with owner_id: gh api "
+        "repos/<owner>/<name> --jq .id",
+    )
 
     @field_validator("repository")
     @classmethod
@@ -99,6 +112,26 @@ class GitHubCiConfig(Section):
         if not _REPOSITORY.match(value):
             raise ValueError(f"expected 'owner/name', got {value!r}")
         return value
+
+    @field_validator("owner_id", "repository_id")
+    @classmethod
+    def _positive(cls, value: int | None) -> int | None:
+        if value is not None and value <= 0:
+            raise ValueError(f"expected a positive GitHub id, got {value}")
+        return value
+
+    def subject(self, environment: str) -> str:
+        """The ``sub`` of GitHub's OIDC token for a job in ``environment`` of this repository.
+
+        Repositories created or renamed on or after 2026-07-15 (and those opted in) append the
+        immutable owner and repository ids to the names, ``repo:owner@1/name@2:...`` (GitHub
+        changelog 2026-04-23, "Immutable subject claims for GitHub Actions OIDC tokens");
+        older ones name only ``repo:owner/name:...``.
+        """
+        owner, name = self.repository.split("/")
+        if self.owner_id is not None and self.repository_id is not None:
+            owner, name = f"{owner}@{self.owner_id}", f"{name}@{self.repository_id}"
+        return f"repo:{owner}/{name}:environment:{environment}"
 
 
 class BootstrapConfig(Section):
@@ -278,6 +311,13 @@ def _cross_key_problems(cfg: BootstrapConfig) -> list[str]:
     if github is None:
         return problems
     key = f"{ns}:github"
+    if (github.owner_id is None) != (github.repository_id is None):
+        missing = "repository_id" if github.repository_id is None else "owner_id"
+        problems.append(
+            f"{key}.{missing}: owner_id and repository_id go together (a token's subject "
+            "carries both ids or neither); set both, or neither for a repository whose "
+            "subjects name only owner/name"
+        )
     if github.create_oidc_provider and github.oidc_provider_arn:
         problems.append(f"{key}.oidc_provider_arn: only used when create_oidc_provider is false")
     if not github.create_oidc_provider and not github.oidc_provider_arn:

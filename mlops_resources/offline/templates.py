@@ -89,6 +89,20 @@ class TeamAnswers:
         default="example-org/wine-quality-mlops",
         metadata={"ask": "GitHub repository of the workflows (owner/name)"},
     )
+    github_owner_id: str = field(
+        default="",
+        metadata={
+            "ask": "GitHub owner id, if the repository's OIDC subjects carry ids (created or "
+            "renamed on or after 2026-07-15): gh api repos/OWNER/NAME --jq .owner.id; "
+            "empty if not"
+        },
+    )
+    github_repository_id: str = field(
+        default="",
+        metadata={
+            "ask": "GitHub repository id, with the owner id: gh api repos/OWNER/NAME --jq .id"
+        },
+    )
     aws_account_id: str = field(default="123456789012", metadata={"ask": "AWS account id"})
     region: str = field(default="us-east-1", metadata={"ask": "AWS region"})
     state_bucket: str = field(
@@ -201,6 +215,14 @@ def _stack_file(answers: TeamAnswers, stack: str, secrets_provider: str) -> str:
 
 
 def _bootstrap_file(answers: TeamAnswers) -> str:
+    ids = "".join(
+        f"    {key}: {value}\n"
+        for key, value in (
+            ("owner_id", answers.github_owner_id),
+            ("repository_id", answers.github_repository_id),
+        )
+        if value
+    )
     return (
         "# The one bootstrap stack: state bucket, KMS keys and CI roles for this AWS account.\n"
         '# Every key is described in docs/deployment.md ("Bootstrap config").\n'
@@ -221,6 +243,7 @@ def _bootstrap_file(answers: TeamAnswers) -> str:
         f"    - {answers.operator_arn}\n"
         "  mlops-bootstrap:github:\n"
         f"    repository: {answers.github_repository}\n"
+        f"{ids}"
         "    create_oidc_provider: true\n"
         f"    role_prefix: {answers.project_name}\n"
         "    read_environments:\n"
@@ -360,10 +383,12 @@ def answers_from(mapping: Mapping[str, Any]) -> TeamAnswers:
 
 
 def kept_examples(answers: TeamAnswers) -> list[str]:
-    """The answers that still hold the example's value."""
+    """The answers that still hold the example's value (optional ones left empty aside)."""
     example = TeamAnswers()
     return [
-        f.name for f in fields(TeamAnswers) if getattr(answers, f.name) == getattr(example, f.name)
+        f.name
+        for f in fields(TeamAnswers)
+        if getattr(answers, f.name) == getattr(example, f.name) != ""
     ]
 
 

@@ -206,6 +206,33 @@ def test_one_role_per_trust_domain_each_trusting_exactly_one_environment(
     assert result.outputs["role_arns"] == {
         env: f"arn:aws:iam::123456789012:role/{role}" for env, (role, _, _) in ENVIRONMENTS.items()
     }
+    # The Databricks federation policies take the same subjects (docs/deployment.md).
+    assert result.outputs["oidc_subjects"] == {
+        env: f"repo:example-org/wine-quality-mlops:environment:{env}" for env in ENVIRONMENTS
+    }
+
+
+def test_a_repository_with_immutable_subjects_is_trusted_by_its_ids() -> None:
+    """Repositories created or renamed on or after 2026-07-15 (or opted in) get the subject
+    ``repo:OWNER@OWNER-ID/REPO@REPO-ID:environment:ENV`` (GitHub changelog 2026-04-23,
+    "Immutable subject claims for GitHub Actions OIDC tokens"; github/docs pull 45221, "The
+    immutable ID is appended to each name with an ``@`` delimiter"; Microsoft Entra
+    "Migrate GitHub Actions federated credentials to immutable subjects"). A role trusting the
+    name-only subject would match no token of such a repository, and trusting both would keep
+    the name-recycling hole the ids close: with the ids configured, only the id form."""
+    github = {"repository": "acme/ml", "owner_id": 123456, "repository_id": 456789}
+    result = run({"mlops-bootstrap:github": github})
+    subjects = {}
+    for role in result.of_type("aws:iam/role:Role"):
+        (trust,) = policy(role.inputs, "assumeRolePolicy")["Statement"]
+        environment = role.name.removeprefix("ci-role-")
+        subjects[environment] = trust["Condition"]["StringEquals"][
+            "token.actions.githubusercontent.com:sub"
+        ]
+    assert subjects == {
+        env: f"repo:acme@123456/ml@456789:environment:{env}" for env in ENVIRONMENTS
+    }
+    assert result.outputs["oidc_subjects"] == subjects
 
 
 ROOT = "wine-quality/.pulumi"

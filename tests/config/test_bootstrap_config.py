@@ -108,6 +108,20 @@ BAD = [
         ],
     ),
     (
+        "an immutable subject with only one of its ids",
+        {"mlops-bootstrap:github": {"repository": "acme/ml", "owner_id": 123}},
+        [
+            "mlops-bootstrap:github.repository_id: owner_id and repository_id go together (a "
+            "token's subject carries both ids or neither); set both, or neither for a "
+            "repository whose subjects name only owner/name"
+        ],
+    ),
+    (
+        "a repository id that is no GitHub id",
+        {"mlops-bootstrap:github": {"repository": "acme/ml", "owner_id": 1, "repository_id": 0}},
+        ["mlops-bootstrap:github.repository_id: expected a positive GitHub id, got 0"],
+    ),
+    (
         "a stack without a read environment",
         {
             "mlops-bootstrap:github": {

@@ -18,6 +18,7 @@ from mlops_resources.offline.templates import (
     InitConflictError,
     TeamAnswers,
     init_team,
+    kept_examples,
     render,
 )
 from tests.stacks import write_project
@@ -140,6 +141,33 @@ def test_init_writes_a_teams_values_into_the_example(project: Path) -> None:
     assert evaluate("staging", project).outputs["model_name"] == (
         "ml_staging.wine_quality.staging_churn_model_model"
     )
+
+
+def test_init_writes_the_github_ids_of_immutable_subjects_and_checks_them(project: Path) -> None:
+    """A repository created after 2026-07-15 gets OIDC subjects with its owner and repository
+    ids (tests/aws/test_bootstrap.py cites GitHub): init writes both into the bootstrap file,
+    which the bootstrap's own validation reads; an id that is no number is refused by key."""
+    answers = dataclasses.replace(
+        TeamAnswers(), github_owner_id="123456", github_repository_id="456789"
+    )
+    init_team(answers, project_dir=project)
+    bootstrap = (project / "bootstrap/Pulumi.shared.yaml").read_text()
+    assert "    repository: example-org/wine-quality-mlops\n    owner_id: 123456\n" in bootstrap
+    assert "    repository_id: 456789\n" in bootstrap
+    result = evaluate(
+        "shared", project / "bootstrap", read_stack_file("shared", project / "bootstrap")
+    )
+    assert result.outputs["oidc_subjects"]["prod"] == (
+        "repo:example-org@123456/wine-quality-mlops@456789:environment:prod"
+    )
+    assert kept_examples(answers).count("github_owner_id") == 0
+    with pytest.raises(ConfigError) as caught:
+        init_team(dataclasses.replace(answers, github_repository_id="wine"), project_dir=project)
+    assert caught.value.problems == [
+        "bootstrap/Pulumi.shared.yaml: mlops-bootstrap:github.repository_id: expected a valid "
+        "integer, got 'wine' (numeric id of the repository, with owner_id: gh api "
+        "repos/<owner>/<name> --jq .id)"
+    ]
 
 
 def test_init_refuses_to_overwrite_a_teams_edits_unless_forced(project: Path) -> None:
