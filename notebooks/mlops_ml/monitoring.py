@@ -21,9 +21,8 @@ from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the usual alias
 
-MODEL_VERSION_COLUMN = "model_version"
-TIMESTAMP_COLUMN = "scoring_timestamp"
-PREDICTION_COLUMN = "prediction"
+from mlops_ml.inference import MODEL_VERSION_COLUMN, PREDICTION_COLUMN
+
 ALL_MODELS = "*"
 """The monitor's value of the model-id column for rows aggregated over every model version."""
 TABLE_LEVEL = ":table"
@@ -89,8 +88,6 @@ class MetricCheck:
     """How many of them must cross the threshold, the latest included."""
     granularity: str = "1 day"
     """The monitor granularity the windows are of."""
-    prediction_column: str = PREDICTION_COLUMN
-    """The column drift is measured on."""
 
 
 @dataclass(frozen=True)
@@ -127,8 +124,7 @@ def _recent(spark: SparkSession, table: str, check: MetricCheck) -> SparkDataFra
         rows = rows.where(F.col(MODEL_VERSION_COLUMN).cast("string") == ALL_MODELS)
     if metric_kind(check.metric) == "drift":
         rows = rows.where(
-            (F.col("column_name") == check.prediction_column)
-            & (F.col("drift_type") == "CONSECUTIVE")
+            (F.col("column_name") == PREDICTION_COLUMN) & (F.col("drift_type") == "CONSECUTIVE")
         )
     else:
         rows = rows.where(
