@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mlops_ml.registry import version_uri
+
 TRAIN_TASK = "Train"
 """Task key of the task that registers the version."""
 
@@ -42,7 +44,7 @@ class ModelRef:
 
     @property
     def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
+        return version_uri(self.name, self.version)
 
 
 def publish(task_values: TaskValues, ref: ModelRef, **extra: str) -> None:

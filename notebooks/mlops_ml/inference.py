@@ -11,7 +11,7 @@ from pyspark.sql import Column, SparkSession
 from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the usual alias
 
-from mlops_ml.registry import CHAMPION_ALIAS, require_version_by_alias
+from mlops_ml.registry import CHAMPION_ALIAS, require_version_by_alias, version_uri
 
 PREDICTION_COLUMN = "prediction"
 MODEL_VERSION_COLUMN = "model_version"
@@ -107,7 +107,7 @@ def score_table(
     if not spark.catalog.tableExists(input_table_name):
         raise TableNotFoundError(f"input table {input_table_name!r} does not exist")
     version = str(require_version_by_alias(client, model_name, alias).version)
-    model_uri = f"models:/{model_name}/{version}"
+    model_uri = version_uri(model_name, version)
     model_label = f"model {model_name!r} version {version} (@{alias})"
     signature = get_model_info(model_uri).signature
     if signature is None or signature.inputs is None:

@@ -62,6 +62,11 @@ def registry_uri(model_registry: str, model_name: str | None = None) -> str:
     return REGISTRY_URIS[model_registry]
 
 
+def version_uri(model_name: str, version: str | int) -> str:
+    """``models:/<name>/<version>``: the URI MLflow loads one registered version by."""
+    return f"models:/{model_name}/{version}"
+
+
 def registry_uri_for_model(model_name: str) -> str:
     """Registry URI implied by a model name: three-part names live in Unity Catalog.
 

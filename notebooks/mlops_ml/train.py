@@ -33,7 +33,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops_ml.lineage import lineage_tags, log_training_dataset
 from mlops_ml.metrics import score_model
-from mlops_ml.registry import VALIDATION_STATUS_TAG
+from mlops_ml.registry import VALIDATION_STATUS_TAG, version_uri
 from mlops_ml.split import Split, digest
 from mlops_ml.target import TARGET_COLUMN, Target
 
@@ -62,7 +62,7 @@ class TrainingResult:
     @property
     def model_uri(self) -> str:
         """The registered version's URI: what Train hands to the next tasks."""
-        return f"models:/{self.model_name}/{self.model_version}"
+        return version_uri(self.model_name, self.model_version)
 
 
 def default_estimator(

@@ -47,6 +47,7 @@ from mlops_ml.registry import (
     VALIDATION_MODE_TAG,
     VALIDATION_STATUS_TAG,
     version_by_alias,
+    version_uri,
 )
 from mlops_ml.split import Split, digest
 from mlops_ml.target import Target
@@ -360,7 +361,7 @@ def _evaluate(
         raise ValueError(f"no hold-out rows ({split.describe()}) in {len(data)} rows")
 
     found.stage = f"loading version {version}"
-    candidate = mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+    candidate = mlflow.sklearn.load_model(version_uri(model_name, version))
     found.stage = f"scoring version {version} on its hold-out rows"
     candidate_metrics = score_model(candidate, features[holdout], y[holdout], problem_type)
     found.report = replace(found.report, candidate_metrics=candidate_metrics)
@@ -403,7 +404,7 @@ def _evaluate(
         )
         return
     found.stage = f"loading {label}"
-    incumbent = mlflow.sklearn.load_model(f"models:/{model_name}/{champion.version}")
+    incumbent = mlflow.sklearn.load_model(version_uri(model_name, champion.version))
     found.stage = f"scoring {label} on the rows neither version trained on"
     champion_metrics = score_model(incumbent, features[rows], y[rows], problem_type)
     found.report = replace(found.report, champion_metrics=champion_metrics)
