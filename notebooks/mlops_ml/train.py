@@ -15,10 +15,7 @@ it ``challenger`` once it has a verdict.
 from __future__ import annotations
 
 import inspect
-import json
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -125,13 +122,6 @@ def _log_sklearn_model(model: Any, signature: Any, input_example: pd.DataFrame) 
     return mlflow.sklearn.log_model(model, **kwargs)
 
 
-def _log_json(payload: dict[str, Any], artifact: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(artifact).name
-        path.write_text(json.dumps(payload, indent=2, sort_keys=True))
-        mlflow.log_artifact(str(path), str(Path(artifact).parent))
-
-
 def train_model(
     data: pd.DataFrame,
     target: Target,
@@ -200,7 +190,7 @@ def train_model(
         model.fit(x_train, y_train)
         metrics = score_model(model, features[holdout], y[holdout], target.problem_type)
         mlflow.log_metrics(metrics)
-        _log_json(
+        mlflow.log_dict(
             {
                 "split": split.params(),
                 "rows": len(data),

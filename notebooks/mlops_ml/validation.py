@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import mlflow.sklearn
@@ -433,10 +431,7 @@ def _record(client: MlflowClient, report: ValidationReport, run_id: str | None) 
         details = details[: MAX_TAG_LENGTH - 3] + "..."
     client.set_model_version_tag(name, version, VALIDATION_DETAILS_TAG, details)
     if run_id:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(REPORT_ARTIFACT).name
-            path.write_text(json.dumps(asdict(report), indent=2, sort_keys=True))
-            client.log_artifact(run_id, str(path), str(Path(REPORT_ARTIFACT).parent))
+        client.log_dict(run_id, asdict(report), REPORT_ARTIFACT)
     if report.status == "PASSED" or report.run_mode == RunMode.DRY_RUN.value:
         client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
     elif report.status == "FAILED":
