@@ -47,9 +47,9 @@ class ModelRef:
         return version_uri(self.name, self.version)
 
 
-def publish(task_values: TaskValues, ref: ModelRef, **extra: str) -> None:
-    """Set the task values later tasks read: model name, version, URI, plus ``extra``."""
-    values = {"model_name": ref.name, "model_version": ref.version, "model_uri": ref.uri, **extra}
+def publish(task_values: TaskValues, ref: ModelRef) -> None:
+    """Set the task values later tasks read: model name, version and URI."""
+    values = {"model_name": ref.name, "model_version": ref.version, "model_uri": ref.uri}
     for key, value in values.items():
         task_values.set(key, value)
 
