@@ -14,6 +14,7 @@ task reads that verdict as a task value and runs the training job only then.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -88,6 +89,60 @@ class MetricCheck:
     """How many of them must cross the threshold, the latest included."""
     granularity: str = "1 day"
     """The monitor granularity the windows are of."""
+
+    def __post_init__(self) -> None:
+        if self.num_evaluation_windows < 1:
+            raise ValueError(
+                f"num_evaluation_windows must be at least 1, got {self.num_evaluation_windows}"
+            )
+        if not 1 <= self.num_violation_windows <= self.num_evaluation_windows:
+            raise ValueError(
+                "num_violation_windows must be between 1 and num_evaluation_windows "
+                f"({self.num_evaluation_windows}), got {self.num_violation_windows}"
+            )
+
+    @classmethod
+    def from_parameters(
+        cls,
+        metric: str,
+        threshold: str,
+        direction: str,
+        num_evaluation_windows: str,
+        num_violation_windows: str,
+        granularity: str,
+    ) -> MetricCheck:
+        """The check from the retraining job's parameters (strings); a ValueError naming the
+        parameter and what it expects for a bad one."""
+        name = metric.strip()
+        try:
+            metric_kind(name)
+        except MetricNotFoundError as error:
+            raise ValueError(f"metric: {error}") from None
+        try:
+            limit = float(threshold.strip())
+        except ValueError:
+            limit = math.nan
+        if not math.isfinite(limit):
+            raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+        try:
+            side = Direction(direction.strip())
+        except ValueError:
+            allowed = [d.value for d in Direction]
+            raise ValueError(f"direction must be one of {allowed}, got {direction!r}") from None
+
+        def whole(key: str, text: str) -> int:
+            try:
+                return int(text.strip())
+            except ValueError:
+                raise ValueError(f"{key} must be a whole number, got {text!r}") from None
+
+        evaluated = whole("num_evaluation_windows", num_evaluation_windows)
+        violating = whole("num_violation_windows", num_violation_windows)
+        if not granularity.strip():
+            raise ValueError(
+                f"granularity must be a monitor granularity such as '1 day', got {granularity!r}"
+            )
+        return cls(name, limit, side, evaluated, violating, granularity.strip())
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,44 @@ def test_the_check_notebook_sets_the_task_value_the_condition_reads(
     write_profile(tables, [0.9, 0.9, 0.9])
     assert run_notebook("MonitoredMetricCheck", parameters, store) == "false"
     assert store["MonitoredMetricCheck"]["is_metric_violated"] is False
+    # A bad job parameter fails the task with a message naming it (not float('')'s).
+    with pytest.raises(ValueError, match="threshold must be a finite number, got ''"):
+        run_notebook("MonitoredMetricCheck", parameters | {"threshold": ""}, {})
+
+
+def test_the_check_parameters_are_parsed_with_errors_naming_each_one() -> None:
+    parameters = {
+        "metric": " f1_score.macro ",
+        "threshold": "0.75",
+        "direction": "below",
+        "num_evaluation_windows": "7",
+        "num_violation_windows": "3",
+        "granularity": "1 hour",
+    }
+    assert MetricCheck.from_parameters(**parameters) == MetricCheck(
+        "f1_score.macro", 0.75, Direction.BELOW, 7, 3, "1 hour"
+    )
+    for key, value, message in [
+        ("metric", "auc", r"metric: unknown metric 'auc'; expected one of \['accuracy_score'"),
+        ("metric", "", "metric: unknown metric ''; expected one of"),
+        ("threshold", "", "threshold must be a finite number, got ''"),
+        ("threshold", "high", "threshold must be a finite number, got 'high'"),
+        ("threshold", "nan", "threshold must be a finite number, got 'nan'"),
+        ("direction", "", r"direction must be one of \['above', 'below'\], got ''"),
+        ("direction", "up", r"direction must be one of \['above', 'below'\], got 'up'"),
+        ("num_evaluation_windows", "5.0", "num_evaluation_windows must be a whole number, got"),
+        ("num_evaluation_windows", "0", "num_evaluation_windows must be at least 1, got 0"),
+        ("num_violation_windows", "", "num_violation_windows must be a whole number, got ''"),
+        (
+            "num_violation_windows",
+            "8",
+            r"num_violation_windows must be between 1 and num_evaluation_windows \(7\), got 8",
+        ),
+        ("num_violation_windows", "0", "num_violation_windows must be between 1 and"),
+        ("granularity", " ", "granularity must be a monitor granularity such as '1 day'"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            MetricCheck.from_parameters(**(parameters | {key: value}))
 
 
 def test_metric_kinds() -> None:
