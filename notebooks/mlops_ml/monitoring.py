@@ -173,7 +173,8 @@ def _recent(spark: SparkSession, table: str, check: MetricCheck) -> SparkDataFra
             f"columns: {frame.columns}"
         )
     value = F.col(column).getField(struct_field) if struct_field else F.col(column)
-    rows = frame.where(F.col("granularity") == check.granularity)
+    # The whole table, not a slice: "The entire table is equivalent to slice_key = NULL".
+    rows = frame.where((F.col("granularity") == check.granularity) & F.col("slice_key").isNull())
     if MODEL_VERSION_COLUMN in frame.columns:
         # One row per window: the metric over every model version scored in it.
         rows = rows.where(F.col(MODEL_VERSION_COLUMN).cast("string") == ALL_MODELS)
@@ -182,11 +183,7 @@ def _recent(spark: SparkSession, table: str, check: MetricCheck) -> SparkDataFra
             (F.col("column_name") == PREDICTION_COLUMN) & (F.col("drift_type") == "CONSECUTIVE")
         )
     else:
-        rows = rows.where(
-            (F.col("column_name") == TABLE_LEVEL)
-            & F.col("slice_key").isNull()
-            & (F.col("log_type") == "INPUT")
-        )
+        rows = rows.where((F.col("column_name") == TABLE_LEVEL) & (F.col("log_type") == "INPUT"))
     return (
         rows.select(F.col("window.start").alias("start"), value.cast("double").alias("value"))
         .where(F.col("value").isNotNull())
