@@ -54,7 +54,12 @@ from mlops_ml.train import split_features
 REPORT_ARTIFACT = "validation/report.json"
 """Run artifact with the full :class:`ValidationReport`."""
 MAX_TAG_LENGTH = 250
-"""Tag values are kept short (Unity Catalog limits their length)."""
+"""Longest ``validation_details`` tag value: a summary to read in the UI (the full report is
+:data:`REPORT_ARTIFACT`), well within the limits: Unity Catalog takes tag values of up to 1000
+characters on model versions (Databricks docs, "Apply tags to Unity Catalog securable
+objects", https://learn.microsoft.com/azure/databricks/database-objects/tags, "Constraints"),
+MLflow's client checks model version tag values against ``MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH``
+(``mlflow/utils/validation.py``: 5000 in MLflow 2.13.1, 100000 in 3.17.2)."""
 MIN_COMPARISON_ROWS = 20
 """Fewest rows unseen by both versions that a champion comparison accepts."""
 
