@@ -394,7 +394,9 @@ def _evaluate(
         )
         return
     found.stage = f"recomputing the rows {label} held out"
-    rows = holdout & champion_split.holdout(data)
+    # A row's key depends on the key columns only: the same columns, the same keys.
+    same_keys = champion_split.key_columns == split.key_columns
+    rows = holdout & champion_split.holdout(data, keys if same_keys else None)
     comparison_rows = int(rows.sum())
     found.report = replace(found.report, comparison_rows=comparison_rows)
     if comparison_rows < MIN_COMPARISON_ROWS:
