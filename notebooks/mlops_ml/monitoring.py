@@ -223,8 +223,8 @@ def check_metric(spark: SparkSession, table: str, check: MetricCheck) -> CheckRe
 
 def append_inference_log(
     spark: SparkSession, scored_table: str, log_table: str, label_column: str | None = None
-) -> int:
-    """Append the rows batch inference just wrote to the inference log; return their count.
+) -> None:
+    """Append the rows batch inference just wrote to the inference log.
 
     The log has the scored columns (features, ``prediction``, ``model_version`` as a string,
     the monitor's model-id column, and ``scoring_timestamp``) and, when a label column is
@@ -238,4 +238,3 @@ def append_inference_log(
         prediction_type = dict(rows.dtypes)[PREDICTION_COLUMN]
         rows = rows.withColumn(label_column, F.lit(None).cast(prediction_type))
     rows.write.mode("append").option("mergeSchema", "true").saveAsTable(log_table)
-    return rows.count()
