@@ -170,8 +170,7 @@ def train_model(
     experiment_id = _experiment_id(client, experiment_name)
 
     with mlflow.start_run(experiment_id=experiment_id) as run:
-        tags = {"model_name": model_name, "training_data": training_data}
-        mlflow.set_tags({**tags, **lineage_tags(git_source_info)})
+        mlflow.set_tags({"model_name": model_name, **lineage_tags(git_source_info)})
         mlflow.log_params(
             {
                 **target.params(),
@@ -184,9 +183,7 @@ def train_model(
                 "training_data": training_data or "(in-memory)",
             }
         )
-        log_training_dataset(
-            data, training_data, target.label, {"split": split.describe(), **_str(sides)}
-        )
+        log_training_dataset(data, training_data, target.label)
         model.fit(x_train, y_train)
         metrics = score_model(model, features[holdout], y[holdout], target.problem_type)
         mlflow.log_metrics(metrics)
@@ -214,7 +211,3 @@ def train_model(
         training_rows=sides["training"],
         holdout_rows=sides["holdout"],
     )
-
-
-def _str(values: dict[str, int]) -> dict[str, str]:
-    return {f"{k}_rows": str(v) for k, v in values.items()}
