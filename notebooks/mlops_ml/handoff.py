@@ -39,8 +39,9 @@ class ModelRef:
 
     name: str
     version: str
-    source: str = "task values of Train"
-    """Where the reference came from: Train's task values, or the widgets of a manual run."""
+    source: str
+    """Where the reference came from: Train's registration, its task values, or the widgets of
+    a manual run."""
 
     @property
     def uri(self) -> str:

@@ -217,7 +217,7 @@ def test_git_source_info_becomes_mlflow_git_tags() -> None:
 
 def test_the_version_is_handed_off_by_task_values_with_widget_fallback() -> None:
     store: dict[str, dict[str, Any]] = {}
-    publish(FakeTaskValues(store, "Train"), ModelRef("cat.sch.model", "7"))
+    publish(FakeTaskValues(store, "Train"), ModelRef("cat.sch.model", "7", "Train"))
     assert store["Train"] == {
         "model_name": "cat.sch.model",
         "model_version": "7",
