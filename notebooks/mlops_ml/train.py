@@ -32,7 +32,7 @@ from mlops_ml.lineage import lineage_tags, log_training_dataset
 from mlops_ml.metrics import score_model
 from mlops_ml.registry import VALIDATION_STATUS_TAG, version_uri
 from mlops_ml.split import Split, digest
-from mlops_ml.target import TARGET_COLUMN, Target
+from mlops_ml.target import Target, split_features
 
 SPLIT_ARTIFACT = "validation/split.json"
 """Run artifact: the split, row counts of each side and digests of their row keys."""
@@ -77,22 +77,6 @@ def default_estimator(
             n_estimators=trees, min_samples_leaf=2, random_state=random_state, n_jobs=1
         )
     return Pipeline([("impute", SimpleImputer(strategy="median")), ("model", forest)])
-
-
-def split_features(data: pd.DataFrame, target: Target) -> tuple[pd.DataFrame, pd.Series]:
-    """Features (every column but the label, as float64) and the target."""
-    label = target.label
-    if label not in data.columns:
-        raise ValueError(f"label column {target.label_column!r} is not in {list(data.columns)}")
-    features = data.drop(columns=[label])
-    if features.shape[1] == 0:
-        raise ValueError("training data has no feature columns besides the label")
-    if TARGET_COLUMN in features.columns:
-        raise ValueError(f"feature column name {TARGET_COLUMN!r} is reserved")
-    non_numeric = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-    if non_numeric:
-        raise ValueError(f"feature columns must be numeric; not numeric: {non_numeric}")
-    return features.astype("float64"), target.values(data[label])
 
 
 def _experiment_id(client: MlflowClient, experiment_name: str) -> str:

@@ -29,7 +29,6 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
 from typing import Any
 
 import mlflow.sklearn
@@ -44,12 +43,12 @@ from mlops_ml.registry import (
     VALIDATION_DETAILS_TAG,
     VALIDATION_MODE_TAG,
     VALIDATION_STATUS_TAG,
+    RunMode,
     version_by_alias,
     version_uri,
 )
 from mlops_ml.split import Split, digest
-from mlops_ml.target import Target
-from mlops_ml.train import split_features
+from mlops_ml.target import Target, split_features
 
 REPORT_ARTIFACT = "validation/report.json"
 """Run artifact with the full :class:`ValidationReport`."""
@@ -65,25 +64,6 @@ MIN_COMPARISON_ROWS = 20
 
 LoadData = Callable[[str, str], pd.DataFrame]
 """``(training_data, label_column) -> labelled rows``: how validation reads the data."""
-
-
-class RunMode(str, Enum):
-    """How ModelValidation treats its verdict."""
-
-    DISABLED = "disabled"
-    DRY_RUN = "dry_run"
-    ENABLED = "enabled"
-
-    @classmethod
-    def parse(cls, value: str | RunMode) -> RunMode:
-        """The mode for a ``run_mode`` job parameter; a clear error for anything else."""
-        if isinstance(value, RunMode):
-            return value
-        try:
-            return cls(value.strip())
-        except ValueError:
-            allowed = [m.value for m in cls]
-            raise ValueError(f"run_mode must be one of {allowed}, got {value!r}") from None
 
 
 class ModelValidationError(Exception):

@@ -16,10 +16,10 @@ from mlops_ml.metrics import (
     get_metric,
     metric_names,
 )
+from mlops_ml.registry import RunMode
 from mlops_ml.split import Split, digest
 from mlops_ml.target import Target
 from mlops_ml.validation import (
-    RunMode,
     Threshold,
     champion_checks,
     parse_flag,
