@@ -45,10 +45,8 @@ print(
     f"with {model_name} version {result.model_version}"
 )
 if inference_log_table:
-    logged = append_inference_log(
-        spark, output_table_name, inference_log_table, label_column or None
-    )
-    print(f"[{env}] appended {logged} rows to the inference log {inference_log_table}")
+    append_inference_log(spark, output_table_name, inference_log_table, label_column or None)
+    print(f"[{env}] appended the {result.rows} rows to the inference log {inference_log_table}")
 
 # COMMAND ----------
 

@@ -45,7 +45,7 @@ import mlflow
 # The notebook's own folder is on sys.path in Databricks (git folders and workspace files),
 # so the mlops_ml package next to this notebook imports directly.
 from mlops_ml.data import load_training_data
-from mlops_ml.handoff import handed_off_version, publish
+from mlops_ml.handoff import handed_off_version
 from mlops_ml.registry import registry_uri
 from mlops_ml.validation import parse_flag, validate_version
 
@@ -70,5 +70,4 @@ if report.status == "FAILED":
 
 # COMMAND ----------
 
-publish(dbutils.jobs.taskValues, model, validation_status=report.status)
 dbutils.notebook.exit(report.status)

@@ -24,22 +24,22 @@ dbutils.widgets.text("granularity", "1 day")
 env = dbutils.widgets.get("env")
 metrics_table = dbutils.widgets.get("metrics_table")
 metric = dbutils.widgets.get("metric")
-threshold = float(dbutils.widgets.get("threshold"))
+threshold = dbutils.widgets.get("threshold")
 direction = dbutils.widgets.get("direction")
-num_evaluation_windows = int(dbutils.widgets.get("num_evaluation_windows"))
-num_violation_windows = int(dbutils.widgets.get("num_violation_windows"))
+num_evaluation_windows = dbutils.widgets.get("num_evaluation_windows")
+num_violation_windows = dbutils.widgets.get("num_violation_windows")
 granularity = dbutils.widgets.get("granularity")
 
 # COMMAND ----------
 
 # The notebook's own folder is on sys.path in Databricks (git folders and workspace files),
 # so the mlops_ml package next to this notebook imports directly.
-from mlops_ml.monitoring import Direction, MetricCheck, check_metric
+from mlops_ml.monitoring import MetricCheck, check_metric
 
-check = MetricCheck(
+check = MetricCheck.from_parameters(
     metric,
     threshold,
-    Direction(direction),
+    direction,
     num_evaluation_windows,
     num_violation_windows,
     granularity,

@@ -79,5 +79,5 @@ print(f"Hold-out metrics ({result.holdout_rows} rows, {split.describe()}): {resu
 
 # COMMAND ----------
 
-publish(dbutils.jobs.taskValues, ModelRef(model_name, result.model_version))
+publish(dbutils.jobs.taskValues, ModelRef(model_name, result.model_version, "this training run"))
 dbutils.notebook.exit(result.model_uri)

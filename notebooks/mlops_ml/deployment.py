@@ -16,9 +16,9 @@ from mlops_ml.registry import (
     CHAMPION_ALIAS,
     VALIDATION_MODE_TAG,
     VALIDATION_STATUS_TAG,
+    RunMode,
     version_by_alias,
 )
-from mlops_ml.validation import RunMode
 
 
 class DeploymentRefusedError(Exception):

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mlops_ml.registry import version_uri
+
 TRAIN_TASK = "Train"
 """Task key of the task that registers the version."""
 
@@ -37,17 +39,18 @@ class ModelRef:
 
     name: str
     version: str
-    source: str = "task values of Train"
-    """Where the reference came from: Train's task values, or the widgets of a manual run."""
+    source: str
+    """Where the reference came from: Train's registration, its task values, or the widgets of
+    a manual run."""
 
     @property
     def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
+        return version_uri(self.name, self.version)
 
 
-def publish(task_values: TaskValues, ref: ModelRef, **extra: str) -> None:
-    """Set the task values later tasks read: model name, version, URI, plus ``extra``."""
-    values = {"model_name": ref.name, "model_version": ref.version, "model_uri": ref.uri, **extra}
+def publish(task_values: TaskValues, ref: ModelRef) -> None:
+    """Set the task values later tasks read: model name, version and URI."""
+    values = {"model_name": ref.name, "model_version": ref.version, "model_uri": ref.uri}
     for key, value in values.items():
         task_values.set(key, value)
 

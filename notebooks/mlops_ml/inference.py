@@ -11,9 +11,14 @@ from pyspark.sql import Column, SparkSession
 from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the usual alias
 
-from mlops_ml.registry import CHAMPION_ALIAS, require_version_by_alias
+from mlops_ml.registry import CHAMPION_ALIAS, require_version_by_alias, version_uri
 
-OUTPUT_COLUMNS = ("prediction", "model_version", "scoring_timestamp")
+PREDICTION_COLUMN = "prediction"
+MODEL_VERSION_COLUMN = "model_version"
+"""The version that scored the row (a long); the quality monitor's model-id column."""
+TIMESTAMP_COLUMN = "scoring_timestamp"
+"""One timestamp per run; the quality monitor's timestamp column."""
+OUTPUT_COLUMNS = (PREDICTION_COLUMN, MODEL_VERSION_COLUMN, TIMESTAMP_COLUMN)
 """Columns batch inference adds to the input columns."""
 
 _NUMPY_TO_SPARK = {
@@ -102,7 +107,7 @@ def score_table(
     if not spark.catalog.tableExists(input_table_name):
         raise TableNotFoundError(f"input table {input_table_name!r} does not exist")
     version = str(require_version_by_alias(client, model_name, alias).version)
-    model_uri = f"models:/{model_name}/{version}"
+    model_uri = version_uri(model_name, version)
     model_label = f"model {model_name!r} version {version} (@{alias})"
     signature = get_model_info(model_uri).signature
     if signature is None or signature.inputs is None:
@@ -114,9 +119,11 @@ def score_table(
         spark, model_uri, result_type=prediction_type(signature), env_manager="local"
     )
     output = (
-        table.withColumn("prediction", predict(F.struct(*model_input_columns(signature, features))))
-        .withColumn("model_version", F.lit(int(version)).cast("long"))
-        .withColumn("scoring_timestamp", F.current_timestamp())
+        table.withColumn(
+            PREDICTION_COLUMN, predict(F.struct(*model_input_columns(signature, features)))
+        )
+        .withColumn(MODEL_VERSION_COLUMN, F.lit(int(version)).cast("long"))
+        .withColumn(TIMESTAMP_COLUMN, F.current_timestamp())
     )
     output.write.mode("overwrite").option("overwriteSchema", "true").saveAsTable(output_table_name)
     return ScoringResult(output_table_name, version, spark.table(output_table_name).count())

@@ -66,9 +66,7 @@ def dataset_source(training_data: str) -> SparkDatasetSource:
     return SparkDatasetSource(path=spark_path(training_data) or "(in-memory)")
 
 
-def log_training_dataset(
-    data: pd.DataFrame, training_data: str, target_column: str, tags: dict[str, str]
-) -> Any:
+def log_training_dataset(data: pd.DataFrame, training_data: str, target_column: str) -> Any:
     """Log ``data`` as the active run's ``training`` dataset input; return the dataset.
 
     Integer columns are logged as float64: MLflow 2 cannot infer a dataset schema for integer
@@ -80,5 +78,5 @@ def log_training_dataset(
     dataset = from_pandas(
         frame, source=dataset_source(training_data), targets=target_column, name=name
     )
-    mlflow.log_input(dataset, context="training", tags=tags)
+    mlflow.log_input(dataset, context="training")
     return dataset

@@ -26,9 +26,6 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-PROBLEM_TYPES = ("classification", "regression")
-"""Values of the ``problem_type`` job parameter (and of ``mlops:training.problem_type``)."""
-
 
 @dataclass(frozen=True)
 class Metric:
@@ -82,6 +79,9 @@ METRICS: dict[str, tuple[Metric, ...]] = {
 }
 """Every metric training logs, per problem type. ``roc_auc`` and ``log_loss`` need predicted
 probabilities (and ``roc_auc`` both classes among the scored rows)."""
+
+PROBLEM_TYPES = tuple(METRICS)
+"""Values of the ``problem_type`` job parameter (and of ``mlops:training.problem_type``)."""
 
 PRIMARY_METRIC = {"classification": "roc_auc", "regression": "root_mean_squared_error"}
 """Metric the candidate must beat the baseline on and must not lose on against the champion,

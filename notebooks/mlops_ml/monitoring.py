@@ -14,6 +14,7 @@ task reads that verdict as a task value and runs the training job only then.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -21,9 +22,8 @@ from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the usual alias
 
-MODEL_VERSION_COLUMN = "model_version"
-TIMESTAMP_COLUMN = "scoring_timestamp"
-PREDICTION_COLUMN = "prediction"
+from mlops_ml.inference import MODEL_VERSION_COLUMN, PREDICTION_COLUMN
+
 ALL_MODELS = "*"
 """The monitor's value of the model-id column for rows aggregated over every model version."""
 TABLE_LEVEL = ":table"
@@ -39,34 +39,34 @@ class Direction(str, Enum):
     """Quality metrics such as accuracy: worse when lower."""
 
 
-QUALITY_METRICS: dict[str, dict[str, Direction]] = {
-    "classification": {
-        "accuracy_score": Direction.BELOW,
-        "precision.macro": Direction.BELOW,
-        "precision.weighted": Direction.BELOW,
-        "recall.macro": Direction.BELOW,
-        "recall.weighted": Direction.BELOW,
-        "f1_score.macro": Direction.BELOW,
-        "f1_score.weighted": Direction.BELOW,
-    },
-    "regression": {
-        "root_mean_squared_error": Direction.ABOVE,
-        "mean_squared_error": Direction.ABOVE,
-        "mean_absolute_error": Direction.ABOVE,
-        "r2_score": Direction.BELOW,
-    },
-}
-"""Model-quality metrics of the profile table, per problem type; they need a label column."""
+QUALITY_METRICS = (
+    # classification
+    "accuracy_score",
+    "precision.macro",
+    "precision.weighted",
+    "recall.macro",
+    "recall.weighted",
+    "f1_score.macro",
+    "f1_score.weighted",
+    # regression
+    "root_mean_squared_error",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "r2_score",
+)
+"""Model-quality metrics of the profile table (they need a label column). Which of them fit a
+problem type, and which side of the threshold is a violation (the ``direction`` parameter), is
+the stack config's business (``mlops_resources/config/stack.py``); a test keeps the names equal."""
 
-DRIFT_METRICS: dict[str, Direction] = {
-    "js_distance": Direction.ABOVE,
-    "population_stability_index": Direction.ABOVE,
-    "wasserstein_distance": Direction.ABOVE,
-    "ks_test.statistic": Direction.ABOVE,
-    "chi_squared_test.statistic": Direction.ABOVE,
-    "tv_distance": Direction.ABOVE,
-    "l_infinity_distance": Direction.ABOVE,
-}
+DRIFT_METRICS = (
+    "js_distance",
+    "population_stability_index",
+    "wasserstein_distance",
+    "ks_test.statistic",
+    "chi_squared_test.statistic",
+    "tv_distance",
+    "l_infinity_distance",
+)
 """Drift metrics of the drift table, computed on the prediction column; no label needed."""
 
 
@@ -79,7 +79,7 @@ class MetricCheck:
     """What the retraining job checks."""
 
     metric: str
-    """A key of :data:`QUALITY_METRICS` (profile table) or :data:`DRIFT_METRICS` (drift table);
+    """One of :data:`QUALITY_METRICS` (profile table) or :data:`DRIFT_METRICS` (drift table);
     a dotted name selects a field of a struct column (``f1_score.macro``)."""
     threshold: float
     direction: Direction
@@ -89,8 +89,60 @@ class MetricCheck:
     """How many of them must cross the threshold, the latest included."""
     granularity: str = "1 day"
     """The monitor granularity the windows are of."""
-    prediction_column: str = PREDICTION_COLUMN
-    """The column drift is measured on."""
+
+    def __post_init__(self) -> None:
+        if self.num_evaluation_windows < 1:
+            raise ValueError(
+                f"num_evaluation_windows must be at least 1, got {self.num_evaluation_windows}"
+            )
+        if not 1 <= self.num_violation_windows <= self.num_evaluation_windows:
+            raise ValueError(
+                "num_violation_windows must be between 1 and num_evaluation_windows "
+                f"({self.num_evaluation_windows}), got {self.num_violation_windows}"
+            )
+
+    @classmethod
+    def from_parameters(
+        cls,
+        metric: str,
+        threshold: str,
+        direction: str,
+        num_evaluation_windows: str,
+        num_violation_windows: str,
+        granularity: str,
+    ) -> MetricCheck:
+        """The check from the retraining job's parameters (strings); a ValueError naming the
+        parameter and what it expects for a bad one."""
+        name = metric.strip()
+        try:
+            metric_kind(name)
+        except MetricNotFoundError as error:
+            raise ValueError(f"metric: {error}") from None
+        try:
+            limit = float(threshold.strip())
+        except ValueError:
+            limit = math.nan
+        if not math.isfinite(limit):
+            raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+        try:
+            side = Direction(direction.strip())
+        except ValueError:
+            allowed = [d.value for d in Direction]
+            raise ValueError(f"direction must be one of {allowed}, got {direction!r}") from None
+
+        def whole(key: str, text: str) -> int:
+            try:
+                return int(text.strip())
+            except ValueError:
+                raise ValueError(f"{key} must be a whole number, got {text!r}") from None
+
+        evaluated = whole("num_evaluation_windows", num_evaluation_windows)
+        violating = whole("num_violation_windows", num_violation_windows)
+        if not granularity.strip():
+            raise ValueError(
+                f"granularity must be a monitor granularity such as '1 day', got {granularity!r}"
+            )
+        return cls(name, limit, side, evaluated, violating, granularity.strip())
 
 
 @dataclass(frozen=True)
@@ -106,9 +158,9 @@ def metric_kind(metric: str) -> str:
     """``drift`` or ``quality``; raises for a metric the monitor does not compute."""
     if metric in DRIFT_METRICS:
         return "drift"
-    if any(metric in metrics for metrics in QUALITY_METRICS.values()):
+    if metric in QUALITY_METRICS:
         return "quality"
-    known = sorted({*DRIFT_METRICS, *(m for ms in QUALITY_METRICS.values() for m in ms)})
+    known = sorted({*DRIFT_METRICS, *QUALITY_METRICS})
     raise MetricNotFoundError(f"unknown metric {metric!r}; expected one of {known}")
 
 
@@ -121,21 +173,17 @@ def _recent(spark: SparkSession, table: str, check: MetricCheck) -> SparkDataFra
             f"columns: {frame.columns}"
         )
     value = F.col(column).getField(struct_field) if struct_field else F.col(column)
-    rows = frame.where(F.col("granularity") == check.granularity)
+    # The whole table, not a slice: "The entire table is equivalent to slice_key = NULL".
+    rows = frame.where((F.col("granularity") == check.granularity) & F.col("slice_key").isNull())
     if MODEL_VERSION_COLUMN in frame.columns:
         # One row per window: the metric over every model version scored in it.
         rows = rows.where(F.col(MODEL_VERSION_COLUMN).cast("string") == ALL_MODELS)
     if metric_kind(check.metric) == "drift":
         rows = rows.where(
-            (F.col("column_name") == check.prediction_column)
-            & (F.col("drift_type") == "CONSECUTIVE")
+            (F.col("column_name") == PREDICTION_COLUMN) & (F.col("drift_type") == "CONSECUTIVE")
         )
     else:
-        rows = rows.where(
-            (F.col("column_name") == TABLE_LEVEL)
-            & F.col("slice_key").isNull()
-            & (F.col("log_type") == "INPUT")
-        )
+        rows = rows.where((F.col("column_name") == TABLE_LEVEL) & (F.col("log_type") == "INPUT"))
     return (
         rows.select(F.col("window.start").alias("start"), value.cast("double").alias("value"))
         .where(F.col("value").isNotNull())
@@ -175,8 +223,8 @@ def check_metric(spark: SparkSession, table: str, check: MetricCheck) -> CheckRe
 
 def append_inference_log(
     spark: SparkSession, scored_table: str, log_table: str, label_column: str | None = None
-) -> int:
-    """Append the rows batch inference just wrote to the inference log; return their count.
+) -> None:
+    """Append the rows batch inference just wrote to the inference log.
 
     The log has the scored columns (features, ``prediction``, ``model_version`` as a string,
     the monitor's model-id column, and ``scoring_timestamp``) and, when a label column is
@@ -190,4 +238,3 @@ def append_inference_log(
         prediction_type = dict(rows.dtypes)[PREDICTION_COLUMN]
         rows = rows.withColumn(label_column, F.lit(None).cast(prediction_type))
     rows.write.mode("append").option("mergeSchema", "true").saveAsTable(log_table)
-    return rows.count()

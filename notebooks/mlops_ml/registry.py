@@ -10,6 +10,7 @@ records its verdict in version tags, which ModelDeployment checks.
 from __future__ import annotations
 
 import re
+from enum import Enum
 
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
@@ -24,9 +25,29 @@ that failed in enabled mode; ModelDeployment removes it from the version it depl
 VALIDATION_STATUS_TAG = "validation_status"
 """Model version tag: PENDING (set by Train), then PASSED, FAILED or SKIPPED."""
 VALIDATION_MODE_TAG = "validation_mode"
-"""Model version tag: the run_mode ModelValidation ran in."""
+"""Model version tag: the run_mode (a :class:`RunMode` value) ModelValidation ran in."""
 VALIDATION_DETAILS_TAG = "validation_details"
 """Model version tag: a short summary of the failed checks (full report is a run artifact)."""
+
+
+class RunMode(str, Enum):
+    """How ModelValidation treats its verdict (and ModelDeployment the version's status)."""
+
+    DISABLED = "disabled"
+    DRY_RUN = "dry_run"
+    ENABLED = "enabled"
+
+    @classmethod
+    def parse(cls, value: str | RunMode) -> RunMode:
+        """The mode for a ``run_mode`` job parameter; a clear error for anything else."""
+        if isinstance(value, RunMode):
+            return value
+        try:
+            return cls(value.strip())
+        except ValueError:
+            allowed = [m.value for m in cls]
+            raise ValueError(f"run_mode must be one of {allowed}, got {value!r}") from None
+
 
 REGISTRY_URIS = {"unity_catalog": "databricks-uc", "workspace": "databricks"}
 """MLflow registry URI for each ``model_registry`` job parameter value."""
@@ -60,6 +81,11 @@ def registry_uri(model_registry: str, model_name: str | None = None) -> str:
                 f"model {model_name!r}: the workspace registry needs a plain name without dots"
             )
     return REGISTRY_URIS[model_registry]
+
+
+def version_uri(model_name: str, version: str | int) -> str:
+    """``models:/<name>/<version>``: the URI MLflow loads one registered version by."""
+    return f"models:/{model_name}/{version}"
 
 
 def registry_uri_for_model(model_name: str) -> str:

@@ -5,7 +5,8 @@
 * ``regression``: the label itself, as a float.
 
 The definition is logged as run parameters, so validation rebuilds the target of each
-version from its own training run.
+version from its own training run. :func:`split_features` splits labelled rows into the
+features and the target, for training and validation alike.
 """
 
 from __future__ import annotations
@@ -95,3 +96,19 @@ class Target:
         return cls.from_parameters(
             params["problem_type"], params["label_column"], params.get("positive_threshold", "")
         )
+
+
+def split_features(data: pd.DataFrame, target: Target) -> tuple[pd.DataFrame, pd.Series]:
+    """Features (every column but the label, as float64) and the target."""
+    label = target.label
+    if label not in data.columns:
+        raise ValueError(f"label column {target.label_column!r} is not in {list(data.columns)}")
+    features = data.drop(columns=[label])
+    if features.shape[1] == 0:
+        raise ValueError("training data has no feature columns besides the label")
+    if TARGET_COLUMN in features.columns:
+        raise ValueError(f"feature column name {TARGET_COLUMN!r} is reserved")
+    non_numeric = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    if non_numeric:
+        raise ValueError(f"feature columns must be numeric; not numeric: {non_numeric}")
+    return features.astype("float64"), target.values(data[label])

@@ -15,10 +15,7 @@ it ``challenger`` once it has a verdict.
 from __future__ import annotations
 
 import inspect
-import json
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -33,9 +30,9 @@ from sklearn.pipeline import Pipeline
 
 from mlops_ml.lineage import lineage_tags, log_training_dataset
 from mlops_ml.metrics import score_model
-from mlops_ml.registry import VALIDATION_STATUS_TAG
+from mlops_ml.registry import VALIDATION_STATUS_TAG, version_uri
 from mlops_ml.split import Split, digest
-from mlops_ml.target import TARGET_COLUMN, Target
+from mlops_ml.target import Target, split_features
 
 SPLIT_ARTIFACT = "validation/split.json"
 """Run artifact: the split, row counts of each side and digests of their row keys."""
@@ -62,7 +59,7 @@ class TrainingResult:
     @property
     def model_uri(self) -> str:
         """The registered version's URI: what Train hands to the next tasks."""
-        return f"models:/{self.model_name}/{self.model_version}"
+        return version_uri(self.model_name, self.model_version)
 
 
 def default_estimator(
@@ -80,22 +77,6 @@ def default_estimator(
             n_estimators=trees, min_samples_leaf=2, random_state=random_state, n_jobs=1
         )
     return Pipeline([("impute", SimpleImputer(strategy="median")), ("model", forest)])
-
-
-def split_features(data: pd.DataFrame, target: Target) -> tuple[pd.DataFrame, pd.Series]:
-    """Features (every column but the label, as float64) and the target."""
-    label = target.label
-    if label not in data.columns:
-        raise ValueError(f"label column {target.label_column!r} is not in {list(data.columns)}")
-    features = data.drop(columns=[label])
-    if features.shape[1] == 0:
-        raise ValueError("training data has no feature columns besides the label")
-    if TARGET_COLUMN in features.columns:
-        raise ValueError(f"feature column name {TARGET_COLUMN!r} is reserved")
-    non_numeric = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
-    if non_numeric:
-        raise ValueError(f"feature columns must be numeric; not numeric: {non_numeric}")
-    return features.astype("float64"), target.values(data[label])
 
 
 def _experiment_id(client: MlflowClient, experiment_name: str) -> str:
@@ -123,13 +104,6 @@ def _log_sklearn_model(model: Any, signature: Any, input_example: pd.DataFrame) 
     else:  # MLflow 2
         kwargs["artifact_path"] = MODEL_ARTIFACT
     return mlflow.sklearn.log_model(model, **kwargs)
-
-
-def _log_json(payload: dict[str, Any], artifact: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(artifact).name
-        path.write_text(json.dumps(payload, indent=2, sort_keys=True))
-        mlflow.log_artifact(str(path), str(Path(artifact).parent))
 
 
 def train_model(
@@ -180,8 +154,7 @@ def train_model(
     experiment_id = _experiment_id(client, experiment_name)
 
     with mlflow.start_run(experiment_id=experiment_id) as run:
-        tags = {"model_name": model_name, "training_data": training_data}
-        mlflow.set_tags({**tags, **lineage_tags(git_source_info)})
+        mlflow.set_tags({"model_name": model_name, **lineage_tags(git_source_info)})
         mlflow.log_params(
             {
                 **target.params(),
@@ -194,13 +167,11 @@ def train_model(
                 "training_data": training_data or "(in-memory)",
             }
         )
-        log_training_dataset(
-            data, training_data, target.label, {"split": split.describe(), **_str(sides)}
-        )
+        log_training_dataset(data, training_data, target.label)
         model.fit(x_train, y_train)
         metrics = score_model(model, features[holdout], y[holdout], target.problem_type)
         mlflow.log_metrics(metrics)
-        _log_json(
+        mlflow.log_dict(
             {
                 "split": split.params(),
                 "rows": len(data),
@@ -224,7 +195,3 @@ def train_model(
         training_rows=sides["training"],
         holdout_rows=sides["holdout"],
     )
-
-
-def _str(values: dict[str, int]) -> dict[str, str]:
-    return {f"{k}_rows": str(v) for k, v in values.items()}

@@ -27,11 +27,8 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import mlflow.sklearn
@@ -46,40 +43,27 @@ from mlops_ml.registry import (
     VALIDATION_DETAILS_TAG,
     VALIDATION_MODE_TAG,
     VALIDATION_STATUS_TAG,
+    RunMode,
     version_by_alias,
+    version_uri,
 )
 from mlops_ml.split import Split, digest
-from mlops_ml.target import Target
-from mlops_ml.train import split_features
+from mlops_ml.target import Target, split_features
 
 REPORT_ARTIFACT = "validation/report.json"
 """Run artifact with the full :class:`ValidationReport`."""
 MAX_TAG_LENGTH = 250
-"""Tag values are kept short (Unity Catalog limits their length)."""
+"""Longest ``validation_details`` tag value: a summary to read in the UI (the full report is
+:data:`REPORT_ARTIFACT`), well within the limits: Unity Catalog takes tag values of up to 1000
+characters on model versions (Databricks docs, "Apply tags to Unity Catalog securable
+objects", https://learn.microsoft.com/azure/databricks/database-objects/tags, "Constraints"),
+MLflow's client checks model version tag values against ``MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH``
+(``mlflow/utils/validation.py``: 5000 in MLflow 2.13.1, 100000 in 3.17.2)."""
 MIN_COMPARISON_ROWS = 20
 """Fewest rows unseen by both versions that a champion comparison accepts."""
 
 LoadData = Callable[[str, str], pd.DataFrame]
 """``(training_data, label_column) -> labelled rows``: how validation reads the data."""
-
-
-class RunMode(str, Enum):
-    """How ModelValidation treats its verdict."""
-
-    DISABLED = "disabled"
-    DRY_RUN = "dry_run"
-    ENABLED = "enabled"
-
-    @classmethod
-    def parse(cls, value: str | RunMode) -> RunMode:
-        """The mode for a ``run_mode`` job parameter; a clear error for anything else."""
-        if isinstance(value, RunMode):
-            return value
-        try:
-            return cls(value.strip())
-        except ValueError:
-            allowed = [m.value for m in cls]
-            raise ValueError(f"run_mode must be one of {allowed}, got {value!r}") from None
 
 
 class ModelValidationError(Exception):
@@ -360,7 +344,7 @@ def _evaluate(
         raise ValueError(f"no hold-out rows ({split.describe()}) in {len(data)} rows")
 
     found.stage = f"loading version {version}"
-    candidate = mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+    candidate = mlflow.sklearn.load_model(version_uri(model_name, version))
     found.stage = f"scoring version {version} on its hold-out rows"
     candidate_metrics = score_model(candidate, features[holdout], y[holdout], problem_type)
     found.report = replace(found.report, candidate_metrics=candidate_metrics)
@@ -390,7 +374,9 @@ def _evaluate(
         )
         return
     found.stage = f"recomputing the rows {label} held out"
-    rows = holdout & champion_split.holdout(data)
+    # A row's key depends on the key columns only: the same columns, the same keys.
+    same_keys = champion_split.key_columns == split.key_columns
+    rows = holdout & champion_split.holdout(data, keys if same_keys else None)
     comparison_rows = int(rows.sum())
     found.report = replace(found.report, comparison_rows=comparison_rows)
     if comparison_rows < MIN_COMPARISON_ROWS:
@@ -403,7 +389,7 @@ def _evaluate(
         )
         return
     found.stage = f"loading {label}"
-    incumbent = mlflow.sklearn.load_model(f"models:/{model_name}/{champion.version}")
+    incumbent = mlflow.sklearn.load_model(version_uri(model_name, champion.version))
     found.stage = f"scoring {label} on the rows neither version trained on"
     champion_metrics = score_model(incumbent, features[rows], y[rows], problem_type)
     found.report = replace(found.report, champion_metrics=champion_metrics)
@@ -432,10 +418,7 @@ def _record(client: MlflowClient, report: ValidationReport, run_id: str | None) 
         details = details[: MAX_TAG_LENGTH - 3] + "..."
     client.set_model_version_tag(name, version, VALIDATION_DETAILS_TAG, details)
     if run_id:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(REPORT_ARTIFACT).name
-            path.write_text(json.dumps(asdict(report), indent=2, sort_keys=True))
-            client.log_artifact(run_id, str(path), str(Path(REPORT_ARTIFACT).parent))
+        client.log_dict(run_id, asdict(report), REPORT_ARTIFACT)
     if report.status == "PASSED" or report.run_mode == RunMode.DRY_RUN.value:
         client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
     elif report.status == "FAILED":

@@ -129,8 +129,16 @@ class MlflowEnv:
 class FakeTaskValues:
     """``dbutils.jobs.taskValues`` for one task: in a job run, or (``in_job=False``) by hand.
 
-    In a job run ``get`` returns what the named task set in ``store`` (else ``default``);
-    outside one it returns ``debugValue``, as Databricks does. ``set`` keeps JSON values only.
+    Outside a job run ``get`` returns ``debugValue`` and raises TypeError without one, as the
+    Databricks SDK's dbutils does (databricks/databricks-sdk-py, ``databricks/sdk/dbutils.py``,
+    ``_JobsUtil._TaskValuesUtil.get``: "Returns `debugValue` if present, throws an error
+    otherwise as this implementation is always run outside of a job run"); ``set`` does
+    nothing there. In a job run ``get`` returns what the named task set in ``store``, else
+    ``default``: an assumption, the documentation we could read does not say what a key the
+    task did not set returns (:func:`mlops_ml.handoff.handed_off_version` passes both
+    ``default`` and ``debugValue``). ``set`` refuses values that are not JSON: "Only values
+    that can be expressed as valid JSON are permitted" (Databricks docs, "Use task values to
+    pass information between tasks", https://docs.databricks.com/aws/en/jobs/task-values).
     """
 
     def __init__(self, store: dict[str, dict[str, Any]], task: str, in_job: bool = True) -> None:
@@ -145,6 +153,8 @@ class FakeTaskValues:
         debugValue: Any = None,  # noqa: N803 - dbutils' keyword
     ) -> Any:
         if not self.in_job:
+            if debugValue is None:
+                raise TypeError("Must pass debugValue when calling get outside of a job context")
             return debugValue
         return self.store.get(task_key, {}).get(key, default)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from mlops_ml.deployment import DeploymentRefusedError, deploy_version
 from mlops_ml.registry import CHALLENGER_ALIAS, CHAMPION_ALIAS
@@ -71,3 +75,23 @@ def test_what_each_run_mode_deploys(mlflow_env: MlflowEnv) -> None:
         deploy_version(MODEL, "3", "enabled")
     assert deploy_version(MODEL, "3", "disabled").validation_status == "SKIPPED"
     assert aliases(mlflow_env) == {CHAMPION_ALIAS: "3"}
+
+
+def test_the_deployment_task_imports_no_training_or_validation_code() -> None:
+    """ModelDeployment only moves aliases: it loads neither scikit-learn nor the modules that
+    train and score models."""
+    notebooks = Path(__file__).resolve().parents[2] / "notebooks"
+    probe = (
+        "import sys; import mlops_ml.deployment, mlops_ml.handoff, mlops_ml.registry; "
+        "print(sorted(m for m in ('sklearn', 'mlops_ml.train', 'mlops_ml.validation', "
+        "'mlops_ml.metrics') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=notebooks,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"MLFLOW_DISABLE_TELEMETRY": "true", "PATH": ""},
+    ).stdout.strip()
+    assert loaded == "[]"

@@ -16,10 +16,10 @@ from mlops_ml.metrics import (
     get_metric,
     metric_names,
 )
+from mlops_ml.registry import RunMode
 from mlops_ml.split import Split, digest
 from mlops_ml.target import Target
 from mlops_ml.validation import (
-    RunMode,
     Threshold,
     champion_checks,
     parse_flag,
@@ -217,7 +217,7 @@ def test_git_source_info_becomes_mlflow_git_tags() -> None:
 
 def test_the_version_is_handed_off_by_task_values_with_widget_fallback() -> None:
     store: dict[str, dict[str, Any]] = {}
-    publish(FakeTaskValues(store, "Train"), ModelRef("cat.sch.model", "7"))
+    publish(FakeTaskValues(store, "Train"), ModelRef("cat.sch.model", "7", "Train"))
     assert store["Train"] == {
         "model_name": "cat.sch.model",
         "model_version": "7",
@@ -226,11 +226,14 @@ def test_the_version_is_handed_off_by_task_values_with_widget_fallback() -> None
     # Task values win over the widgets: the run acts on the version it registered.
     received = handed_off_version(FakeTaskValues(store, "ModelValidation"), "cat.sch.model", "3")
     assert (received.version, received.source) == ("7", "task values of Train")
-    # By hand (or in a job without Train's values): the widgets name the version.
-    by_hand = handed_off_version(FakeTaskValues({}, "ModelValidation", False), "cat.sch.model", "3")
-    assert (by_hand.uri, by_hand.source) == (
-        "models:/cat.sch.model/3",
-        "the model_name/model_version parameters",
-    )
+    # By hand, or in a job run where Train set no values: the widgets name the version.
+    for in_job in (False, True):
+        by_hand = handed_off_version(
+            FakeTaskValues({}, "ModelValidation", in_job), "cat.sch.model", "3"
+        )
+        assert (by_hand.uri, by_hand.source) == (
+            "models:/cat.sch.model/3",
+            "the model_name/model_version parameters",
+        )
     with pytest.raises(LookupError, match="no model version to act on"):
         handed_off_version(FakeTaskValues({}, "ModelDeployment"), "cat.sch.model", "")

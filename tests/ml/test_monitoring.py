@@ -1,5 +1,26 @@
 """The retraining check reads the monitor's metric tables as the monitor writes them, and the
-inference log keeps every batch run's rows for the monitor."""
+inference log keeps every batch run's rows for the monitor.
+
+The fake metric tables below spell out the values the monitor writes, not the module's
+constants, so a wrong constant fails here. Where they come from:
+
+* Databricks docs, "Monitor metric tables" (now "Data profiling metric tables"),
+  https://docs.databricks.com/aws/en/lakehouse-monitoring/monitor-output: the tables are
+  ``{output_schema}.{table_name}_profile_metrics`` and ``..._drift_metrics``; "The entire table
+  is equivalent to slice_key = NULL and slice_value = NULL": rows with a slice key are per
+  slice, in both tables.
+* databricks/mlops-stacks ``template/.../monitoring/metric_violation_check_query.py.tmpl``
+  (13a10ebf, 2025-02-21), MLOps Stacks' retraining check: ``column_name = ":table" AND
+  slice_key IS NULL AND model_id != "*" AND log_type = "INPUT"``, documented as "the metric is
+  selected for the entire table", "not the baseline table metrics" and "the metric aggregated
+  across all model IDs" (``"*"``), which that check leaves out and ours keeps.
+* The dashboard a monitor generates for an inference log with ``model_id_col="model_version"``
+  (databricks-demos/dbdemos-notebooks, ``product_demos/Data-Science/mlops-end2end/
+  02-mlops-advanced/monitoring/.../advanced_churn_inference_table Monitoring.lvdash.json``,
+  08075a77): on both tables ``isnull(slice_key) AND isnull(slice_value) -- default to "No
+  Slice"`` and ```model_version` = "*" -- default to all model ids``; on the drift table
+  ``drift_type = "CONSECUTIVE"``; per-column rows have ``column_name != ":table"``.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +30,6 @@ from typing import Any
 
 import pytest
 from mlops_ml.monitoring import (
-    ALL_MODELS,
-    TABLE_LEVEL,
     CheckResult,
     Direction,
     MetricCheck,
@@ -48,8 +67,8 @@ def profile_rows(accuracy: list[float | None], **extra: Any) -> list[dict[str, A
         base: dict[str, Any] = {
             "window": day(n),
             "granularity": "1 day",
-            "model_version": ALL_MODELS,
-            "column_name": TABLE_LEVEL,
+            "model_version": "*",
+            "column_name": ":table",
             "slice_key": None,
             "slice_value": None,
             "log_type": "INPUT",
@@ -149,26 +168,37 @@ def test_drift_of_the_prediction_column_above_threshold(tables: SparkSession) ->
             T.StructField("granularity", T.StringType()),
             T.StructField("model_version", T.StringType()),
             T.StructField("column_name", T.StringType()),
+            T.StructField("slice_key", T.StringType()),
+            T.StructField("slice_value", T.StringType()),
             T.StructField("drift_type", T.StringType()),
             T.StructField("js_distance", T.DoubleType()),
         ]
     )
     rows = []
     for n, value in enumerate([0.05, 0.3, 0.4]):
-        base = {"window": day(n), "granularity": "1 day", "model_version": ALL_MODELS}
-        rows.append(
-            {**base, "column_name": "prediction", "drift_type": "CONSECUTIVE", "js_distance": value}
-        )
-        rows.append(
-            {**base, "column_name": "alcohol", "drift_type": "CONSECUTIVE", "js_distance": 0.9}
-        )
-        rows.append(
-            {**base, "column_name": "prediction", "drift_type": "BASELINE", "js_distance": 0.0}
-        )
+        base: dict[str, Any] = {
+            "window": day(n),
+            "granularity": "1 day",
+            "model_version": "*",
+            "column_name": "prediction",
+            "slice_key": None,
+            "slice_value": None,
+            "drift_type": "CONSECUTIVE",
+            "js_distance": value,
+        }
+        rows.append(base)
+        # Rows the check must ignore: another column, baseline drift, one model version, a
+        # slice (the whole table is slice_key NULL).
+        rows.append({**base, "column_name": "alcohol", "js_distance": 0.9})
+        rows.append({**base, "drift_type": "BASELINE", "js_distance": 0.0})
+        rows.append({**base, "model_version": "3", "js_distance": 0.9})
+        rows.append({**base, "slice_key": "color", "slice_value": "red", "js_distance": 0.9})
     tables.createDataFrame(rows, schema).createOrReplaceTempView(DRIFT)
     check = MetricCheck("js_distance", 0.2, Direction.ABOVE, 3, 2)
-    assert check_metric(tables, DRIFT, check).reason == (
-        "violated: js_distance above 0.2 in 2 of the last 3 window(s), latest 0.4"
+    assert check_metric(tables, DRIFT, check) == CheckResult(
+        True,
+        "violated: js_distance above 0.2 in 2 of the last 3 window(s), latest 0.4",
+        (0.4, 0.3, 0.05),
     )
 
 
@@ -191,6 +221,44 @@ def test_the_check_notebook_sets_the_task_value_the_condition_reads(
     write_profile(tables, [0.9, 0.9, 0.9])
     assert run_notebook("MonitoredMetricCheck", parameters, store) == "false"
     assert store["MonitoredMetricCheck"]["is_metric_violated"] is False
+    # A bad job parameter fails the task with a message naming it (not float('')'s).
+    with pytest.raises(ValueError, match="threshold must be a finite number, got ''"):
+        run_notebook("MonitoredMetricCheck", parameters | {"threshold": ""}, {})
+
+
+def test_the_check_parameters_are_parsed_with_errors_naming_each_one() -> None:
+    parameters = {
+        "metric": " f1_score.macro ",
+        "threshold": "0.75",
+        "direction": "below",
+        "num_evaluation_windows": "7",
+        "num_violation_windows": "3",
+        "granularity": "1 hour",
+    }
+    assert MetricCheck.from_parameters(**parameters) == MetricCheck(
+        "f1_score.macro", 0.75, Direction.BELOW, 7, 3, "1 hour"
+    )
+    for key, value, message in [
+        ("metric", "auc", r"metric: unknown metric 'auc'; expected one of \['accuracy_score'"),
+        ("metric", "", "metric: unknown metric ''; expected one of"),
+        ("threshold", "", "threshold must be a finite number, got ''"),
+        ("threshold", "high", "threshold must be a finite number, got 'high'"),
+        ("threshold", "nan", "threshold must be a finite number, got 'nan'"),
+        ("direction", "", r"direction must be one of \['above', 'below'\], got ''"),
+        ("direction", "up", r"direction must be one of \['above', 'below'\], got 'up'"),
+        ("num_evaluation_windows", "5.0", "num_evaluation_windows must be a whole number, got"),
+        ("num_evaluation_windows", "0", "num_evaluation_windows must be at least 1, got 0"),
+        ("num_violation_windows", "", "num_violation_windows must be a whole number, got ''"),
+        (
+            "num_violation_windows",
+            "8",
+            r"num_violation_windows must be between 1 and num_evaluation_windows \(7\), got 8",
+        ),
+        ("num_violation_windows", "0", "num_violation_windows must be between 1 and"),
+        ("granularity", " ", "granularity must be a monitor granularity such as '1 day'"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            MetricCheck.from_parameters(**(parameters | {key: value}))
 
 
 def test_metric_kinds() -> None:
@@ -200,22 +268,20 @@ def test_metric_kinds() -> None:
         metric_kind("auc")
 
 
-def test_each_batch_run_is_appended_to_the_inference_log(tables: SparkSession) -> None:
+def test_the_inference_log_label_column_has_the_prediction_type(tables: SparkSession) -> None:
+    """The label is empty until ground truth is joined, typed like the prediction (the monitor
+    compares the two). That each run is appended, with empty labels and the model version as a
+    string, is checked end to end in ``test_inference.py``."""
     scored = tables.createDataFrame(
         [(1, 0.5, 1, 2, dt.datetime(2026, 11, 2))],
         "wine_id long, alcohol double, prediction long, model_version long, "
         "scoring_timestamp timestamp",
     )
     scored.write.saveAsTable("default.scores")
-    assert append_inference_log(tables, "default.scores", "default.scores_log", "quality") == 1
-    scored.write.mode("overwrite").saveAsTable("default.scores")  # the next run
     append_inference_log(tables, "default.scores", "default.scores_log", "quality")
-    log = tables.table("default.scores_log")
-    assert log.count() == 2
-    types = dict(log.dtypes)
+    types = dict(tables.table("default.scores_log").dtypes)
     assert (types["model_version"], types["quality"], types["prediction"]) == (
         "string",
         "bigint",
         "bigint",
     )
-    assert {row["quality"] for row in log.collect()} == {None}

@@ -98,7 +98,6 @@ def test_a_job_run_hands_its_version_from_train_to_deployment(
     assert not mlflow_env.client.get_registered_model(MODEL).aliases
 
     assert run_notebook("ModelValidation", parameters, store) == "PASSED"
-    assert store["ModelValidation"]["validation_status"] == "PASSED"
     assert aliases(mlflow_env) == {CHALLENGER_ALIAS: "1"}
     assert run_notebook("ModelDeployment", parameters, store) == "1"
     assert aliases(mlflow_env) == {CHAMPION_ALIAS: "1"}

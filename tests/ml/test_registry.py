@@ -8,6 +8,7 @@ from mlops_ml.registry import (
     registry_uri,
     registry_uri_for_model,
     version_by_alias,
+    version_uri,
 )
 
 from tests.ml.conftest import MlflowEnv
@@ -32,6 +33,11 @@ def test_model_name_must_fit_the_registry() -> None:
 def test_batch_inference_infers_the_registry_from_the_name() -> None:
     assert registry_uri_for_model("prod.wine_quality.prod_wine_quality_model") == "databricks-uc"
     assert registry_uri_for_model("prod-wine-quality-model") == "databricks"
+
+
+def test_a_version_uri_names_the_model_and_the_version() -> None:
+    assert version_uri("prod.wine_quality.model", "3") == "models:/prod.wine_quality.model/3"
+    assert version_uri("wine_model", 12) == "models:/wine_model/12"
 
 
 def test_alias_lookup_of_a_missing_model_or_alias(mlflow_env: MlflowEnv) -> None:

@@ -11,8 +11,8 @@ from mlflow.models import Model, get_model_info
 from mlops_ml.metrics import metric_names
 from mlops_ml.registry import VALIDATION_STATUS_TAG
 from mlops_ml.split import Split, digest
-from mlops_ml.target import Target
-from mlops_ml.train import SPLIT_ARTIFACT, split_features, train_model
+from mlops_ml.target import Target, split_features
+from mlops_ml.train import SPLIT_ARTIFACT, train_model
 
 from tests.ml.conftest import MlflowEnv, normalized_wine_frame
 

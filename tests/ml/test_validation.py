@@ -17,8 +17,7 @@ from mlops_ml.registry import (
     VALIDATION_STATUS_TAG,
 )
 from mlops_ml.split import Split
-from mlops_ml.target import Target
-from mlops_ml.train import split_features
+from mlops_ml.target import Target, split_features
 from mlops_ml.validation import REPORT_ARTIFACT, ModelValidationError, validate_version
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.neighbors import KNeighborsClassifier
