@@ -490,7 +490,8 @@ QUALITY_METRICS: dict[str, dict[str, str]] = {
 }
 """Model-quality metrics a monitor computes into its profile table when it has a label column,
 per problem type, with the side of the threshold that is a violation. The retraining check
-(``notebooks/mlops_ml/monitoring.py``) holds the same table; a test keeps them equal."""
+(``notebooks/mlops_ml/monitoring.py``) knows the same metric names (it gets the side as its
+``direction`` parameter, from here); a test keeps the names equal."""
 
 DRIFT_METRICS: dict[str, str] = {
     "js_distance": "above",
