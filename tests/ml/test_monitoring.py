@@ -85,14 +85,19 @@ def profile_rows(accuracy: list[float | None], **extra: Any) -> list[dict[str, A
     return rows
 
 
+GROUPING = [
+    T.StructField("window", WINDOW),
+    T.StructField("granularity", T.StringType()),
+    T.StructField("model_version", T.StringType()),
+    T.StructField("column_name", T.StringType()),
+    T.StructField("slice_key", T.StringType()),
+    T.StructField("slice_value", T.StringType()),
+]
+"""Columns both metric tables group their rows by (``model_version``: the model-id column)."""
+
 PROFILE_SCHEMA = T.StructType(
     [
-        T.StructField("window", WINDOW),
-        T.StructField("granularity", T.StringType()),
-        T.StructField("model_version", T.StringType()),
-        T.StructField("column_name", T.StringType()),
-        T.StructField("slice_key", T.StringType()),
-        T.StructField("slice_value", T.StringType()),
+        *GROUPING,
         T.StructField("log_type", T.StringType()),
         T.StructField("accuracy_score", T.DoubleType()),
         T.StructField("f1_score", F1),
@@ -164,12 +169,7 @@ def test_a_metric_the_table_lacks_fails_the_check(tables: SparkSession) -> None:
 def test_drift_of_the_prediction_column_above_threshold(tables: SparkSession) -> None:
     schema = T.StructType(
         [
-            T.StructField("window", WINDOW),
-            T.StructField("granularity", T.StringType()),
-            T.StructField("model_version", T.StringType()),
-            T.StructField("column_name", T.StringType()),
-            T.StructField("slice_key", T.StringType()),
-            T.StructField("slice_value", T.StringType()),
+            *GROUPING,
             T.StructField("drift_type", T.StringType()),
             T.StructField("js_distance", T.DoubleType()),
         ]
