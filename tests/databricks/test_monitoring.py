@@ -25,7 +25,6 @@ from mlops_resources.offline.evaluation import (
     offline_id,
     run_program,
 )
-from mlops_resources.policies import monitoring as monitor_policies
 from tests.stacks import (
     MONITORING,
     example_dir,
@@ -373,7 +372,8 @@ def test_every_stack_with_a_monitor_declares_what_a_workspace_takes(
 ) -> None:
     """Staging, a personal stack and workspace mode, monitoring on: the whole policy pack
     passes, its monitor policies included (no read-only input, replaced deleting first, no
-    schedule on a paused stack, the current API); the render carries the replacement options
+    schedule on a paused stack, the current API; each fails a broken render in
+    tests/policies); the render carries the replacement options, which policies cannot see,
     and schedules a refresh only where the jobs run."""
     renders = {
         "staging": lambda: monitored("staging"),
@@ -385,35 +385,8 @@ def test_every_stack_with_a_monitor_declares_what_a_workspace_takes(
     (monitor,) = result.of_type(MONITOR)
     assert monitor.delete_before_replace
     assert monitor.replace_on_changes == ("objectId", "dataProfilingConfig.assetsDir")
-    assert not [path for path, _ in _leaves(monitor.inputs) if path in READ_ONLY_PATHS]
     scheduled = "schedule" in monitor.inputs["dataProfilingConfig"]
     assert scheduled is (variant != "personal stack")
-
-
-READ_ONLY_PATHS = {
-    f"dataProfilingConfig.{field}"
-    for field in (
-        "dashboardId",
-        "driftMetricsTableName",
-        "effectiveWarehouseId",
-        "latestMonitorFailureMessage",
-        "monitorVersion",
-        "monitoredTableName",
-        "profileMetricsTableName",
-        "status",
-        "schedule.pauseStatus",
-    )
-}
-"""What the provider computes in a data-quality monitor (terraform-provider-databricks
-v1.118.0 ``internal/service/dataquality_tf/model.go``: ``DataProfilingConfig`` and
-``CronSchedule`` fields marked ``SetComputed`` and not ``SetOptional``; the SDK's
-``CronSchedule.pause_status``: "Read only field")."""
-
-
-def test_the_read_only_fields_the_policy_refuses_are_the_providers() -> None:
-    """The policy's list is the provider's, so a field added to the declaration and computed by
-    the provider is caught by both."""
-    assert set(monitor_policies.READ_ONLY[MONITOR]) == READ_ONLY_PATHS
 
 
 def _update_as(caller: str, stack: str = "staging") -> tuple[Exception | None, int]:
