@@ -23,6 +23,10 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "owner",
     ),
     "databricks:index/mlflowModel:MlflowModel": ("name",),
+    "databricks:index/dataQualityMonitor:DataQualityMonitor": (
+        "dataProfilingConfig.assetsDir",
+        "dataProfilingConfig.schedule.quartzCronExpression",
+    ),
     "databricks:index/job:Job": (
         "name",
         "schedule.quartzCronExpression",

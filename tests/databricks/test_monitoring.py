@@ -25,6 +25,7 @@ from mlops_resources.offline.evaluation import (
     offline_id,
     run_program,
 )
+from mlops_resources.offline.render import render_tree
 from tests.stacks import (
     MONITORING,
     example_dir,
@@ -435,6 +436,9 @@ def test_a_preview_and_a_personal_stack_do_not_check_the_caller(
     assert _update_as("preview-principal") == (None, len(monitored("staging").resources))
     assert CALLER_CHECK not in {lookup.function for lookup in personal.not_checked}
     assert CALLER_CHECK in {lookup.function for lookup in monitored("staging").not_checked}
+    assert "Not checked offline: the caller of an update must be the run-as principal" in (
+        render_tree(monitored("staging"), "mlops")
+    )
 
 
 PREVIEW_GROUP = "wine-quality-staging-preview"
