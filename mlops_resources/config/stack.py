@@ -433,6 +433,14 @@ class AccessConfig(Section):
         description="account-level group that may load the Unity Catalog model (EXECUTE, and "
         "USE_CATALOG/USE_SCHEMA on its parents)",
     )
+    preview_group: NonEmpty | None = Field(
+        None,
+        examples=["wine-quality-staging-preview"],
+        description="account-level group holding the read-only preview principal; gets what a "
+        "preview and a refresh read in Unity Catalog: USE_CATALOG/USE_SCHEMA on the catalogs "
+        "and schemas the stack checks, SELECT on the tables it checks, EXECUTE on the model "
+        "(none declared when unset)",
+    )
 
     @field_validator("run_as_service_principal")
     @classmethod
@@ -445,7 +453,7 @@ class AccessConfig(Section):
             ) from None
         return value
 
-    @field_validator("jobs_group", "model_readers_group")
+    @field_validator("jobs_group", "model_readers_group", "preview_group")
     @classmethod
     def _account_level(cls, group: str | None) -> str | None:
         if group is not None and group.lower() in WORKSPACE_LOCAL_GROUPS:
@@ -469,7 +477,7 @@ GRANULARITIES = (
     "1 month",
     "1 year",
 )
-"""The time windows a Databricks quality monitor aggregates over."""
+"""The time windows a data-quality monitor aggregates over, as the stack file spells them."""
 
 QUALITY_METRICS: dict[str, dict[str, str]] = {
     "classification": {
@@ -534,7 +542,7 @@ class RetrainingConfig(Section):
 
 
 class MonitoringConfig(Section):
-    """An optional quality monitor on the inference log, and retraining when it degrades."""
+    """An optional data-quality monitor on the inference log, and retraining when it degrades."""
 
     enabled: bool = Field(
         False,
@@ -577,7 +585,9 @@ class MonitoringConfig(Section):
         description="table drift is also measured against (optional)",
     )
     schedule: ScheduleConfig | None = Field(
-        None, description="when the monitor refreshes its metrics (it runs compute)"
+        None,
+        description="when the monitor refreshes its metrics (it runs compute); a paused "
+        "schedule is left out: a monitor's schedule cannot be paused",
     )
     retraining: RetrainingConfig | None = Field(None, description="the retraining job's check")
 
@@ -691,6 +701,25 @@ class StackConfig(Section):
             return schedule.paused
         return self.environment not in SCHEDULED_STACKS
 
+    @property
+    def jobs_paused(self) -> bool:
+        """Whether every job schedule of the stack is paused (a personal stack's default):
+        training, batch inference and, with monitoring, retraining."""
+        schedules = [self.training.schedule, self.batch_inference.schedule]
+        retraining = self.monitoring.retraining
+        if self.monitoring.enabled and retraining is not None:
+            schedules.append(retraining.schedule)
+        return all(self.schedule_paused(schedule) for schedule in schedules)
+
+    @property
+    def monitor_scheduled(self) -> bool:
+        """Whether the monitor refreshes on its schedule. A monitor's schedule cannot be paused
+        (the provider computes ``pause_status``; the Databricks CLI drops the schedule of a
+        monitor it would pause), so it has one only when its own schedule runs and a job of
+        the stack runs too: a stack whose jobs are all paused refreshes nothing."""
+        schedule = self.monitoring.schedule
+        return schedule is not None and not self.schedule_paused(schedule) and not self.jobs_paused
+
 
 # --------------------------------------------------------------------------------------------
 
@@ -736,6 +765,14 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
             f"{NAMESPACE}:access.model_readers_group: a Unity Catalog grant; workspace-registry "
             "models are shared with access.readers_group"
         )
+    preview = (access.preview_group or "").lower()
+    for role in ("jobs_group", "model_readers_group"):
+        if preview and preview == (getattr(access, role) or "").lower():
+            problems.append(
+                f"{NAMESPACE}:access.preview_group: must differ from access.{role}; the "
+                "preview principal only reads, and a group's privileges on a securable are one "
+                "grant"
+            )
     if access.operators_group is not None and access.operators_group == access.readers_group:
         problems.append(
             f"{NAMESPACE}:access.operators_group: must differ from access.readers_group; one "
@@ -825,6 +862,33 @@ def _monitoring_problems(cfg: StackConfig) -> list[str]:
     retraining = monitoring.retraining
     if retraining is not None:
         problems += _retraining_problems(cfg, retraining, key)
+    if monitoring.enabled:
+        problems += _monitor_schedule_problems(cfg, key)
+    return problems
+
+
+MAX_MONITOR_EMAILS = 5
+"""Addresses a data-quality monitor's failure notification takes (terraform-provider-databricks
+v1.118.0 ``docs/resources/data_quality_monitor.md``, NotificationDestination)."""
+
+
+def _monitor_schedule_problems(cfg: StackConfig, key: str) -> list[str]:
+    problems = []
+    schedule = cfg.monitoring.schedule
+    if schedule is not None and schedule.paused is False and cfg.jobs_paused:
+        problems.append(
+            f"{key}.schedule.paused: false on a stack whose jobs are all paused; a monitor's "
+            "schedule cannot be paused, so it would refresh (billed compute) while no job "
+            "reads its metrics. Leave it unset (the monitor then has no schedule; refresh it "
+            "by hand) or unpause a job"
+        )
+    emails = cfg.jobs.on_failure_emails
+    if len(emails) > MAX_MONITOR_EMAILS:
+        problems.append(
+            f"{NAMESPACE}:jobs.on_failure_emails: {len(emails)} addresses; the monitor's "
+            f"failure notification takes at most {MAX_MONITOR_EMAILS} when monitoring.enabled "
+            "is true"
+        )
     return problems
 
 

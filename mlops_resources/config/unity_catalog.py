@@ -150,6 +150,37 @@ def required_objects(cfg: StackConfig) -> list[RequiredObject]:
     return [RequiredObject(securable, key) for securable, key in found.items()]
 
 
+READ_PRIVILEGES: dict[SecurableKind, str] = {
+    "catalog": "USE_CATALOG",
+    "schema": "USE_SCHEMA",
+    "table": "SELECT",
+    "model": "EXECUTE",
+}
+"""The privilege that lets a principal read an object of each kind by name, the way the
+provider reads it: ``CatalogsAPI.get`` takes USE_CATALOG, ``SchemasAPI.get`` USE_SCHEMA,
+``TablesAPI.get`` SELECT (or ownership) with USE_CATALOG/USE_SCHEMA on the parents, and
+``RegisteredModelsAPI.get`` EXECUTE with the same (databricks-sdk ``service/catalog.py``).
+BROWSE would do only with ``include_browse``, which the provider's data sources never send
+(terraform-provider-databricks v1.118.0 ``catalog/data_catalog.go``, ``data_schema.go``,
+``data_table.go``: ``GetByName``/``GetByFullName`` without it)."""
+
+
+def preview_reads(cfg: StackConfig) -> list[Securable]:
+    """The Unity Catalog objects a preview or a refresh reads: every object of
+    :func:`required_objects` (the existence checks, at every preview), the Unity Catalog model
+    (a refresh reads the ``RegisteredModel``) and, with monitoring, the monitored table (a
+    refresh reads the monitor: ``DataQualityAPI.get_monitor`` takes SELECT on it with
+    USE_CATALOG/USE_SCHEMA; it is also a required object). Each needs its
+    :data:`READ_PRIVILEGES` privilege and USE_CATALOG/USE_SCHEMA on its parents."""
+    reads = {required.securable for required in required_objects(cfg)}
+    schema = model_schema(cfg)
+    if schema:
+        reads.add(Securable("model", cfg.model_name.lower()))
+    if cfg.monitoring.enabled:
+        reads.add(Securable("table", cfg.inference_log_table.lower()))
+    return sorted(reads)
+
+
 def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
     """Every Unity Catalog grant the stack declares: (principal, securable) -> privileges.
 
@@ -161,7 +192,10 @@ def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
     monitor's output schema (its metric tables), and USE_CATALOG/USE_SCHEMA on every parent,
     the model's included (the run-as principal owns the model, which lets it add versions and
     move aliases). ``access.model_readers_group`` gets EXECUTE on the model and
-    USE_CATALOG/USE_SCHEMA on its parents. Only tables with three-part names are granted on.
+    USE_CATALOG/USE_SCHEMA on its parents. ``access.preview_group`` (holding the read-only
+    preview principal) gets what a preview and a refresh read (:func:`preview_reads`): the
+    read privilege of each object and USE_CATALOG/USE_SCHEMA on its parents. Only tables with
+    three-part names are granted on.
     """
     needs: dict[GrantKey, set[str]] = defaultdict(set)
 
@@ -199,6 +233,11 @@ def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
         readers = access.model_readers_group
         use(readers, schema)
         grant(readers, Securable("model", cfg.model_name.lower()), "EXECUTE")
+    if access.preview_group:
+        for securable in preview_reads(cfg):
+            if securable.kind != "catalog":
+                use(access.preview_group, securable.name)
+            grant(access.preview_group, securable, READ_PRIVILEGES[securable.kind])
     return {key: tuple(sorted(privileges)) for key, privileges in sorted(needs.items())}
 
 
@@ -224,7 +263,11 @@ def grant_collisions(cfg: StackConfig, others: Iterable[tuple[str, StackConfig]]
     plan = grant_plan(cfg)
     for stack_file, other in others:
         for key in sorted(plan.keys() & grant_plan(other).keys()):
-            role = "jobs_group" if key.principal == cfg.access.jobs_group else "model_readers_group"
+            role = next(
+                role
+                for role in ("jobs_group", "model_readers_group", "preview_group")
+                if getattr(cfg.access, role) == key.principal
+            )
             problems.append(
                 f"{NAMESPACE}:access.{role}: {stack_file} already manages the grants of "
                 f"{key.principal!r} on {key.securable.kind} {key.securable.name!r}; two stacks "

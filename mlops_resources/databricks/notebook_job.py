@@ -81,7 +81,7 @@ class Schedule:
 
     @property
     def pause_status(self) -> str:
-        """``PAUSED`` or ``UNPAUSED``, as jobs and quality monitors take it."""
+        """``PAUSED`` or ``UNPAUSED``, as jobs take it (a monitor's schedule has no pause)."""
         return "PAUSED" if self.paused else "UNPAUSED"
 
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pulumi
 
 from mlops_resources.config.stack import (
     DRIFT_METRICS,
+    SCHEDULED_STACKS,
     ScheduleConfig,
     StackConfig,
     monitored_metric_direction,
 )
-from mlops_resources.config.unity_catalog import grant_plan, required_objects
+from mlops_resources.config.unity_catalog import (
+    Securable,
+    grant_plan,
+    required_objects,
+)
 from mlops_resources.databricks.batch_inference_job import TASKS as BATCH_TASKS
 from mlops_resources.databricks.batch_inference_job import BatchInferenceJob, BatchInferenceJobArgs
 from mlops_resources.databricks.code_source import CodeSource, CodeSourceArgs
@@ -19,7 +27,7 @@ from mlops_resources.databricks.grants import UnityCatalogGrants, UnityCatalogGr
 from mlops_resources.databricks.model import Model, ModelArgs
 from mlops_resources.databricks.monitoring import CHECK_TASK, Monitoring, MonitoringArgs
 from mlops_resources.databricks.notebook_job import ClusterSpec, JobSettings, Schedule
-from mlops_resources.databricks.prerequisites import require_objects
+from mlops_resources.databricks.prerequisites import require_deployer, require_objects
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
 from mlops_resources.databricks.training_job import TrainingJob, TrainingJobArgs
 
@@ -35,22 +43,29 @@ def notebooks(cfg: StackConfig) -> tuple[str, ...]:
 
 
 def monitoring_args(
-    cfg: StackConfig, code: CodeSource, settings: JobSettings, training_job_id: pulumi.Input[str]
+    cfg: StackConfig,
+    found: Mapping[Securable, Any],
+    code: CodeSource,
+    settings: JobSettings,
+    training_job_id: pulumi.Input[str],
 ) -> MonitoringArgs:
-    """The monitor and retraining job of an enabled ``monitoring`` section."""
+    """The monitor and retraining job of an enabled ``monitoring`` section; ``found`` holds
+    the existence checks' answers, which carry the ids the monitor is declared with."""
     monitoring = cfg.monitoring
     retraining, schedule = monitoring.retraining, monitoring.schedule
     assert retraining is not None and schedule is not None  # validated when enabled
     metric_kind = "drift" if retraining.metric in DRIFT_METRICS else "profile"
+    log = found[Securable("table", cfg.inference_log_table.lower())]
+    output_schema = found[Securable("schema", cfg.monitor_output_schema.lower())]
     return MonitoringArgs(
-        table_name=cfg.inference_log_table,
+        table_id=str(log.table_info.table_id),
         assets_dir=f"{cfg.stack_dir}/monitoring",
-        output_schema=cfg.monitor_output_schema,
+        output_schema_id=str(output_schema.schema_info.schema_id),
         problem_type=cfg.training.problem_type,
         granularities=tuple(monitoring.granularities),
         label_column=monitoring.label_column,
         baseline_table=monitoring.baseline_table,
-        schedule=_schedule(cfg, schedule),
+        schedule=_schedule(cfg, schedule) if cfg.monitor_scheduled else None,
         retraining_job_name=cfg.retraining_job_name,
         check_parameters={
             "env": cfg.environment,
@@ -108,8 +123,12 @@ class MlopsStack(pulumi.ComponentResource):
     def __init__(
         self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        # Before anything is declared: the catalogs, schemas and tables the stack needs.
-        require_objects(f"Pulumi.{cfg.environment}.yaml", required_objects(cfg))
+        # Before anything is declared: the catalogs, schemas and tables the stack needs, and
+        # for an update of a committed stack with a monitor, who deploys (its creator).
+        stack_file = f"Pulumi.{cfg.environment}.yaml"
+        found = require_objects(stack_file, required_objects(cfg))
+        if cfg.monitoring.enabled and cfg.environment in SCHEDULED_STACKS:
+            require_deployer(stack_file, cfg.access.run_as_service_principal)
         super().__init__("mlops:databricks:MlopsStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         access = cfg.access
@@ -198,7 +217,7 @@ class MlopsStack(pulumi.ComponentResource):
         if cfg.monitoring.enabled:
             self.monitoring = Monitoring(
                 f"{name}-monitoring",
-                monitoring_args(cfg, code, settings, training.job_id),
+                monitoring_args(cfg, found, code, settings, training.job_id),
                 child,
             )
 

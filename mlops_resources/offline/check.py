@@ -88,7 +88,7 @@ def _options(resource: DeclaredResource, parent: str | None) -> PolicyResourceOp
     return PolicyResourceOptions(
         protect=resource.protect,
         ignore_changes=[],
-        delete_before_replace=None,
+        delete_before_replace=resource.delete_before_replace or None,
         aliases=[],
         custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
         additional_secret_outputs=[],

@@ -73,7 +73,12 @@ def _check(
         return 2
     print(format_violations(stack, sorted(violations), len(POLICIES)))
     for lookup in evaluation.not_checked:
-        print(f"  not checked offline: {lookup.kind} {lookup.name} exists (a preview checks it)")
+        if lookup.is_existence_check:
+            print(
+                f"  not checked offline: {lookup.kind} {lookup.name} exists (a preview checks it)"
+            )
+        else:
+            print("  not checked offline: the caller is the run-as principal (an update checks it)")
     return 1 if any(v.mandatory for v in violations) else 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import runpy
+import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,9 @@ class DeclaredResource:
     inputs: dict[str, Any] = field(default_factory=dict)
     dependencies: tuple[str, ...] = ()
     """Logical names of the resources this one explicitly depends on."""
+    delete_before_replace: bool = False
+    replace_on_changes: tuple[str, ...] = ()
+    """Input paths whose change replaces the resource (the ``replace_on_changes`` option)."""
 
     def input(self, path: str) -> Any:
         """A nested input by dotted wire-name path, e.g. ``schedule.quartzCronExpression``."""
@@ -84,6 +88,13 @@ class Evaluation:
                     "protect": r.protect,
                     "retainOnDelete": r.retain_on_delete,
                     "inputs": r.inputs,
+                    # Replacement options only where set: renders without them stay as they were.
+                    **({"deleteBeforeReplace": True} if r.delete_before_replace else {}),
+                    **(
+                        {"replaceOnChanges": list(r.replace_on_changes)}
+                        if r.replace_on_changes
+                        else {}
+                    ),
                 }
                 for r in sorted(self.resources, key=lambda r: (r.type, r.name))
             ],
@@ -110,8 +121,13 @@ class Lookup:
 
     @property
     def kind(self) -> str:
-        """``catalog``, ``schema`` or ``table`` for ``getCatalog``, ``getSchema``, ``getTable``."""
+        """``catalog``, ``schema`` or ``table`` for ``getCatalog``, ``getSchema``, ``getTable``;
+        ``currentuser`` for the caller check."""
         return self.function.rsplit(":get", 1)[-1].lower()
+
+    @property
+    def is_existence_check(self) -> bool:
+        return self.function in EXISTENCE_CHECKS
 
 
 EXISTENCE_CHECKS = (
@@ -119,21 +135,42 @@ EXISTENCE_CHECKS = (
     "databricks:index/getSchema:getSchema",
     "databricks:index/getTable:getTable",
 )
-"""Data sources the program reads only to learn that an object exists."""
+"""Data sources the program reads to learn that an object exists (and its id)."""
+CALLER_CHECK = "databricks:index/getCurrentUser:getCurrentUser"
+"""The data source an update reads to learn who deploys (a preview never reads it)."""
+
+
+def offline_id(kind: str, name: str) -> str:
+    """The id the mocks give a Unity Catalog object: a UUID derived from its kind and name, so
+    two evaluations agree (a real table or schema id is a UUID too)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"offline:{kind}:{name.lower()}"))
+
+
+def _run_as(source: StackFile) -> str:
+    """The stack file's run-as principal, ``""`` when it has none (the bootstrap program)."""
+    try:
+        access = json.loads(source.values.get("mlops:access", "{}"))
+    except ValueError:
+        return ""
+    return str(access.get("run_as_service_principal", "")) if isinstance(access, dict) else ""
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
     """Echo inputs as outputs and fill the few computed outputs the program reads.
 
     Existence checks (:data:`EXISTENCE_CHECKS`) are recorded, not performed: they answer as if
-    the object existed, unless its name is in ``missing`` (tests of the failure path), and the
-    offline tools list them as not checked.
+    the object existed, with an :func:`offline_id`, unless its name is in ``missing`` (tests of
+    the failure path), and the offline tools list them as not checked. The caller check
+    (:data:`CALLER_CHECK`) is recorded too and answers ``caller``.
     """
 
-    def __init__(self, host: str, missing: frozenset[str] = frozenset()) -> None:
+    def __init__(self, host: str, missing: frozenset[str] = frozenset(), caller: str = "") -> None:
         self.host = host.rstrip("/")
         self.missing = missing
+        self.caller = caller
         self.lookups: list[Lookup] = []
+        self.names: dict[str, str] = {}
+        """Name of each id the existence checks answered with."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -143,13 +180,20 @@ class OfflineMocks(pulumi.runtime.Mocks):
             outputs["url"] = f"{self.host}/#job/{resource_id}"
         elif args.typ == "databricks:index/mlflowModel:MlflowModel":
             outputs["registeredModelId"] = resource_id
-        elif args.typ == "databricks:index/qualityMonitor:QualityMonitor":
-            # Where the monitor writes (docs, "Monitor metric tables").
-            table = str(args.inputs["tableName"]).rsplit(".", 1)[-1]
-            schema = args.inputs["outputSchemaName"]
-            outputs["dashboardId"] = f"dashboard-{resource_id}"
-            outputs["profileMetricsTableName"] = f"{schema}.{table}_profile_metrics"
-            outputs["driftMetricsTableName"] = f"{schema}.{table}_drift_metrics"
+        elif args.typ == "databricks:index/dataQualityMonitor:DataQualityMonitor":
+            # Where the monitor writes (docs, "Monitor metric tables"), from the names of the
+            # ids the existence checks answered with.
+            profiling = dict(args.inputs["dataProfilingConfig"])
+            table = self.names[str(args.inputs["objectId"])]
+            schema = self.names[str(profiling["outputSchemaId"])]
+            short = table.rsplit(".", 1)[-1]
+            profiling.update(
+                dashboardId=f"dashboard-{resource_id}",
+                monitoredTableName=table,
+                profileMetricsTableName=f"{schema}.{short}_profile_metrics",
+                driftMetricsTableName=f"{schema}.{short}_drift_metrics",
+            )
+            outputs["dataProfilingConfig"] = profiling
         elif args.typ == "databricks:index/registeredModel:RegisteredModel":
             inputs = args.inputs
             outputs["fullName"] = f"{inputs['catalogName']}.{inputs['schemaName']}.{inputs['name']}"
@@ -181,15 +225,35 @@ class OfflineMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == CALLER_CHECK:
+            self.lookups.append(Lookup(args.token, {}))
+            return {"id": "caller", "userName": self.caller}, []
         if args.token not in EXISTENCE_CHECKS:
             raise NotImplementedError(
-                f"the program should call no provider function but existence checks, got "
-                f"{args.token}"
+                f"the program should call no provider function but existence checks and the "
+                f"caller check, got {args.token}"
             )
         lookup = Lookup(args.token, _plain(args.args))
         if lookup.name in self.missing:
             return {}, [("name", f"{lookup.kind.upper()}_DOES_NOT_EXIST: {lookup.name}")]
         self.lookups.append(lookup)
+        object_id = offline_id(lookup.kind, lookup.name)
+        self.names[object_id] = lookup.name
+        # As the provider answers (catalog/data_*.go): a table's id is its table_id, a schema's
+        # and a catalog's their name; the info block holds the object's UUID.
+        info = {"fullName": lookup.name, "name": lookup.name}
+        if lookup.kind == "table":
+            return {
+                "id": object_id,
+                "name": lookup.name,
+                "tableInfo": {**info, "tableId": object_id},
+            }, []
+        if lookup.kind == "schema":
+            return {
+                "id": lookup.name,
+                "name": lookup.name,
+                "schemaInfo": {**info, "schemaId": object_id},
+            }, []
         return {"id": lookup.name, "name": lookup.name}, []
 
 
@@ -216,6 +280,8 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                     dependencies=tuple(
                         sorted(urn.rsplit("::", 1)[-1] for urn in request.dependencies)
                     ),
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    replace_on_changes=tuple(request.replaceOnChanges),
                 )
             )
         return response
@@ -247,14 +313,21 @@ def install_mocks(
     source: StackFile,
     project_dir: Path | None = None,
     missing: frozenset[str] = frozenset(),
+    caller: str | None = None,
 ) -> RecordingMonitor:
     """Point the Pulumi runtime at fresh recording mocks for ``stack``, with ``source``'s config
     as the CLI passes it; return the monitor.
 
-    ``missing`` names Unity Catalog objects the existence checks report as missing.
+    ``missing`` names Unity Catalog objects the existence checks report as missing. ``caller``
+    is who the caller check answers deploys; by default the stack file's run-as principal, the
+    identity a committed stack deploys as (offline, the check is listed as not performed).
     """
     host = source.values.get("databricks:host", OFFLINE_HOST)
-    mocks = OfflineMocks(host if host.startswith("https://") else OFFLINE_HOST, missing)
+    mocks = OfflineMocks(
+        host if host.startswith("https://") else OFFLINE_HOST,
+        missing,
+        _run_as(source) if caller is None else caller,
+    )
     monitor = RecordingMonitor(mocks)
     settings.ROOT.set(None)  # a fresh Stack resource, so outputs of an earlier run don't leak
     pulumi.runtime.set_mocks(

@@ -59,6 +59,7 @@ def _dev_config(
     access = dict(config[f"{NAMESPACE}:access"])
     access.pop("jobs_group", None)
     access.pop("model_readers_group", None)
+    access.pop("preview_group", None)
     if run_as:
         access["run_as_service_principal"] = run_as
     config[f"{NAMESPACE}:access"] = access

@@ -23,6 +23,10 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "owner",
     ),
     "databricks:index/mlflowModel:MlflowModel": ("name",),
+    "databricks:index/dataQualityMonitor:DataQualityMonitor": (
+        "dataProfilingConfig.assetsDir",
+        "dataProfilingConfig.schedule.quartzCronExpression",
+    ),
     "databricks:index/job:Job": (
         "name",
         "schedule.quartzCronExpression",
@@ -151,12 +155,19 @@ def render_tree(evaluation: Evaluation, project: str) -> str:
         f"    {key:<{key_width}}: {json.dumps(value)}"
         for key, value in sorted(evaluation.outputs.items())
     ]
-    if evaluation.not_checked:
+    existence = [lookup for lookup in evaluation.not_checked if lookup.is_existence_check]
+    if existence:
         lines += [
             "",
             "Must exist, not checked offline (a preview reads each one with the provider and "
             "fails, naming the key, when it is missing):",
         ]
-        lines += [f"    {lookup.kind:<8} {lookup.name}" for lookup in evaluation.not_checked]
+        lines += [f"    {lookup.kind:<8} {lookup.name}" for lookup in existence]
+    if len(existence) < len(evaluation.not_checked):
+        lines += [
+            "",
+            "Not checked offline: the caller of an update must be the run-as principal (an "
+            "update reads it with the provider and stops before any change otherwise).",
+        ]
     lines += ["", f"Resources: {custom} resources in {components} components"]
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from mlops_resources.policies import jobs, protection, state_backend, workspace
+from mlops_resources.policies import jobs, monitoring, protection, state_backend, workspace
 
 PACK_NAME = "mlops-guardrails"
 
@@ -20,6 +20,7 @@ POLICIES: list[Policy] = [
     *workspace.POLICIES,
     *jobs.POLICIES,
     *protection.POLICIES,
+    *monitoring.POLICIES,
     *state_backend.POLICIES,
 ]
 """Every policy of the pack, in the order the README's policy table lists them."""

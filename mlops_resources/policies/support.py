@@ -8,6 +8,7 @@ from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, PolicyResource, StackValidationArgs
 
+DATA_QUALITY_MONITOR = "databricks:index/dataQualityMonitor:DataQualityMonitor"
 DIRECTORY = "databricks:index/directory:Directory"
 EXPERIMENT = "databricks:index/mlflowExperiment:MlflowExperiment"
 GRANT = "databricks:index/grant:Grant"
@@ -15,7 +16,9 @@ GRANTS = "databricks:index/grants:Grants"
 JOB = "databricks:index/job:Job"
 MLFLOW_MODEL = "databricks:index/mlflowModel:MlflowModel"
 NOTEBOOK = "databricks:index/notebook:Notebook"
+LAKEHOUSE_MONITOR = "databricks:index/lakehouseMonitor:LakehouseMonitor"
 PERMISSIONS = "databricks:index/permissions:Permissions"
+QUALITY_MONITOR = "databricks:index/qualityMonitor:QualityMonitor"
 REGISTERED_MODEL = "databricks:index/registeredModel:RegisteredModel"
 WORKSPACE_FILE = "databricks:index/workspaceFile:WorkspaceFile"
 

@@ -814,3 +814,70 @@ def test_staging_and_prod_are_not_checked_against_themselves() -> None:
         "Pulumi.staging.yaml",
         "Pulumi.prod.yaml",
     ]
+
+
+MONITORING_ON: dict[str, Any] = {**MONITORING_WITHOUT_LABEL, "label_column": "quality"}
+
+
+def test_the_preview_group_is_an_account_group_of_its_own() -> None:
+    """Unity Catalog refuses workspace-local groups as grant principals (SQL reference,
+    "Principal"); and the preview principal only reads, so its group shares no grant with the
+    jobs group or the model readers (one ``databricks.Grant`` per pair would merge them)."""
+    problems = problems_of(raw({"mlops:access.preview_group": "wine-quality-staging-jobs"}))
+    assert problems == [
+        "mlops:access.preview_group: must differ from access.jobs_group; the preview principal "
+        "only reads, and a group's privileges on a securable are one grant"
+    ]
+    (problem,) = problems_of(raw({"mlops:access.preview_group": "users"}))
+    assert problem.startswith("mlops:access.preview_group: 'users' is a workspace-local group")
+
+
+def test_a_personal_stack_may_not_manage_stagings_preview_grants() -> None:
+    preview = {"mlops:access.preview_group": "wine-quality-preview"}
+    staging = validate(raw(preview), "staging")
+    access = {
+        **personal_stack_overrides("alice")["mlops:access"],
+        "preview_group": "wine-quality-preview",
+    }
+    problems = problems_of(
+        personal("alice", changes={"mlops:access": access}),
+        "dev-alice",
+        [("Pulumi.staging.yaml", staging)],
+    )
+    assert problems[0] == (
+        "mlops:access.preview_group: Pulumi.staging.yaml already manages the grants of "
+        "'wine-quality-preview' on catalog 'staging'; two stacks managing one grant revoke "
+        "each other's privileges. Use a group of this stack's own, or leave the key unset"
+    )
+
+
+def test_a_monitor_schedule_on_a_stack_whose_jobs_are_paused_is_refused() -> None:
+    """A monitor's schedule cannot be paused (the provider computes ``pause_status``,
+    ``dataquality_tf/model.go``; the Databricks CLI drops it instead,
+    ``resourcemutator/apply_presets.go``): asking for one on a personal stack, whose jobs are
+    paused, would refresh and bill while nothing reads the metrics."""
+    schedule = {"quartz_cron": "0 0 8 * * ?", "paused": False}
+    config = personal(
+        "alice", changes={"mlops:monitoring": {**MONITORING_ON, "schedule": schedule}}
+    )
+    assert problems_of(config, "dev-alice") == [
+        "mlops:monitoring.schedule.paused: false on a stack whose jobs are all paused; a "
+        "monitor's schedule cannot be paused, so it would refresh (billed compute) while no job "
+        "reads its metrics. Leave it unset (the monitor then has no schedule; refresh it by "
+        "hand) or unpause a job"
+    ]
+    unset = personal("alice", changes={"mlops:monitoring": MONITORING_ON})
+    cfg = validate(unset, "dev-alice")
+    assert (cfg.jobs_paused, cfg.monitor_scheduled) == (True, False)
+
+
+def test_a_monitor_notifies_at_most_five_addresses() -> None:
+    """terraform-provider-databricks v1.118.0 ``docs/resources/data_quality_monitor.md``,
+    NotificationDestination: "A maximum of 5 email addresses is supported"."""
+    emails = [f"oncall{i}@example.com" for i in range(6)]
+    config = raw({"mlops:monitoring": MONITORING_ON, "mlops:jobs.on_failure_emails": emails})
+    assert problems_of(config) == [
+        "mlops:jobs.on_failure_emails: 6 addresses; the monitor's failure notification takes at "
+        "most 5 when monitoring.enabled is true"
+    ]
+    assert validate(raw({"mlops:jobs.on_failure_emails": emails}), "staging")

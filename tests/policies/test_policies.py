@@ -28,11 +28,13 @@ from mlops_resources.policies.cross_stack import (
     cross_stack_violations,
 )
 from tests.stacks import (
+    MONITORING,
     VARIANTS,
     bootstrap_dir,
     bootstrap_stack_file,
     encode_overrides,
     example_dir,
+    personal_stack_overrides,
     run_stack,
     section,
 )
@@ -40,10 +42,20 @@ from tests.stacks import (
 Edit = Callable[[dict[str, DeclaredResource]], None]
 
 
+MONITORED, MONITORED_DEV = "staging with monitoring", "dev-x with monitoring"
+"""Renders with a data-quality monitor: staging's example file with monitoring on, and the same
+file made ``dev-x``'s (schedules paused)."""
+
+
 @cache
 def render(stack: str) -> Evaluation:
     if stack == "shared":
         return evaluate("shared", bootstrap_dir(), bootstrap_stack_file())
+    if stack == MONITORED:
+        return run_stack("staging", {"mlops:monitoring": MONITORING})
+    if stack == MONITORED_DEV:
+        overrides = {**personal_stack_overrides("x"), "mlops:monitoring": MONITORING}
+        return run_stack("staging", overrides, as_stack="dev-x")
     return run_stack(stack)
 
 
@@ -117,6 +129,7 @@ SP = {
     "prod": "00000000-0000-0000-0000-00000000b001",
 }
 READERS_GRANT = "mlops-grants-catalog-staging@wine-quality-model-readers"
+MONITOR = "mlops-monitoring-monitor"
 
 
 def extra_grant(**overrides: Any) -> Edit:
@@ -330,6 +343,51 @@ FAILING: list[tuple[str, str, Edit, str]] = [
         "denies requests without TLS",
     ),
     ("state-backend-protected", "shared", options("state-key", protect=False), "is not protected"),
+    (
+        "monitor-no-read-only-inputs",
+        MONITORED,
+        set_input(MONITOR, "dataProfilingConfig.schedule.pauseStatus", "UNPAUSED"),
+        "dataProfilingConfig.schedule.pauseStatus is read-only",
+    ),
+    (
+        "monitor-no-read-only-inputs",
+        MONITORED,
+        set_input(MONITOR, "dataProfilingConfig.profileMetricsTableName", "staging.m.p"),
+        "dataProfilingConfig.profileMetricsTableName is read-only",
+    ),
+    (
+        "monitor-replaced-delete-first",
+        MONITORED,
+        options(MONITOR, delete_before_replace=False),
+        "delete_before_replace=True",
+    ),
+    (
+        "monitor-unscheduled-on-paused-stacks",
+        MONITORED_DEV,
+        set_input(
+            MONITOR,
+            "dataProfilingConfig.schedule",
+            {"quartzCronExpression": "0 0 8 * * ?", "timezoneId": "UTC"},
+        ),
+        f"Monitor '{MONITOR}' refreshes on a schedule while every job of the stack is paused",
+    ),
+    (
+        "monitor-on-current-api",
+        MONITORED,
+        add_resource(
+            DeclaredResource(
+                "databricks:index/qualityMonitor:QualityMonitor",
+                "legacy-monitor",
+                "mlops-monitoring",
+                True,
+                False,
+                False,
+                {"tableName": "staging.wine_quality.predictions_log"},
+                delete_before_replace=True,
+            )
+        ),
+        "The quality monitors API is deprecated",
+    ),
 ]
 
 
