@@ -42,13 +42,16 @@ if config.github is not None:
         "oidc_subjects",
         {d.environment: config.github.subject(d.environment) for d in config.trust_domains},
     )
-    # The name-only subjects the roles also trust while the repository moves to id subjects:
-    # a second federation policy per principal (docs/deployment.md, section 3).
-    name_subjects = {
-        d.environment: config.github.name_subject(d.environment) for d in config.trust_domains
-    }
-    if any(name_subjects.values()):
-        pulumi.export("name_oidc_subjects", name_subjects)
+    # The name-only subjects the roles also trust while the repository moves to id subjects
+    # (none without ids): a second federation policy per principal (docs/deployment.md, 3).
+    pulumi.export(
+        "name_oidc_subjects",
+        {
+            d.environment: subject
+            for d in config.trust_domains
+            if (subject := config.github.name_subject(d.environment))
+        },
+    )
 
 backend = StateBackend(
     "state",
