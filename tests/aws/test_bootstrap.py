@@ -93,16 +93,13 @@ def _matches(operator: str, expected: Any, context: dict[str, str], key: str) ->
     values = expected if isinstance(expected, list) else [expected]
     present = key in context
     if operator == "Null":
-        return (not present) == (expected == "true")
+        return bool((not present) == (expected == "true"))
     if operator.endswith("IfExists") and not present:
         return True
     base = operator.removesuffix("IfExists")
     equal = present and context[key] in values
-    return {
-        "Bool": equal,
-        "StringNotEquals": not equal,
-        "ArnNotEquals": not equal,
-    }[base]
+    outcomes = {"Bool": equal, "StringNotEquals": not equal, "ArnNotEquals": not equal}
+    return outcomes[base]
 
 
 def denied(statements: list[dict[str, Any]], action: str, key: str, **context: str) -> list[str]:
