@@ -13,7 +13,11 @@ import pulumi
 
 from mlops_resources.aws.ci_role import GitHubCiRoles, GitHubCiRolesArgs
 from mlops_resources.aws.state_backend import Grantee, StackAccess, StateBackend, StateBackendArgs
-from mlops_resources.config.bootstrap import STATE_KEY_SUFFIX, load_bootstrap_config
+from mlops_resources.config.bootstrap import (
+    BOOTSTRAP_PREFIX,
+    STATE_KEY_SUFFIX,
+    load_bootstrap_config,
+)
 
 config = load_bootstrap_config()
 tags = {"managed-by": "pulumi", "purpose": "pulumi-state"}
@@ -38,6 +42,16 @@ if config.github is not None:
         "oidc_subjects",
         {d.environment: config.github.subject(d.environment) for d in config.trust_domains},
     )
+    # The name-only subjects the roles also trust while the repository moves to id subjects
+    # (none without ids): a second federation policy per principal (docs/deployment.md, 3).
+    pulumi.export(
+        "name_oidc_subjects",
+        {
+            d.environment: subject
+            for d in config.trust_domains
+            if (subject := config.github.name_subject(d.environment))
+        },
+    )
 
 backend = StateBackend(
     "state",
@@ -46,6 +60,7 @@ backend = StateBackend(
         region=config.region,
         account_id=config.account_id,
         state_prefix=config.state_prefix,
+        bootstrap_prefix=BOOTSTRAP_PREFIX,
         project=config.project,
         stacks=tuple(
             StackAccess(

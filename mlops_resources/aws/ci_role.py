@@ -64,7 +64,12 @@ class GitHubCiRoles(pulumi.ComponentResource):
         self.roles: dict[str, aws.iam.Role] = {}
         """The role per GitHub environment, for the grants of the state backend."""
         for domain in args.roles:
-            subject = args.github.subject(domain.environment)
+            # Several values of one key match when any does ("If a single condition operator
+            # includes multiple values for a context key, those values are evaluated using a
+            # logical OR", IAM User Guide, reference_policies_condition-logic-multiple-context-
+            # keys-or-values.html): the id and the name subject while a repository moves.
+            subjects = args.github.subjects(domain.environment)
+            subject: str | list[str] = subjects[0] if len(subjects) == 1 else list(subjects)
             self.roles[domain.environment] = aws.iam.Role(
                 f"{name}-role-{domain.environment}",
                 name=domain.role_name,

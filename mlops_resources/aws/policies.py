@@ -231,3 +231,105 @@ def key_use(
     if condition:
         statement["Condition"] = condition
     return [statement]
+
+
+def bucket_policy_statements(
+    *,
+    bucket_arn: pulumi.Input[str],
+    state_key_arn: pulumi.Input[str],
+    state_prefix: str,
+    bootstrap_prefix: str,
+    writers: list[pulumi.Input[str]],
+    operators: list[str],
+) -> list[dict[str, Any]]:
+    """The state bucket's policy: TLS only; objects only under the state key; state written
+    and deleted only by ``writers`` (the deploy roles and operators), the bootstrap's own state
+    only by operators.
+
+    Explicit denies, which hold for every principal of the account, whatever its IAM policy
+    allows ("An explicit deny in any of the policies overrides the allow", IAM User Guide,
+    "Policy evaluation for requests within a single account").
+
+    Encryption: a write that sends no encryption header gets the bucket's default, the state
+    key ("If a PUT Object request doesn't specify any server-side encryption, this default
+    encryption will be applied", S3 API reference, ServerSideEncryptionRule); Pulumi's S3
+    writes send none. Every header that would pick another key is refused: another algorithm
+    (SSE-S3 ``AES256``, ``aws:kms:dsse``), another key id, ``aws:kms`` without a key id
+    ("Amazon S3 uses the AWS managed key (aws/s3)", S3 API reference, PutObject,
+    ``x-amz-server-side-encryption-aws-kms-key-id``), or a customer-provided key (SSE-C). Each
+    value test is paired with a ``Null`` test that the header is present (the operators of one
+    statement must all match): a negated operator alone matches a request without the header
+    ("If the policy condition requires that the key is not matched ... and the right key is not
+    present, the condition is true", IAM User Guide, "Condition operators"), and so does
+    ``...IfExists`` ("If the key is not present, evaluate the condition element as true"), which
+    would refuse Pulumi's own writes and every multipart part (``UploadPart`` sends no
+    encryption header).
+
+    Writers: ``aws:PrincipalArn`` is the role's ARN for an assumed role's session ("For IAM
+    roles, the request context returns the ARN of the role, not the ARN of the user that
+    assumed the role", IAM User Guide, "AWS global condition context keys"), so a deploy
+    role's sessions match it. The account's root user is refused too; it can still replace
+    this policy (break-glass).
+    """
+    objects = pulumi.Output.concat(bucket_arn, "/*")
+    put = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": objects}
+    writes = ["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject"]
+    return [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, objects],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyEncryptionOtherThanKms",
+            **put,
+            "Condition": {
+                "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                "Null": {"s3:x-amz-server-side-encryption": "false"},
+            },
+        },
+        {
+            "Sid": "DenyKeysOtherThanTheStateKey",
+            **put,
+            "Condition": {
+                "StringNotEquals": {
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id": state_key_arn
+                },
+                "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+            },
+        },
+        {
+            "Sid": "DenyKmsWithoutTheStateKey",
+            **put,
+            "Condition": {
+                "Null": {
+                    "s3:x-amz-server-side-encryption": "false",
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id": "true",
+                }
+            },
+        },
+        {
+            "Sid": "DenyCustomerProvidedKeys",
+            **put,
+            "Condition": {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+        },
+        {
+            "Sid": "DenyStateWritesByOthers",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": writes,
+            "Resource": pulumi.Output.concat(bucket_arn, "/", state_prefix, "/*"),
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [*writers, *operators]}},
+        },
+        {
+            "Sid": "DenyBootstrapStateWritesByOthers",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": writes,
+            "Resource": pulumi.Output.concat(bucket_arn, "/", bootstrap_prefix, "/*"),
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(operators)}},
+        },
+    ]

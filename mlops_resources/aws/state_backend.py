@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from mlops_resources.aws.iam import policy_json
 from mlops_resources.aws.policies import (
     StatePaths,
+    bucket_policy_statements,
     key_policy_statements,
     key_use,
     role_statements,
@@ -59,6 +60,8 @@ class StateBackendArgs:
     """Account of the bucket: key policies name its root user (break-glass)."""
     state_prefix: str
     """Bucket folder of the backend URL."""
+    bootstrap_prefix: str
+    """Bucket folder of the bootstrap's own state: operators alone write it."""
     project: str
     """Pulumi project whose stacks live under the prefix."""
     stacks: tuple[StackAccess, ...]
@@ -130,7 +133,7 @@ class StateBackend(pulumi.ComponentResource):
         secrets_keys = {
             access.stack: self._secrets_key(name, args, access, protected) for access in args.stacks
         }
-        self._harden_bucket(name, args, bucket, key)
+        self._harden_bucket(name, args, bucket, key, deployers)
         for access in args.stacks:
             paths = StatePaths(args.state_prefix, args.project, access.stack)
             for kind, grantee in (("deploy", access.deployer), ("read", access.reader)):
@@ -204,9 +207,15 @@ class StateBackend(pulumi.ComponentResource):
         return key
 
     def _harden_bucket(
-        self, name: str, args: StateBackendArgs, bucket: aws.s3.Bucket, key: aws.kms.Key
+        self,
+        name: str,
+        args: StateBackendArgs,
+        bucket: aws.s3.Bucket,
+        key: aws.kms.Key,
+        writers: list[pulumi.Input[str]],
     ) -> None:
-        """Versioning, SSE-KMS, no public access, TLS only, old versions and markers expire."""
+        """Versioning, SSE-KMS, no public access, TLS only, writes only under the state key and
+        only by ``writers`` and operators, old versions and markers expire."""
         child = pulumi.ResourceOptions(parent=self)
         aws.s3.BucketVersioning(
             f"{name}-versioning",
@@ -249,14 +258,14 @@ class StateBackend(pulumi.ComponentResource):
             f"{name}-policy",
             bucket=bucket.id,
             policy=policy_json(
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket.arn, pulumi.Output.concat(bucket.arn, "/*")],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
+                *bucket_policy_statements(
+                    bucket_arn=bucket.arn,
+                    state_key_arn=key.arn,
+                    state_prefix=args.state_prefix,
+                    bootstrap_prefix=args.bootstrap_prefix,
+                    writers=writers,
+                    operators=list(args.operators),
+                )
             ),
             # S3 rejects a policy change while the public access block is being written.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),

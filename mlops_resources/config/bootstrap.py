@@ -33,6 +33,8 @@ _STACK = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 FOLDER = "bootstrap"
 """The bootstrap program's folder in the repository: its stack files are there."""
+BOOTSTRAP_PREFIX = "bootstrap"
+"""The bucket folder of the bootstrap's own state (``bootstrap_backend_url``)."""
 STATE_KEY_SUFFIX = "state"
 """Alias suffix of the state objects' key; no stack may take it as a name."""
 
@@ -105,6 +107,13 @@ class GitHubCiConfig(Section):
         description="numeric id of the repository, with owner_id: gh api "
         "repos/<owner>/<name> --jq .id",
     )
+    trust_name_subjects: bool = Field(
+        True,
+        examples=[False],
+        description="with owner_id and repository_id: the roles also trust the name-only "
+        "subject, so the repository's move to id subjects is no outage; false once it moved "
+        "(a recreated owner/name then matches nothing)",
+    )
 
     @field_validator("repository")
     @classmethod
@@ -132,6 +141,20 @@ class GitHubCiConfig(Section):
         if self.owner_id is not None and self.repository_id is not None:
             owner, name = f"{owner}@{self.owner_id}", f"{name}@{self.repository_id}"
         return f"repo:{owner}/{name}:environment:{environment}"
+
+    def name_subject(self, environment: str) -> str | None:
+        """The name-only subject, when the roles trust it beside the id form (ids configured
+        and ``trust_name_subjects``): the repository's tokens switch form when it moves to
+        immutable subjects, and until then they carry this one."""
+        if self.owner_id is None or not self.trust_name_subjects:
+            return None
+        return f"repo:{self.repository}:environment:{environment}"
+
+    def subjects(self, environment: str) -> tuple[str, ...]:
+        """Every subject a role of ``environment`` trusts: :meth:`subject`, then the name-only
+        form while the roles still trust it."""
+        name = self.name_subject(environment)
+        return (self.subject(environment),) + ((name,) if name else ())
 
 
 class BootstrapConfig(Section):
@@ -240,7 +263,7 @@ class BootstrapConfig(Section):
     def bootstrap_backend_url(self) -> str:
         """Where the bootstrap's own state moves once the bucket exists: a prefix of its own,
         which no CI role can reach."""
-        return f"s3://{self.bucket_name}/bootstrap?region={self.region}&awssdk=v2"
+        return f"s3://{self.bucket_name}/{BOOTSTRAP_PREFIX}?region={self.region}&awssdk=v2"
 
     def key_alias(self, suffix: str) -> str:
         """A key's alias without ``alias/``: a stack name, or ``state``."""

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import ClassVar, Literal
+from urllib.parse import urlparse
 
 import pulumi
 from pydantic import Field, ValidationInfo, field_validator
@@ -57,6 +58,11 @@ SCHEDULED_STACKS = ("staging", "prod")
 (a personal ``dev-<name>`` stack) is paused unless its file says otherwise."""
 
 DATABRICKS_HOST_KEY = "databricks:host"
+DATABRICKS_HOST_DOMAINS = ("cloud.databricks.com", "azuredatabricks.net", "gcp.databricks.com")
+"""Domains of Databricks workspaces on AWS, Azure and GCP: ``databricks:host`` must be a host
+in one of them (or in ``mlops:extra_host_domains``). The SDK posts the job's OIDC token to the
+host's token endpoint, so a look-alike host would receive it."""
+_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
 
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 _STACK = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -597,6 +603,12 @@ class StackConfig(Section):
 
     environment: str = Field(description="the stack name; prefixes every Databricks name")
     host: str = Field(description="workspace URL (databricks:host)")
+    extra_host_domains: list[str] = Field(
+        default_factory=list,
+        examples=[["cloud.databricks.us"]],
+        description="domains databricks:host may be in besides "
+        f"{', '.join(DATABRICKS_HOST_DOMAINS)} (e.g. a government cloud's)",
+    )
     project_name: str = Field(
         examples=["wine-quality"],
         description="project name, lowercase with hyphens, e.g. 'wine-quality'",
@@ -629,6 +641,17 @@ class StackConfig(Section):
                 f"expected lowercase letters, digits and hyphens (3-40 chars), got {name!r}"
             )
         return name
+
+    @field_validator("extra_host_domains")
+    @classmethod
+    def _domains(cls, domains: list[str]) -> list[str]:
+        bad = [d for d in domains if not _DOMAIN.match(d)]
+        if bad:
+            raise ValueError(
+                f"expected domain names like 'cloud.databricks.us' (lowercase, no scheme, no "
+                f"leading dot, at least two labels), got {bad}"
+            )
+        return domains
 
     # Derived names. Kept here so every component and test agrees on them.
 
@@ -933,6 +956,18 @@ def _host_problem(host: str | None) -> str | None:
     return None
 
 
+def host_domain_problem(host: str, extra_domains: Iterable[str] = ()) -> str | None:
+    """A problem when ``host``'s name is not in a Databricks domain (or an extra one)."""
+    name = (urlparse(host).hostname or "").lower()
+    allowed = (*DATABRICKS_HOST_DOMAINS, *extra_domains)
+    if any(name.endswith(f".{domain}") for domain in allowed):
+        return None
+    return (
+        f"{DATABRICKS_HOST_KEY}: {host!r} is not in a Databricks domain ({', '.join(allowed)}); "
+        f"a workspace on another Databricks domain goes in {NAMESPACE}:extra_host_domains"
+    )
+
+
 MLOPS = Namespace(
     NAMESPACE,
     StackConfig,
@@ -942,7 +977,8 @@ MLOPS = Namespace(
             DATABRICKS_HOST_KEY,
             "str",
             "required",
-            "workspace URL (https://...)",
+            "workspace URL (https://...) in a Databricks domain; CI compares it with the "
+            "environment's DATABRICKS_HOST variable before any credential is used",
             "https://dbc-1234abcd-5678.cloud.databricks.com",
         ),
     ),
@@ -979,6 +1015,9 @@ def validate(
     cfg, model_problems = MLOPS.build(raw, injected)
     problems += model_problems
     if isinstance(cfg, StackConfig):
+        if not host_problem:
+            domain_problem = host_domain_problem(cfg.host, cfg.extra_host_domains)
+            problems += [domain_problem] if domain_problem else []
         problems += _cross_field_problems(cfg)
         if not problems:  # the Unity Catalog plan needs well-formed names
             # Imported here: unity_catalog derives from StackConfig, defined above.

@@ -11,6 +11,11 @@ One-time runs (``jobs/runs/submit``) have no shared job clusters, so each task g
 cluster's spec as its own ``new_cluster``; nor job-level parameters, so each notebook task gets
 them as ``base_parameters`` (a notebook reads both as widgets).
 
+The code comes from the stack whose code is promoted (``--code-from prod``): its
+``code_source`` gives the repository URL, provider and tag, so the run checks out the very
+repository prod's jobs will (``jobs.GitSource(git_url=...)``), not staging's, whose URL prod's
+stack file need not share.
+
 ``Wait.result`` returns when a run terminates, whether it succeeded or not; only the run's
 ``result_state`` says which. On timeout the run is cancelled, so nothing is left running.
 """
@@ -30,7 +35,8 @@ from databricks.sdk.errors import OperationFailed
 from databricks.sdk.service import jobs
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.config.stack import DATABRICKS_HOST_KEY
+from mlops_resources.config.reading import ConfigError, RawConfig
+from mlops_resources.config.stack import DATABRICKS_HOST_KEY, validate
 from mlops_resources.config.stack_files import StackFileError, read_stack_file
 
 Print = Callable[[str], None]
@@ -55,6 +61,31 @@ JOBS = (
     SmokeJob("batch inference", "batch_inference_job_id"),
 )
 """In order: batch inference scores with the model the training run registered."""
+
+
+@dataclass(frozen=True)
+class CodeSource:
+    """Where a stack's jobs check their code out: what the smoke run checks out instead of the
+    staging job's own repository."""
+
+    url: str
+    provider: jobs.GitProvider
+    tag: str
+
+
+def code_source_of(stack: str, project_dir: Path | None = None) -> CodeSource:
+    """The validated ``code_source`` of ``stack``'s file; it must name a git tag."""
+    try:
+        source = read_stack_file(stack, project_dir)
+        code = validate(RawConfig.from_stack_file(source), stack).code_source
+    except ConfigError as error:
+        raise SmokeError(str(error)) from None
+    if code.type != "git" or code.url is None or code.tag is None:
+        raise SmokeError(
+            f"Pulumi.{stack}.yaml: mlops:code_source: expected type 'git' with a url and a "
+            "tag, the code the smoke run checks out"
+        )
+    return CodeSource(code.url, jobs.GitProvider(code.provider or "gitHub"), code.tag)
 
 
 def stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str, Any]:
@@ -137,8 +168,10 @@ def run_once(
     ref: str,
     timeout: timedelta,
     say: Print,
+    code: CodeSource | None = None,
 ) -> bool:
-    """Run the deployed job's tasks once at ``ref``; True when the run succeeded."""
+    """Run the deployed job's tasks once at ``ref`` (of ``code``'s repository, or else the
+    job's own); True when the run succeeded."""
     settings = client.jobs.get(job_id).settings
     if settings is None or settings.git_source is None:
         raise SmokeError(
@@ -146,9 +179,10 @@ def run_once(
             f"out at a git tag: Pulumi.{stack}.yaml: mlops:code_source.type: expected 'git'"
         )
     git = settings.git_source
+    repo, provider = (code.url, code.provider) if code else (git.git_url, git.git_provider)
     waiter = client.jobs.submit(
         run_name=f"smoke {ref}: {settings.name}",
-        git_source=jobs.GitSource(git_url=git.git_url, git_provider=git.git_provider, git_tag=ref),
+        git_source=jobs.GitSource(git_url=repo, git_provider=provider, git_tag=ref),
         tasks=one_time_tasks(settings),
         run_as=settings.run_as,
         timeout_seconds=settings.timeout_seconds,
@@ -182,24 +216,37 @@ def smoke(
     ref: str,
     timeout: timedelta,
     say: Print = print,
+    code: CodeSource | None = None,
 ) -> bool:
-    """Training then batch inference of ``stack``'s deployed jobs, each once at ``ref``; True
-    when both succeeded."""
+    """Training then batch inference of ``stack``'s deployed jobs, each once at ``ref`` (of
+    ``code``'s repository when given); True when both succeeded."""
     missing = [j.output for j in JOBS if not outputs.get(j.output)]
     if missing:
         raise SmokeError(f"the stack has no output {', '.join(missing)}; deploy it first")
     for index, job in enumerate(JOBS):
-        if not run_once(client, stack, job, int(outputs[job.output]), ref, timeout, say):
+        if not run_once(client, stack, job, int(outputs[job.output]), ref, timeout, say, code):
             for skipped in JOBS[index + 1 :]:
                 say(f"{skipped.label}: not run, {job.label} failed")
             return False
     return True
 
 
-def main(stack: str, ref: str, timeout_minutes: int, outputs_file: Path | None) -> int:
+def main(
+    stack: str,
+    ref: str | None,
+    timeout_minutes: int,
+    outputs_file: Path | None,
+    code_from: str | None = None,
+) -> int:
     """The ``smoke`` command: exit 0 when both runs succeeded, 1 when one failed, 2 when
-    it could not start."""
+    it could not start. ``code_from`` names the stack whose repository and tag to run."""
     try:
+        code = code_source_of(code_from) if code_from else None
+        if code and ref and ref != code.tag:
+            raise SmokeError(f"--ref {ref} is not {code_from}'s code_source.tag {code.tag}")
+        ref = ref or (code.tag if code else None)
+        if not ref:
+            raise SmokeError("give --ref TAG or --code-from STACK")
         host = read_stack_file(stack).values.get(DATABRICKS_HOST_KEY)
         outputs = stack_outputs(stack, outputs_file)
     except (StackFileError, SmokeError, OSError, ValueError) as error:
@@ -209,7 +256,7 @@ def main(stack: str, ref: str, timeout_minutes: int, outputs_file: Path | None) 
     # DATABRICKS_CLIENT_ID); the workspace is the stack file's.
     client = WorkspaceClient(host=host)
     try:
-        ok = smoke(client, stack, outputs, ref, timedelta(minutes=timeout_minutes))
+        ok = smoke(client, stack, outputs, ref, timedelta(minutes=timeout_minutes), print, code)
     except SmokeError as error:
         print(f"smoke: {error}")
         return 2

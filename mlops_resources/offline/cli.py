@@ -19,9 +19,10 @@ personal dev stack file that cannot touch staging or prod.
 ``config-reference [--write]`` prints a program's config reference table, or writes it into
 the document that holds it.
 
-``smoke --stack staging --ref TAG`` is the one command that talks to a workspace: it runs the
-stack's deployed jobs once at a git tag (:mod:`mlops_resources.delivery.smoke`). It is imported
-only when called, so the offline commands never load the Databricks SDK.
+``smoke --stack staging --code-from prod`` (or ``--ref TAG``) is the one command that talks to
+a workspace: it runs the stack's deployed jobs once at a git tag, of prod's repository with
+``--code-from prod`` (:mod:`mlops_resources.delivery.smoke`). It is imported only when called,
+so the offline commands never load the Databricks SDK.
 """
 
 from __future__ import annotations
@@ -184,7 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(talks to the workspace)",
     )
     smoke.add_argument("--stack", required=True, help="stack whose deployed jobs run")
-    smoke.add_argument("--ref", required=True, help="git tag the runs check out")
+    smoke.add_argument("--ref", help="git tag the runs check out (default: --code-from's)")
+    smoke.add_argument(
+        "--code-from",
+        metavar="STACK",
+        help="take the repository, provider and tag from STACK's code_source (CI: prod)",
+    )
     smoke.add_argument(
         "--timeout-minutes", type=int, default=60, help="longest wait for each run (default 60)"
     )
@@ -199,7 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "smoke":
         from mlops_resources.delivery import smoke as smoke_run
 
-        return smoke_run.main(args.stack, args.ref, args.timeout_minutes, args.outputs)
+        return smoke_run.main(
+            args.stack, args.ref, args.timeout_minutes, args.outputs, args.code_from
+        )
 
     if args.command == "init":
         return _init_dev(args) if args.dev else _init_team(args)

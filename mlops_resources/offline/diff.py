@@ -43,10 +43,13 @@ class RenderDiff:
     removed: tuple[tuple[str, str], ...]
     changed: tuple[ResourceChange, ...]
     total: int
+    providers: tuple[InputChange, ...] = ()
+    """Provider config that differs (``databricks:host``): no resource shows it, yet it decides
+    which workspace the deploy's credentials are sent to."""
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.providers)
 
 
 def _flatten(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
@@ -85,12 +88,20 @@ def compare(base: Mapping[str, Any], head: Mapping[str, Any]) -> RenderDiff:
         )
         if changes:
             changed.append(ResourceChange(key[0], key[1], changes))
+    # A base rendered before renders carried the provider config shows it as added.
+    old_config, new_config = base.get("providerConfig", {}), head.get("providerConfig", {})
+    providers = tuple(
+        InputChange(key, old_config.get(key), new_config.get(key))
+        for key in sorted(old_config.keys() | new_config.keys())
+        if old_config.get(key) != new_config.get(key)
+    )
     return RenderDiff(
         stack=str(head.get("stack") or base.get("stack") or "?"),
         added=tuple(sorted(after.keys() - before.keys())),
         removed=tuple(sorted(before.keys() - after.keys())),
         changed=tuple(changed),
         total=len(after),
+        providers=providers,
     )
 
 
@@ -114,6 +125,15 @@ def to_markdown(diff: RenderDiff) -> str:
         f"**{len(diff.added)} to add, {len(diff.removed)} to remove, {len(diff.changed)} to "
         f"change** ({diff.total} resources and components in head)",
     ]
+    if diff.providers:
+        lines += [
+            "",
+            "#### Provider config changed (where the deploy's credentials go)",
+            "",
+            "| key | base | head |",
+            "| --- | --- | --- |",
+        ]
+        lines += [f"| `{c.path}` | {_cell(c.base)} | {_cell(c.head)} |" for c in diff.providers]
     if diff.added:
         lines += ["", "#### Added", ""]
         lines += [f"- `{type_}` **{name}**" for type_, name in diff.added]

@@ -10,6 +10,7 @@ steps (:func:`install_mocks`, :func:`run_program`) to see what was declared befo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import runpy
 import uuid
@@ -66,6 +67,9 @@ class Evaluation:
     not_checked: tuple[Lookup, ...] = ()
     """Provider look-ups the program made that the mocks could not perform (existence checks
     of Unity Catalog objects): offline, they are neither passed nor failed."""
+    provider_config: dict[str, str] = field(default_factory=dict)
+    """The stack file's keys of provider namespaces (``databricks:host``): what the engine's
+    providers are configured with, so a render diff shows a changed workspace host."""
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -102,6 +106,7 @@ class Evaluation:
             "notChecked": [
                 {"function": lookup.function, "args": lookup.args} for lookup in self.not_checked
             ],
+            "providerConfig": self.provider_config,
         }
         return json.dumps(document, indent=2, sort_keys=True)
 
@@ -376,4 +381,7 @@ def evaluate(
     Raises whatever the program raises, e.g. ``ConfigError`` for an invalid stack file.
     """
     source = stack_file or read_stack_file(stack, project_dir or PROJECT_DIR)
-    return run_program(stack, install_mocks(stack, source, project_dir), project_dir)
+    evaluation = run_program(stack, install_mocks(stack, source, project_dir), project_dir)
+    namespace = project_name(project_dir)
+    providers = {k: v for k, v in source.values.items() if k.split(":", 1)[0] != namespace}
+    return dataclasses.replace(evaluation, provider_config=dict(sorted(providers.items())))

@@ -1,6 +1,7 @@
 """The bootstrap program's state backend: every stack's state and secrets live in this bucket
 and key, so the bucket is versioned, KMS-encrypted with a bucket key, closed to the public and
-to plain HTTP, and both are protected."""
+to plain HTTP, takes objects under its own key only and state writes from named principals
+only, and both are protected."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ ENCRYPTION = (
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_ID = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 PUBLIC_ACCESS_FLAGS = (
     "blockPublicAcls",
     "blockPublicPolicy",
@@ -90,13 +92,56 @@ def _denies_plain_http(statement: Any) -> bool:
     )
 
 
-def _tls_only(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
+def _statements(args: StackValidationArgs, bucket: PolicyResource) -> list[Any]:
+    """Every statement of the bucket's policies."""
+    found: list[Any] = []
     for policy in dependents(args.resources, bucket, BUCKET_POLICY):
         document = policy.props.get("policy")
         parsed = json.loads(document) if isinstance(document, str) else document or {}
-        if any(_denies_plain_http(s) for s in parsed.get("Statement") or []):
-            return
-    yield "no bucket policy denies requests without TLS (aws:SecureTransport false)."
+        found += parsed.get("Statement") or []
+    return found
+
+
+def _tls_only(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
+    if not any(_denies_plain_http(s) for s in _statements(args, bucket)):
+        yield "no bucket policy denies requests without TLS (aws:SecureTransport false)."
+
+
+def _denies(statement: Any, *actions: str) -> bool:
+    listed = statement.get("Action") if isinstance(statement, dict) else None
+    listed = [listed] if isinstance(listed, str) else listed or []
+    return statement.get("Effect") == "Deny" and all(a in listed for a in actions)
+
+
+def _state_key_only(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
+    keys = {
+        get(rule, "applyServerSideEncryptionByDefault.kmsMasterKeyId")
+        for config in dependents(args.resources, bucket, ENCRYPTION)
+        for rule in config.props.get("rules") or []
+    }
+    named = {
+        get(s, "Condition.StringNotEquals", {}).get(KMS_KEY_ID)
+        for s in _statements(args, bucket)
+        if _denies(s, "s3:PutObject")
+    }
+    if not (keys - {None}) & named:
+        yield (
+            f"no bucket policy statement denies s3:PutObject naming another {KMS_KEY_ID} than "
+            "the default encryption's key: a writer could put state under another key."
+        )
+
+
+def _writers_limited(args: StackValidationArgs, bucket: PolicyResource) -> Iterable[str]:
+    if not any(
+        _denies(s, "s3:PutObject", "s3:DeleteObject")
+        and "aws:PrincipalArn" in get(s, "Condition.ArnNotEquals", {})
+        for s in _statements(args, bucket)
+    ):
+        yield (
+            "no bucket policy statement denies s3:PutObject and s3:DeleteObject to principals "
+            "other than named ones (ArnNotEquals on aws:PrincipalArn): any principal of the "
+            "account with broad S3 rights could rewrite a stack's state."
+        )
 
 
 def _protected(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -125,6 +170,16 @@ POLICIES = [
         "state-bucket-tls-only",
         "The state bucket's policy denies requests without TLS.",
         _tls_only,
+    ),
+    _bucket_policy(
+        "state-bucket-state-key-only",
+        "The state bucket's policy denies writes that name another KMS key than its own.",
+        _state_key_only,
+    ),
+    _bucket_policy(
+        "state-bucket-writers-limited",
+        "The state bucket's policy denies writes and deletes to all but named principals.",
+        _writers_limited,
     ),
     StackValidationPolicy(
         name="state-backend-protected",

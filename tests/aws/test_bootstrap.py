@@ -6,6 +6,7 @@ environment and reaching one stack's paths and key; explicit key policies.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -65,8 +66,13 @@ def test_bucket_is_versioned_encrypted_private_and_protected(result: Evaluation)
         assert result.get(name).inputs["bucket"] == "example-org-mlops-pulumi-state"
 
 
+def bucket_policy(result: Evaluation) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = policy(result.get("state-policy").inputs)["Statement"]
+    return statements
+
+
 def test_bucket_policy_denies_insecure_transport(result: Evaluation) -> None:
-    (statement,) = policy(result.get("state-policy").inputs)["Statement"]
+    (statement,) = [s for s in bucket_policy(result) if s["Sid"] == "DenyInsecureTransport"]
     assert statement == {
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
@@ -76,6 +82,117 @@ def test_bucket_policy_denies_insecure_transport(result: Evaluation) -> None:
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
     assert "state-public-access-block" in result.get("state-policy").dependencies
+
+
+def _matches(operator: str, expected: Any, context: dict[str, str], key: str) -> bool:
+    """One condition key, as the IAM User Guide's "Condition operators" defines it: a negated
+    operator on a missing key is true, ``...IfExists`` on a missing key is true, ``Null``
+    tests presence; several values of one key are ORed ("evaluated using a logical OR",
+    reference_policies_condition-logic-multiple-context-keys-or-values); all the operators
+    of a statement must match."""
+    values = expected if isinstance(expected, list) else [expected]
+    present = key in context
+    if operator == "Null":
+        return bool((not present) == (expected == "true"))
+    if operator.endswith("IfExists") and not present:
+        return True
+    base = operator.removesuffix("IfExists")
+    equal = present and context[key] in values
+    outcomes = {"Bool": equal, "StringNotEquals": not equal, "ArnNotEquals": not equal}
+    return outcomes[base]
+
+
+def denied(statements: list[dict[str, Any]], action: str, key: str, **context: str) -> list[str]:
+    """The Sids of the Deny statements that match a request (action, object key, context)."""
+    hits = []
+    for statement in statements:
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        resources = (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+        if action not in actions and statement["Action"] != "s3:*":
+            continue
+        target = f"{BUCKET_ARN}/{key}"
+        if not any(fnmatch.fnmatchcase(target, r) for r in resources):
+            continue
+        conditions = statement.get("Condition", {})
+        if all(
+            _matches(op, value, context, k)
+            for op, keys in conditions.items()
+            for k, value in keys.items()
+        ):
+            hits.append(statement["Sid"])
+    return hits
+
+
+def test_state_is_written_only_under_the_state_key_and_only_by_deploy_roles_and_operators(
+    result: Evaluation,
+) -> None:
+    """The scenario the bucket policy exists for: a principal of the account with broad
+    ``s3:PutObject`` overwrites ``prod.json`` with SSE-S3, bypassing the state key, and the
+    next prod ``up`` acts on the forged state. Explicit denies hold for every principal of the
+    account ("An explicit deny in any of the policies overrides the allow", IAM User Guide,
+    reference_policies_evaluation-logic_policy-eval-basics.html). Condition keys: S3's
+    ``s3:x-amz-server-side-encryption``, ``...-aws-kms-key-id`` and ``...-customer-algorithm``
+    (Service Authorization Reference, Amazon S3, condition keys); ``aws:PrincipalArn`` is the
+    role's ARN for a role's session (IAM User Guide, global condition context keys). A write
+    with no encryption header gets the default key, the state key (S3 API reference,
+    ServerSideEncryptionRule); ``aws:kms`` without a key id gets ``aws/s3`` (PutObject)."""
+    statements = bucket_policy(result)
+    key = result.outputs["state_key_arn"]
+    deploy, operator = role_arn("prod"), OPERATOR
+    intruder = "arn:aws:iam::123456789012:role/data-platform-admin"
+    prod_json = "wine-quality/.pulumi/stacks/mlops/prod.json"
+    secure = {"aws:SecureTransport": "true"}
+    # Pulumi's own writes send no encryption header; multipart parts never do.
+    assert (
+        denied(statements, "s3:PutObject", prod_json, **secure, **{"aws:PrincipalArn": deploy})
+        == []
+    )
+    assert (
+        denied(statements, "s3:PutObject", prod_json, **secure, **{"aws:PrincipalArn": operator})
+        == []
+    )
+    sse = "s3:x-amz-server-side-encryption"
+    for headers, sid in (
+        ({sse: "AES256"}, "DenyEncryptionOtherThanKms"),
+        ({sse: "aws:kms:dsse"}, "DenyEncryptionOtherThanKms"),
+        ({sse: "aws:kms"}, "DenyKmsWithoutTheStateKey"),
+        (
+            {sse: "aws:kms", f"{sse}-aws-kms-key-id": key.replace("key-", "key-other-")},
+            "DenyKeysOtherThanTheStateKey",
+        ),
+        ({f"{sse}-customer-algorithm": "AES256"}, "DenyCustomerProvidedKeys"),
+    ):
+        request = {**secure, **headers, "aws:PrincipalArn": deploy}
+        assert sid in denied(statements, "s3:PutObject", prod_json, **request), headers
+    named = {**secure, sse: "aws:kms", f"{sse}-aws-kms-key-id": key, "aws:PrincipalArn": deploy}
+    assert denied(statements, "s3:PutObject", prod_json, **named) == []
+    # Anyone else: no write, no delete, not even of an old version, under the state prefix.
+    for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
+        hits = denied(statements, action, prod_json, **secure, **{"aws:PrincipalArn": intruder})
+        assert hits == ["DenyStateWritesByOthers"], action
+        assert (
+            denied(
+                statements, "s3:GetObject", prod_json, **secure, **{"aws:PrincipalArn": intruder}
+            )
+            == []
+        )
+    # The bootstrap's own state: operators only.
+    bootstrap_state = "bootstrap/.pulumi/stacks/mlops-bootstrap/shared.json"
+    assert (
+        denied(
+            statements, "s3:PutObject", bootstrap_state, **secure, **{"aws:PrincipalArn": operator}
+        )
+        == []
+    )
+    assert denied(
+        statements, "s3:PutObject", bootstrap_state, **secure, **{"aws:PrincipalArn": deploy}
+    ) == ["DenyBootstrapStateWritesByOthers"]
 
 
 def test_lifecycle_expires_noncurrent_versions_and_expired_delete_markers() -> None:
@@ -212,16 +329,7 @@ def test_one_role_per_trust_domain_each_trusting_exactly_one_environment(
     }
 
 
-def test_a_repository_with_immutable_subjects_is_trusted_by_its_ids() -> None:
-    """Repositories created or renamed on or after 2026-07-15 (or opted in) get the subject
-    ``repo:OWNER@OWNER-ID/REPO@REPO-ID:environment:ENV`` (GitHub changelog 2026-04-23,
-    "Immutable subject claims for GitHub Actions OIDC tokens"; github/docs pull 45221, "The
-    immutable ID is appended to each name with an ``@`` delimiter"; Microsoft Entra
-    "Migrate GitHub Actions federated credentials to immutable subjects"). A role trusting the
-    name-only subject would match no token of such a repository, and trusting both would keep
-    the name-recycling hole the ids close: with the ids configured, only the id form."""
-    github = {"repository": "acme/ml", "owner_id": 123456, "repository_id": 456789}
-    result = run({"mlops-bootstrap:github": github})
+def trusted_subjects(result: Evaluation) -> dict[str, Any]:
     subjects = {}
     for role in result.of_type("aws:iam/role:Role"):
         (trust,) = policy(role.inputs, "assumeRolePolicy")["Statement"]
@@ -229,10 +337,36 @@ def test_a_repository_with_immutable_subjects_is_trusted_by_its_ids() -> None:
         subjects[environment] = trust["Condition"]["StringEquals"][
             "token.actions.githubusercontent.com:sub"
         ]
-    assert subjects == {
+    return subjects
+
+
+def test_a_repository_moving_to_immutable_subjects_is_trusted_in_both_forms() -> None:
+    """Repositories created or renamed on or after 2026-07-15 (or opted in) get the subject
+    ``repo:OWNER@OWNER-ID/REPO@REPO-ID:environment:ENV`` (GitHub changelog 2026-04-23,
+    "Immutable subject claims for GitHub Actions OIDC tokens"; github/docs pull 45221, "The
+    immutable ID is appended to each name with an ``@`` delimiter"; Microsoft Entra
+    "Migrate GitHub Actions federated credentials to immutable subjects"). A role trusting one
+    form fails every job the moment the tokens switch: with the ids configured, each role
+    trusts both ("If a single condition operator includes multiple values for a context key,
+    those values are evaluated using a logical OR", IAM User Guide,
+    reference_policies_condition-logic-multiple-context-keys-or-values.html), and
+    ``trust_name_subjects: false`` drops the name form once the move is done, closing the
+    name-recycling hole the ids exist for."""
+    github = {"repository": "acme/ml", "owner_id": 123456, "repository_id": 456789}
+    moving = run({"mlops-bootstrap:github": github})
+    assert trusted_subjects(moving) == {
+        env: [f"repo:acme@123456/ml@456789:environment:{env}", f"repo:acme/ml:environment:{env}"]
+        for env in ENVIRONMENTS
+    }
+    assert moving.outputs["oidc_subjects"] == {
         env: f"repo:acme@123456/ml@456789:environment:{env}" for env in ENVIRONMENTS
     }
-    assert result.outputs["oidc_subjects"] == subjects
+    assert moving.outputs["name_oidc_subjects"] == {
+        env: f"repo:acme/ml:environment:{env}" for env in ENVIRONMENTS
+    }
+    moved = run({"mlops-bootstrap:github": {**github, "trust_name_subjects": False}})
+    assert trusted_subjects(moved) == moving.outputs["oidc_subjects"]
+    assert moved.outputs["name_oidc_subjects"] == {}
 
 
 ROOT = "wine-quality/.pulumi"

@@ -141,8 +141,8 @@ BAD_CONFIGS = [
         raw({"mlops:trainig": {}}),
         [
             "mlops:trainig: unknown key (did you mean 'training'?); expected one of: access, "
-            "batch_inference, cluster, code_source, jobs, model, monitoring, project_name, "
-            "protect_ml_assets, training, workspace_root"
+            "batch_inference, cluster, code_source, extra_host_domains, jobs, model, monitoring, "
+            "project_name, protect_ml_assets, training, workspace_root"
         ],
     ),
     (

@@ -16,8 +16,16 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import compute, jobs
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.delivery.smoke import SmokeError, one_time_tasks, smoke, stack_outputs
+from mlops_resources.delivery.smoke import (
+    CodeSource,
+    SmokeError,
+    code_source_of,
+    one_time_tasks,
+    smoke,
+    stack_outputs,
+)
 from mlops_resources.offline.cli import main
+from tests.stacks import example_dir
 
 TRAINING, BATCH = 101, 202
 OUTPUTS = {"training_job_id": str(TRAINING), "batch_inference_job_id": str(BATCH)}
@@ -278,3 +286,40 @@ def test_offline_commands_do_not_load_the_databricks_sdk() -> None:
         [sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_run_checks_out_prods_repository_not_staging_jobs() -> None:
+    """Prod's stack file may name another repository than staging's (a fork, a mirror): the
+    smoke run of prod's tag must check out what prod's jobs will, so ``--code-from prod``
+    takes the URL, provider and tag from prod's ``code_source`` (the Jobs API's
+    ``GitSource.git_url``, installed databricks-sdk ``service/jobs.py``)."""
+    code = code_source_of("prod", example_dir())
+    assert code == CodeSource(
+        "https://github.com/example-org/wine-quality-mlops", jobs.GitProvider.GIT_HUB, "v0.1.0"
+    )
+    mirror = dataclasses.replace(code, url="https://github.com/example-org/prod-mirror")
+    fake = FakeJobs([finished(task_run("Train", SUCCESS, 11)), finished()])
+    client = cast(WorkspaceClient, FakeClient(fake))
+    assert smoke(client, "staging", OUTPUTS, mirror.tag, timedelta(minutes=5), print, mirror)
+    for submitted in fake.submitted:
+        assert submitted["git_source"] == jobs.GitSource(
+            git_url="https://github.com/example-org/prod-mirror",
+            git_provider=jobs.GitProvider.GIT_HUB,
+            git_tag="v0.1.0",
+        )
+    with pytest.raises(
+        SmokeError, match=r"Pulumi\.staging\.yaml: mlops:code_source: expected type"
+    ):
+        code_source_of("staging", example_dir())  # staging follows a branch, not a tag
+
+
+def test_cli_refuses_a_ref_other_than_the_code_stacks_tag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(OUTPUTS))
+    argv = ["smoke", "--stack", "staging", "--code-from", "prod", "--outputs", str(outputs)]
+    assert main([*argv, "--ref", "v9.9.9"]) == 2
+    assert "--ref v9.9.9 is not prod's code_source.tag" in capsys.readouterr().out
+    assert main(["smoke", "--stack", "staging", "--outputs", str(outputs)]) == 2
+    assert "give --ref TAG or --code-from STACK" in capsys.readouterr().out

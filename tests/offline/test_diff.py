@@ -125,3 +125,26 @@ def test_cli_diff_and_exit_code(
     assert main(["diff", str(empty), str(head)]) == 0
     assert "**22 to add, 0 to remove, 0 to change**" in capsys.readouterr().out
     assert main(["diff", str(tmp_path / "missing.json"), str(head)]) == 2
+
+
+def test_a_changed_workspace_host_shows_though_every_resource_is_the_same(
+    prod: Evaluation,
+) -> None:
+    """``databricks:host`` is provider config: no resource input carries it, yet the SDK sends
+    the deploy job's OIDC token to that host's token endpoint (installed databricks-sdk,
+    ``credentials_provider.py`` ``_oidc_credentials_provider``). A look-alike host must not
+    read as "No changes"; a base rendered before renders carried it shows it as added."""
+    base = document(prod)
+    head = json.loads(json.dumps(base))
+    head["providerConfig"]["databricks:host"] = "https://dbc-prod-0000.cloud-databricks.com"
+    diff = compare(base, head)
+    assert not diff.empty and not diff.changed and not diff.added
+    report = to_markdown(diff)
+    assert "#### Provider config changed (where the deploy's credentials go)" in report
+    assert (
+        "| `databricks:host` | `https://dbc-prod-0000.cloud.databricks.com` | "
+        "`https://dbc-prod-0000.cloud-databricks.com` |"
+    ) in report
+    older = {k: v for k, v in base.items() if k != "providerConfig"}
+    (added,) = compare(older, base).providers
+    assert (added.path, added.base) == ("databricks:host", None)

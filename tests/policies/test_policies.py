@@ -342,6 +342,18 @@ FAILING: list[tuple[str, str, Edit, str]] = [
         inputs("state-policy", policy=json.dumps({"Statement": []})),
         "denies requests without TLS",
     ),
+    (
+        "state-bucket-state-key-only",
+        "shared",
+        inputs("state-policy", policy=json.dumps({"Statement": []})),
+        "naming another s3:x-amz-server-side-encryption-aws-kms-key-id",
+    ),
+    (
+        "state-bucket-writers-limited",
+        "shared",
+        inputs("state-policy", policy=json.dumps({"Statement": []})),
+        "other than named ones",
+    ),
     ("state-backend-protected", "shared", options("state-key", protect=False), "is not protected"),
     (
         "monitor-no-read-only-inputs",

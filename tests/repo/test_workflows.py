@@ -6,6 +6,7 @@ schema (a copy in tests/repo/schemas/)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -27,13 +28,20 @@ from mlops_resources.offline.evaluation import Evaluation, evaluate
 GITHUB = PROJECT_DIR / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
 ACTION = GITHUB / "actions/setup/action.yml"
+ENGINE = GITHUB / "actions/engine/action.yml"
+ACTIONS = [ACTION, ENGINE]
 DEPLOYMENT_GUIDE = (PROJECT_DIR / "docs" / "deployment.md").read_text()
 SETUP = "$/.github/actions/setup"
+CHECK_HOST_AND_INSTALL = "$/.github/actions/engine"
 DATABRICKS_OIDC = {
     "DATABRICKS_AUTH_TYPE": "github-oidc",
     "DATABRICKS_CLIENT_ID": "${{ vars.DATABRICKS_CLIENT_ID }}",
     "DATABRICKS_TOKEN_AUDIENCE": "${{ vars.DATABRICKS_ACCOUNT_ID }}",
 }
+NO_PLUGIN_DOWNLOADS = {"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true"}
+"""The CLI installs no plugin of its own ("Disables the automatic installation of missing
+plugins", pulumi/pulumi ``sdk/go/common/env/env.go``): only the ones installed from the
+committed sums (:mod:`mlops_resources.delivery.engine`)."""
 """Keyless Databricks auth (workload identity federation): the environment's principal, the
 host from the stack file, the audience its federation policy names. The audience is set
 because the SDK's own choice may differ: it takes ``DATABRICKS_TOKEN_AUDIENCE`` (config
@@ -99,7 +107,7 @@ def test_workflows_action_and_dependabot_match_github_schemas() -> None:
     }
     for schema, files in (
         ("vendor.github-workflows", WORKFLOWS),
-        ("vendor.github-actions", [ACTION]),
+        ("vendor.github-actions", ACTIONS),
         ("vendor.dependabot", [GITHUB / "dependabot.yml"]),
     ):
         done = check_schema(schema, files)
@@ -151,7 +159,7 @@ def test_zizmor_finds_nothing_offline() -> None:
 
 def test_every_action_is_pinned_by_commit_sha_with_its_version() -> None:
     seen: dict[str, str] = {}
-    for path in [*WORKFLOWS, ACTION]:
+    for path in [*WORKFLOWS, *ACTIONS]:
         for line in path.read_text().splitlines():
             match = re.match(r"^\s*(?:- )?uses: (\S+)(.*)$", line)
             if not match or match.group(1).startswith("$/"):
@@ -163,7 +171,7 @@ def test_every_action_is_pinned_by_commit_sha_with_its_version() -> None:
             assert version, f"{path.name}: {reference} has no '# vX.Y.Z' comment"
             # One version per commit everywhere (Dependabot rewrites both).
             assert seen.setdefault(reference, version.group(1)) == version.group(1)
-    assert len({r.split("@")[0] for r in seen}) == 5
+    assert len({r.split("@")[0] for r in seen}) == 6
 
 
 def test_no_workflow_grants_permissions_by_default_and_checkouts_keep_no_token() -> None:
@@ -198,8 +206,7 @@ def test_pull_request_runs_ci_renders_diffs_and_previews_only_staging_read_only(
     (pulumi,) = steps_using(preview, "pulumi/actions@")
     assert pulumi["with"]["command"] == "preview"
     assert pulumi["with"]["stack-name"] == "staging"
-    assert pulumi["with"]["comment-on-pr"] is True
-    assert preview["permissions"]["pull-requests"] == "write"
+    assert pulumi["with"]["comment-on-summary"] is True
     # Superseded previews are cancelled, per pull request; they take no lock.
     assert preview["concurrency"] == {
         "group": "preview-staging-pr-${{ github.event.pull_request.number }}",
@@ -209,6 +216,37 @@ def test_pull_request_runs_ci_renders_diffs_and_previews_only_staging_read_only(
     assert not [j for j in jobs.values() if "prod" in str(j.get("environment", ""))]
 
 
+def test_no_pull_request_job_may_write_to_pull_requests() -> None:
+    """pulumi/actions' ``comment-on-pr`` needs ``pull-requests: write`` and, with
+    ``edit-pr-comment`` (default true), edits the first comment whose body starts with its
+    heading, whoever wrote it (pulumi/actions v7.0.0 ``src/libs/pr.ts``). The preview goes to
+    the job summary instead (``comment-on-summary``, ``src/libs/summary.ts``), and no job of
+    any workflow holds that scope."""
+    for name, job in all_jobs():
+        assert "pull-requests" not in job.get("permissions", {}), name
+        for step in steps_using(job, "pulumi/actions@"):
+            assert "comment-on-pr" not in step["with"], name
+
+
+def test_setup_python_takes_an_exact_version() -> None:
+    """``python-version: "3.11"`` takes the newest 3.11.x of the runner's tool cache, so the
+    interpreter under the lock moves without a commit; 3.11.16 has an ubuntu 24.04 and 26.04
+    x64 build in actions/python-versions ``versions-manifest.json`` (7ecd564, 2026-08-12)."""
+    steps = [
+        step
+        for path in [*WORKFLOWS, *ACTIONS]
+        for step in (
+            [s for j in load(path.name)["jobs"].values() for s in j.get("steps", [])]
+            if path in WORKFLOWS
+            else yaml.safe_load(path.read_text())["runs"]["steps"]
+        )
+        if str(step.get("uses", "")).startswith("actions/setup-python@")
+    ]
+    assert len(steps) == 2
+    for step in steps:
+        assert re.fullmatch(r"3\.11\.\d+", step["with"]["python-version"])
+
+
 def test_merge_deploys_staging_smoke_runs_prod_tag_then_deploys_prod() -> None:
     workflow = load("deploy.yml")
     assert workflow["on"]["push"] == {"branches": ["main"]}
@@ -216,9 +254,10 @@ def test_merge_deploys_staging_smoke_runs_prod_tag_then_deploys_prod() -> None:
     assert list(jobs) == ["staging", "smoke", "prod"]
     assert jobs["smoke"]["needs"] == "staging"
     assert jobs["prod"]["needs"] == "smoke"
+    previews = {"staging": "staging-preview", "prod": "prod-drift"}
     for stack in ("staging", "prod"):
         assert jobs[stack]["uses"] == "$/.github/workflows/deploy-stack.yml"
-        assert jobs[stack]["with"] == {"stack": stack}
+        assert jobs[stack]["with"] == {"stack": stack, "preview-environment": previews[stack]}
         assert jobs[stack]["permissions"] == {"contents": "read", "id-token": "write"}
         assert "secrets" not in jobs[stack]
 
@@ -230,10 +269,10 @@ def test_smoke_job_runs_the_prod_tag_in_staging_with_the_staging_principal_only(
     # Its own job: no AWS role, and no deploy job's session to outlive.
     assert steps_using(smoke, "aws-actions/") == []
     assert steps_using(smoke, "pulumi/actions@") == []
-    (run,) = [s for s in smoke["steps"] if "smoke" in s.get("run", "")]
-    assert '["config"]["mlops:code_source"]["tag"]' in run["run"]
-    assert 'open("Pulumi.prod.yaml")' in run["run"]
-    assert 'mlops_resources smoke --stack staging --ref "$tag"' in run["run"]
+    (run,) = [s for s in smoke["steps"] if "mlops_resources smoke" in s.get("run", "")]
+    # Prod's repository, provider and tag: not the staging job's URL.
+    assert "mlops_resources smoke --stack staging --code-from prod" in run["run"]
+    assert "--ref" not in run["run"]
     assert run["env"] == {
         "TRAINING_JOB_ID": "${{ needs.staging.outputs.training_job_id }}",
         "BATCH_INFERENCE_JOB_ID": "${{ needs.staging.outputs.batch_inference_job_id }}",
@@ -242,58 +281,180 @@ def test_smoke_job_runs_the_prod_tag_in_staging_with_the_staging_principal_only(
     assert smoke["timeout-minutes"] > 2 * minutes
 
 
-def test_each_deploy_previews_ups_then_proves_convergence_and_exports_job_ids() -> None:
+PLAN = "${{ runner.temp }}/plan/plan.json"
+
+
+def test_a_read_only_job_previews_and_saves_the_plan_that_up_applies_exactly() -> None:
+    """Update plans (pulumi/pulumi 1b5949891b, ``pkg/cmd/pulumi/operations``): ``preview
+    --save-plan`` is marked "[PREVIEW] Save the operations proposed by the preview to a plan
+    file" (``preview.go``); ``up --plan`` is "[EXPERIMENTAL] ... The update will not perform
+    operations that exceed its plan (e.g. replacements instead of updates, or updates instead
+    of sames)", hidden from help unless ``PULUMI_EXPERIMENTAL`` but read either way
+    (``up.go``: ``if planFilePath != "" { ... opts.Engine.Plan = p }``). pulumi/actions v7.0.0
+    passes its ``plan`` input to the automation API, which adds ``--save-plan`` to a preview
+    and ``--plan`` to an update (pulumi/pulumi ``sdk/nodejs/automation/stack.ts``), and
+    ``comment-on-summary`` writes the preview to the job summary (``src/libs/summary.ts``)."""
     workflow = load("deploy-stack.yml")
     call = workflow["on"]["workflow_call"]
-    assert call["inputs"]["stack"]["required"] is True
-    (job,) = workflow["jobs"].values()
-    assert job["environment"] == "${{ inputs.stack }}"
-    commands = [
-        (s["with"]["command"], s["with"].get("expect-no-changes", False))
-        for s in steps_using(job, "pulumi/actions@")
-    ]
-    assert commands == [("preview", False), ("up", False), ("preview", True)]
-    assert {s["with"]["stack-name"] for s in steps_using(job, "pulumi/actions@")} == {
-        "${{ inputs.stack }}"
+    assert {k for k, v in call["inputs"].items() if v["required"]} == {
+        "stack",
+        "preview-environment",
     }
+    preview, up = workflow["jobs"]["preview"], workflow["jobs"]["up"]
+    assert preview["environment"] == "${{ inputs.preview-environment }}"
+    assert up["environment"] == "${{ inputs.stack }}" and up["needs"] == "preview"
+    (saved,) = steps_using(preview, "pulumi/actions@")
+    assert saved["with"]["command"] == "preview" and saved["with"]["plan"] == PLAN
+    assert saved["with"]["comment-on-summary"] is True
+    (upload,) = steps_using(preview, "actions/upload-artifact@")
+    assert upload["with"]["path"] == PLAN and upload["with"]["name"] == "plan-${{ inputs.stack }}"
+    assert preview["outputs"] == {"plan-sha256": "${{ steps.plan.outputs.sha256 }}"}
+    commands = [
+        (s["with"]["command"], s["with"].get("plan"), s["with"].get("expect-no-changes", False))
+        for s in steps_using(up, "pulumi/actions@")
+    ]
+    assert commands == [("up", PLAN, False), ("preview", None, True)]
+    (download,) = steps_using(up, "actions/download-artifact@")
+    assert download["with"]["name"] == upload["with"]["name"]
+    names = [s.get("name", s.get("uses", "")) for s in up["steps"]]
+    verify = names.index("Refuse a plan other than the one the preview saved")
+    assert (
+        names.index(download["uses"])
+        < verify
+        < names.index(steps_using(up, "aws-actions/")[0]["uses"])
+    )
+    assert up["steps"][verify]["env"]["EXPECTED"] == "${{ needs.preview.outputs.plan-sha256 }}"
+    for step in [*steps_using(preview, "pulumi/actions@"), *steps_using(up, "pulumi/actions@")]:
+        assert step["with"]["stack-name"] == "${{ inputs.stack }}"
     # pulumi/actions sets a step output per stack output; the smoke job reads these.
     for output in ("training_job_id", "batch_inference_job_id"):
-        assert job["outputs"][output] == f"${{{{ steps.up.outputs.{output} }}}}"
+        assert up["outputs"][output] == f"${{{{ steps.up.outputs.{output} }}}}"
         assert call["outputs"][output]["value"] == f"${{{{ jobs.up.outputs.{output} }}}}"
 
 
-def guard(job: dict[str, Any]) -> dict[str, Any]:
-    first: dict[str, Any] = job["steps"][0]
-    return first
-
-
-@pytest.mark.parametrize(
-    "job",
-    [load("deploy-stack.yml")["jobs"]["up"], load("deploy.yml")["jobs"]["smoke"]],
-    ids=["deploy-stack", "smoke"],
-)
-def test_deploy_jobs_refuse_refs_other_than_the_default_branch_first(job: dict[str, Any]) -> None:
-    step = guard(job)
-    assert step["name"] == "Refuse refs other than the default branch"
-    assert step["env"] == {
-        "REF": "${{ github.ref }}",
-        "DEFAULT_BRANCH": "${{ github.event.repository.default_branch }}",
-    }
-    assert 'if [ "$REF" != "refs/heads/$DEFAULT_BRANCH" ]' in step["run"]
-    assert "exit 1" in step["run"]
-
-
-def test_guard_refuses_another_branch_and_passes_the_default_one() -> None:
-    script = guard(load("deploy-stack.yml")["jobs"]["up"])["run"]
-    for ref, code in (("refs/heads/main", 0), ("refs/heads/feature", 1), ("refs/tags/v1", 1)):
+def test_the_plan_check_refuses_a_plan_the_preview_did_not_save(tmp_path: Path) -> None:
+    up = load("deploy-stack.yml")["jobs"]["up"]
+    (step,) = [s for s in up["steps"] if s.get("name", "").startswith("Refuse a plan")]
+    (tmp_path / "plan.json").write_text('{"resourcePlans": {}}')
+    saved = hashlib.sha256(b'{"resourcePlans": {}}').hexdigest()
+    for expected, code in ((saved, 0), ("0" * 64, 1), ("", 1)):
         done = subprocess.run(
-            ["bash", "-c", script],
-            env={"REF": ref, "DEFAULT_BRANCH": "main", "PATH": "/usr/bin:/bin"},
+            ["bash", "-e", "-c", step["run"]],
+            env={"PLAN_DIR": str(tmp_path), "EXPECTED": expected, "PATH": "/usr/bin:/bin"},
             capture_output=True,
             text=True,
             check=False,
         )
-        assert done.returncode == code, (ref, done.stdout)
+        assert done.returncode == code, (expected, done.stdout)
+
+
+HEAD_GUARD = "Refuse a commit other than the default branch's head"
+
+
+def deploy_jobs() -> list[tuple[str, dict[str, Any]]]:
+    """Jobs that run on a merge with credentials: both jobs of each stack's deploy, smoke."""
+    stack = load("deploy-stack.yml")["jobs"]
+    return [
+        ("deploy-stack.yml:preview", stack["preview"]),
+        ("deploy-stack.yml:up", stack["up"]),
+        ("deploy.yml:smoke", load("deploy.yml")["jobs"]["smoke"]),
+    ]
+
+
+@pytest.mark.parametrize(("name", "job"), deploy_jobs(), ids=[n for n, _ in deploy_jobs()])
+def test_deploy_jobs_first_refuse_a_commit_that_is_not_the_default_branchs_head(
+    name: str, job: dict[str, Any]
+) -> None:
+    """A re-run "uses the same GITHUB_SHA (commit SHA) and GITHUB_REF (Git ref) of the original
+    event" and is possible "up to 30 days after the initial run" (GitHub docs, "Re-running
+    workflows and jobs"), and queued runs wait in an order that "is not guaranteed" (GitHub
+    docs, "Control the concurrency of workflows and jobs"): checking ``github.ref`` alone lets
+    either deploy an older commit over a newer one. The first step compares ``github.sha``
+    with the branch's head (REST "Get a reference", ``GET /repos/{owner}/{repo}/git/ref/
+    {ref}``, ``object.sha``), with the job's read-only token, before any credential."""
+    step = job["steps"][0]
+    assert step["name"] == HEAD_GUARD
+    assert step["env"] == {
+        "GH_TOKEN": "${{ github.token }}",
+        "REPOSITORY": "${{ github.repository }}",
+        "REF": "${{ github.ref }}",
+        "SHA": "${{ github.sha }}",
+        "DEFAULT_BRANCH": "${{ github.event.repository.default_branch }}",
+    }
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+
+
+def run_head_guard(
+    tmp_path: Path, ref: str, head: str, sha: str
+) -> subprocess.CompletedProcess[str]:
+    """The guard's script with a fake ``gh`` that answers the branch's head (or fails)."""
+    script = load("deploy-stack.yml")["jobs"]["up"]["steps"][0]["run"]
+    gh = tmp_path / "gh"
+    answer = f'echo "{head}"' if head else "echo 'HTTP 404' >&2; exit 1"
+    gh.write_text(f'#!/bin/sh\necho "$@" > "{tmp_path}/gh-args"\n{answer}\n')
+    gh.chmod(0o755)
+    env = {"REF": ref, "SHA": sha, "DEFAULT_BRANCH": "main", "REPOSITORY": "acme/ml"}
+    return subprocess.run(
+        ["bash", "-e", "-c", script],  # GitHub runs `run` steps with bash -e
+        env={**env, "PATH": f"{tmp_path}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_head_guard_passes_only_the_heads_commit_and_says_why_it_refuses(tmp_path: Path) -> None:
+    head, older = "a" * 40, "b" * 40
+    assert run_head_guard(tmp_path, "refs/heads/main", head, head).returncode == 0
+    assert (tmp_path / "gh-args").read_text().split() == [
+        "api",
+        "repos/acme/ml/git/ref/heads/main",
+        "--jq",
+        ".object.sha",
+    ]
+    rerun = run_head_guard(tmp_path, "refs/heads/main", head, older)
+    assert rerun.returncode == 1
+    assert f"{older} is not the head of main ({head})" in rerun.stdout
+    assert "would deploy an older commit over a newer one" in rerun.stdout
+    assert run_head_guard(tmp_path, "refs/heads/feature", head, head).returncode == 1
+    assert run_head_guard(tmp_path, "refs/tags/v1", head, head).returncode == 1
+    # No answer from the API: refused, never assumed to be the head.
+    assert run_head_guard(tmp_path, "refs/heads/main", "", head).returncode != 0
+
+
+def credential_steps(job: dict[str, Any]) -> list[int]:
+    """Indexes of the steps that take or use a credential."""
+    return [
+        i
+        for i, s in enumerate(job["steps"])
+        if str(s.get("uses", "")).startswith(("aws-actions/", "pulumi/actions@"))
+        or "mlops_resources smoke" in s.get("run", "")
+    ]
+
+
+@pytest.mark.parametrize(("name", "job"), step_jobs())
+def test_every_credentialed_job_checks_the_workspace_host_before_any_credential(
+    name: str, job: dict[str, Any]
+) -> None:
+    """The stack file's ``databricks:host`` must equal the environment's ``DATABRICKS_HOST``
+    variable, which no pull request can change, before the first step that takes or uses a
+    credential (:mod:`mlops_resources.delivery.guards`); engine jobs also install the engine
+    there, from the committed sums."""
+    if job.get("permissions", {}).get("id-token") != "write":
+        return
+    checks = [
+        i
+        for i, s in enumerate(job["steps"])
+        if s.get("uses") == CHECK_HOST_AND_INSTALL
+        or "mlops_resources.delivery.guards host" in s.get("run", "")
+    ]
+    assert checks and checks[0] < min(credential_steps(job)), name
+    (check,) = checks
+    step = job["steps"][check]
+    if step.get("uses"):
+        assert step["with"]["expected-host"] == "${{ vars.DATABRICKS_HOST }}"
+    else:
+        assert step["env"] == {"EXPECTED_HOST": "${{ vars.DATABRICKS_HOST }}"}
 
 
 def test_drift_check_refreshes_read_only_daily_and_reports_an_issue() -> None:
@@ -323,7 +484,8 @@ def test_stack_jobs_use_oidc_for_aws_and_databricks_and_the_pinned_cli(
     name: str, job: dict[str, Any]
 ) -> None:
     assert job["permissions"]["id-token"] == "write"
-    assert job["env"] == DATABRICKS_OIDC
+    assert job["env"] == {**DATABRICKS_OIDC, **NO_PLUGIN_DOWNLOADS}
+    assert [s.get("uses") for s in job["steps"]].count(CHECK_HOST_AND_INSTALL) == 1
     (aws,) = steps_using(job, "aws-actions/configure-aws-credentials@")
     assert aws["with"] == {
         "role-to-assume": "${{ vars.AWS_ROLE_ARN }}",
@@ -362,6 +524,7 @@ def test_deploys_and_drift_queue_in_the_stack_group_and_lock_holders_end_before_
         assert concurrency["cancel-in-progress"] is False and concurrency["queue"] == "max"
         groups[name] = concurrency["group"]
     assert groups == {
+        "deploy-stack.yml:preview": "pulumi-${{ inputs.stack }}",
         "deploy-stack.yml:up": "pulumi-${{ inputs.stack }}",
         "drift.yml:drift": "pulumi-${{ matrix.stack }}",
     }
@@ -416,7 +579,7 @@ def test_each_job_environment_is_one_bootstrap_trust_domain_of_the_right_access(
 
 
 def test_no_long_lived_credentials_in_workflows() -> None:
-    for path in [*WORKFLOWS, ACTION]:
+    for path in [*WORKFLOWS, *ACTIONS]:
         text = path.read_text()
         assert "secrets." not in text, path.name
         for name in ("AWS_ACCESS_KEY_ID", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_TOKEN"):
@@ -425,13 +588,14 @@ def test_no_long_lived_credentials_in_workflows() -> None:
 
 def test_every_variable_is_documented() -> None:
     names = set()
-    for path in [*WORKFLOWS, ACTION]:
+    for path in [*WORKFLOWS, *ACTIONS]:
         names |= set(re.findall(r"\$\{\{\s*vars\.([A-Z0-9_]+)\s*\}\}", path.read_text()))
     assert names == {
         "AWS_ROLE_ARN",
         "AWS_REGION",
         "DATABRICKS_ACCOUNT_ID",
         "DATABRICKS_CLIENT_ID",
+        "DATABRICKS_HOST",
     }
     for name in names:
         assert f"`{name}`" in DEPLOYMENT_GUIDE, f"{name} is not in docs/deployment.md"
