@@ -83,16 +83,34 @@ def _init_dev(args: argparse.Namespace) -> int:
             args.dev,
             output_table=args.output_table,
             from_stack=args.from_stack,
-            run_as=args.run_as,
+            user=args.user,
+            branch=args.branch,
             force=args.force,
         )
     except (InitError, ConfigError, StackFileError) as error:
-        print(error, file=sys.stderr)
+        print(f"{error}\nNothing was written.", file=sys.stderr)
         return 2
-    print(f"Wrote {dev.path.name}: schedules paused, output table {dev.output_table},")
-    print("no Unity Catalog grants. Next:")
-    print(f"  venv/bin/python -m mlops_resources render --stack {dev.stack}")
-    print(f"  pulumi stack init {dev.stack}   # then: pulumi up --stack {dev.stack}")
+    who = dev.run_as_user or "the user whose credentials deploy it"
+    code = f"branch {dev.branch}" if dev.branch else "the notebooks it uploads"
+    print(f"Wrote {dev.path.name}: runs as {who}, in their home folder, emailing them on")
+    print(f"failure; runs {code}; schedules paused; output table {dev.output_table};")
+    print("no Unity Catalog grants.")
+    if dev.dropped_secrets:
+        print(
+            f"Not copied (encrypted with the source stack's key): {', '.join(dev.dropped_secrets)};"
+            " set them with `pulumi config set --secret` after `pulumi stack init`."
+        )
+    stack = dev.stack
+    print("Next, with your own Databricks credentials (the stack runs as you):")
+    print(f"  venv/bin/python -m mlops_resources render --stack {stack}")
+    if dev.branch:
+        print(f"  git push origin {dev.branch}   # the jobs check this branch out")
+    print(
+        '  export PULUMI_BACKEND_URL="file://$HOME/.pulumi-state"   # your state, not the team\'s'
+    )
+    print('  mkdir -p "$HOME/.pulumi-state"')
+    print(f"  pulumi stack init {stack} --secrets-provider passphrase")
+    print(f"  pulumi up --stack {stack}   # and when done: pulumi destroy --stack {stack}")
     return 0
 
 
@@ -166,7 +184,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     init.add_argument(
         "--from", dest="from_stack", default="staging", help="--dev: stack file to copy"
     )
-    init.add_argument("--run-as", help="--dev: application id the dev jobs run as")
+    init.add_argument(
+        "--user",
+        metavar="EMAIL",
+        help="--dev: the Databricks user the stack runs as (default: whoever deploys it)",
+    )
+    init.add_argument(
+        "--branch",
+        help="--dev: the git branch the jobs run (default: the branch checked out here)",
+    )
     init.add_argument("--answers", type=Path, help="YAML or JSON file of answers (for CI)")
     init.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="one answer")
     init.add_argument(
@@ -197,7 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return smoke_run.main(args.stack, args.ref, args.timeout_minutes, args.outputs)
 
     if args.command == "init":
-        return _init_dev(args) if args.dev else _init_team(args)
+        # `--dev ""` (an unset $USER) is a dev stack with no name, never the team's files.
+        return _init_dev(args) if args.dev is not None else _init_team(args)
 
     if args.command == "diff":
         try:

@@ -11,6 +11,7 @@ steps (:func:`install_mocks`, :func:`run_program`) to see what was declared befo
 from __future__ import annotations
 
 import json
+import re
 import runpy
 import zlib
 from collections.abc import Mapping
@@ -26,6 +27,9 @@ from mlops_resources import PROJECT_DIR
 from mlops_resources.config.stack_files import StackFile, project_name, read_stack_file
 
 OFFLINE_HOST = "https://offline.invalid"
+OFFLINE_USER = "developer@offline.invalid"
+"""Who deploys a personal stack offline: a preview reads the caller's user name instead."""
+CURRENT_USER = "databricks:index/getCurrentUser:getCurrentUser"
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
 
@@ -62,6 +66,9 @@ class Evaluation:
     not_checked: tuple[Lookup, ...] = ()
     """Provider look-ups the program made that the mocks could not perform (existence checks
     of Unity Catalog objects): offline, they are neither passed nor failed."""
+    deploying_user: str | None = None
+    """The user a personal stack runs as when its file names none: whoever deploys it, which
+    offline is a stand-in (:data:`OFFLINE_USER`); None when the program did not ask."""
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -92,6 +99,8 @@ class Evaluation:
                 {"function": lookup.function, "args": lookup.args} for lookup in self.not_checked
             ],
         }
+        if self.deploying_user is not None:
+            document["deployingUser"] = self.deploying_user
         return json.dumps(document, indent=2, sort_keys=True)
 
 
@@ -130,10 +139,14 @@ class OfflineMocks(pulumi.runtime.Mocks):
     offline tools list them as not checked.
     """
 
-    def __init__(self, host: str, missing: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, host: str, missing: frozenset[str] = frozenset(), deploying_user: str = OFFLINE_USER
+    ) -> None:
         self.host = host.rstrip("/")
         self.missing = missing
         self.lookups: list[Lookup] = []
+        self.deploying_user = deploying_user
+        self.asked_for_user = False
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -181,10 +194,22 @@ class OfflineMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == CURRENT_USER:
+            # As terraform-provider-databricks scim/data_current_user.go answers: a user name
+            # that is a UUID is a service principal's application id.
+            self.asked_for_user = True
+            user = self.deploying_user
+            kind = "servicePrincipals" if re.match(r"^[0-9a-f-]{36}$", user) else "users"
+            return {
+                "id": user,
+                "userName": user,
+                "home": f"/Users/{user}",
+                "aclPrincipalId": f"{kind}/{user}",
+            }, []
         if args.token not in EXISTENCE_CHECKS:
             raise NotImplementedError(
-                f"the program should call no provider function but existence checks, got "
-                f"{args.token}"
+                f"the program should call no provider function but existence checks and the "
+                f"current user, got {args.token}"
             )
         lookup = Lookup(args.token, _plain(args.args))
         if lookup.name in self.missing:
@@ -247,14 +272,17 @@ def install_mocks(
     source: StackFile,
     project_dir: Path | None = None,
     missing: frozenset[str] = frozenset(),
+    deploying_user: str = OFFLINE_USER,
 ) -> RecordingMonitor:
     """Point the Pulumi runtime at fresh recording mocks for ``stack``, with ``source``'s config
     as the CLI passes it; return the monitor.
 
-    ``missing`` names Unity Catalog objects the existence checks report as missing.
+    ``missing`` names Unity Catalog objects the existence checks report as missing;
+    ``deploying_user`` is who the credentials belong to (a user name, or an application id).
     """
     host = source.values.get("databricks:host", OFFLINE_HOST)
-    mocks = OfflineMocks(host if host.startswith("https://") else OFFLINE_HOST, missing)
+    url = host if host.startswith("https://") else OFFLINE_HOST
+    mocks = OfflineMocks(url, missing, deploying_user)
     monitor = RecordingMonitor(mocks)
     settings.ROOT.set(None)  # a fresh Stack resource, so outputs of an earlier run don't leak
     pulumi.runtime.set_mocks(
@@ -290,8 +318,9 @@ def run_program(
 
     run()
     declared = sorted(monitor.declared, key=lambda r: (r.type, r.name))
-    lookups = tuple(sorted(monitor.offline_mocks.lookups))
-    return Evaluation(stack, tuple(declared), _plain(outputs), lookups)
+    mocks = monitor.offline_mocks
+    user = mocks.deploying_user if mocks.asked_for_user else None
+    return Evaluation(stack, tuple(declared), _plain(outputs), tuple(sorted(mocks.lookups)), user)
 
 
 def evaluate(

@@ -28,6 +28,7 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "schedule.quartzCronExpression",
         "schedule.pauseStatus",
         "runAs.servicePrincipalName",
+        "runAs.userName",
         "gitSource.branch",
         "gitSource.tag",
     ),
@@ -158,5 +159,11 @@ def render_tree(evaluation: Evaluation, project: str) -> str:
             "fails, naming the key, when it is missing):",
         ]
         lines += [f"    {lookup.kind:<8} {lookup.name}" for lookup in evaluation.not_checked]
+    if evaluation.deploying_user is not None:
+        lines += [
+            "",
+            "Runs as the user who deploys it (a preview reads the credentials' user name); "
+            f"shown offline as {evaluation.deploying_user}.",
+        ]
     lines += ["", f"Resources: {custom} resources in {components} components"]
     return "\n".join(lines)

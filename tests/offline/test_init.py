@@ -1,18 +1,21 @@
-"""``python -m mlops_resources init --dev NAME``: a personal stack that cannot touch staging."""
+"""``python -m mlops_resources init --dev NAME``: a personal stack that acts as its developer
+and cannot touch staging or prod; ``init``: a team's values."""
 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.reading import ConfigError
-from mlops_resources.config.stack_files import read_stack_file
+from mlops_resources.config.stack_files import parse_config, read_stack_file
 from mlops_resources.offline.cli import main
 from mlops_resources.offline.evaluation import evaluate
-from mlops_resources.offline.init import InitError, init_dev
+from mlops_resources.offline.init import InitError, init_dev, suggest_name
 from mlops_resources.offline.templates import (
     ENCRYPTED_KEY,
     InitConflictError,
@@ -23,6 +26,11 @@ from mlops_resources.offline.templates import (
 )
 from tests.stacks import write_project
 
+COMMITTED_PRINCIPALS = (
+    "00000000-0000-0000-0000-00000000a001",
+    "00000000-0000-0000-0000-00000000b001",
+)
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
@@ -30,8 +38,21 @@ def project(tmp_path: Path) -> Path:
     return write_project(tmp_path, TeamAnswers())
 
 
+def git_checkout(directory: Path, branch: str) -> None:
+    """Make ``directory`` a git repository on ``branch`` (no commit needed)."""
+    subprocess.run(["git", "init", "-q", "-b", branch, str(directory)], check=True)
+
+
+def config_of(project: Path, path: str) -> dict[str, Any]:
+    namespace = "mlops-bootstrap" if path.startswith("bootstrap/") else "mlops"
+    return parse_config((project / path).read_text(), path, namespace)
+
+
+# --- init --dev -----------------------------------------------------------------------------
+
+
 def test_the_dev_stack_is_paused_writes_its_own_table_and_grants_nothing(project: Path) -> None:
-    dev = init_dev("alice", project_dir=project)
+    dev = init_dev("alice", branch="alice/feature", project_dir=project)
     assert dev.path == project / "Pulumi.dev-alice.yaml"
     assert dev.output_table == "staging.wine_quality.dev_alice_predictions"
     result = evaluate("dev-alice", project, read_stack_file("dev-alice", project))
@@ -46,9 +67,55 @@ def test_the_dev_stack_is_paused_writes_its_own_table_and_grants_nothing(project
     }
 
 
+def test_init_dev_writes_a_stack_that_acts_as_its_developer(project: Path) -> None:
+    """Copied from staging, the old file ran as staging's service principal (which then owned
+    its jobs and model: only it or an admin could delete them), in that principal's home (which
+    grants nothing to the developer: workspace ACL docs, "Special folders and permissions"),
+    emailed the team's on-call and ran ``main``. Now, without extra flags, it runs as the user
+    who deploys it (offline: the mocks' stand-in), in their home, emails them and runs the
+    branch checked out; its file holds no secrets provider (state in the developer's own
+    backend, with a passphrase) and names no committed principal anywhere."""
+    git_checkout(project, "alice/better-features")
+    dev = init_dev("alice", project_dir=project)
+    text = dev.path.read_text()
+    assert not any(principal in text for principal in COMMITTED_PRINCIPALS)
+    assert "secretsprovider" not in text and "ml-oncall@example.com" not in text
+    result = evaluate("dev-alice", project, read_stack_file("dev-alice", project))
+    rendered = result.to_json()
+    assert not any(principal in rendered for principal in COMMITTED_PRINCIPALS)
+    assert "/Users/00000000-" not in rendered
+    user = result.deploying_user
+    assert user is not None
+    for job in result.of_type("databricks:index/job:Job"):
+        assert job.inputs["runAs"] == {"userName": user}
+        assert job.input("emailNotifications.onFailures") == [user]
+        assert job.input("gitSource.branch") == "alice/better-features"
+    assert result.get("mlops-model-model").inputs["owner"] == user
+    assert result.get("mlops-experiment-directory").inputs["path"] == (
+        f"/Users/{user}/wine-quality/dev-alice"
+    )
+
+
+def test_init_dev_can_pin_the_developer_and_takes_no_service_principal(project: Path) -> None:
+    dev = init_dev("bob", user="bob@example.com", branch="bob/x", project_dir=project)
+    assert dev.run_as_user == "bob@example.com"
+    access = config_of(project, "Pulumi.dev-bob.yaml")["mlops:access"]
+    assert access == {
+        "readers_group": "users",
+        "operators_group": "ml-engineers",
+        "run_as_user": "bob@example.com",
+    }
+
+
+def test_init_dev_needs_a_branch_to_follow(project: Path) -> None:
+    with pytest.raises(InitError, match=r"is not on a git branch .* pass --branch NAME"):
+        init_dev("alice", project_dir=project)
+    assert not (project / "Pulumi.dev-alice.yaml").exists()
+
+
 def test_an_edited_dev_file_is_refused_when_it_collides_again(project: Path) -> None:
     """The program checks personal stacks against the committed files at every run."""
-    dev = init_dev("alice", project_dir=project)
+    dev = init_dev("alice", branch="a", project_dir=project)
     dev.path.write_text(dev.path.read_text().replace(dev.output_table, "staging.wine_quality.x"))
     staging = project / "Pulumi.staging.yaml"
     staging.write_text(
@@ -64,7 +131,9 @@ def test_an_edited_dev_file_is_refused_when_it_collides_again(project: Path) -> 
 
 def test_a_colliding_output_table_writes_nothing(project: Path) -> None:
     with pytest.raises(ConfigError, match=r"is a table of Pulumi\.prod\.yaml"):
-        init_dev("bob", output_table="prod.wine_quality.predictions", project_dir=project)
+        init_dev(
+            "bob", output_table="prod.wine_quality.predictions", branch="b", project_dir=project
+        )
     assert not (project / "Pulumi.dev-bob.yaml").exists()
 
 
@@ -79,7 +148,7 @@ def test_a_source_file_without_namespace_prefixes_is_read_as_the_cli_reads_it(
     edit = staging.read_text().replace("\n  mlops:", "\n  ")
     assert "mlops:" not in edit.partition("config:")[2]
     staging.write_text(edit)
-    dev = init_dev("alice", project_dir=project)
+    dev = init_dev("alice", branch="a", project_dir=project)
     assert dev.output_table == "staging.wine_quality.dev_alice_predictions"
     result = evaluate("dev-alice", project, read_stack_file("dev-alice", project))
     jobs = result.of_type("databricks:index/job:Job")
@@ -88,24 +157,44 @@ def test_a_source_file_without_namespace_prefixes_is_read_as_the_cli_reads_it(
 
 
 def test_an_existing_file_is_kept_unless_forced(project: Path) -> None:
-    init_dev("alice", project_dir=project)
+    init_dev("alice", branch="a", project_dir=project)
     with pytest.raises(InitError, match=r"Pulumi\.dev-alice\.yaml exists; pass --force"):
-        init_dev("alice", project_dir=project)
-    run_as = "00000000-0000-0000-0000-00000000d001"
-    init_dev("alice", run_as=run_as, force=True, project_dir=project)
-    assert f"run_as_service_principal: {run_as}" in (project / "Pulumi.dev-alice.yaml").read_text()
+        init_dev("alice", branch="a", project_dir=project)
+    init_dev("alice", user="alice@example.com", branch="a", force=True, project_dir=project)
+    assert "run_as_user: alice@example.com" in (project / "Pulumi.dev-alice.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [("John.Doe", "john-doe"), ("Alice", "alice"), ("alice_smith", "alice-smith"), ("42", None)],
+)
+def test_a_refused_dev_name_comes_with_one_that_works(name: str, suggestion: str | None) -> None:
+    assert suggest_name(name) == suggestion
 
 
 def test_command_line(
     monkeypatch: pytest.MonkeyPatch, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr("mlops_resources.offline.init.PROJECT_DIR", project)
-    assert main(["init", "--dev", "Alice"]) == 2
-    assert "dev stack name 'Alice': expected lowercase letters" in capsys.readouterr().err
-    assert main(["init", "--dev", "carol"]) == 0
+    before = {p: (project / p).read_text() for p in render(TeamAnswers())}
+    # An empty $USER (`--dev "$USER"` in a CI shell) is refused, never a team init.
+    assert main(["init", "--dev", "", "--no-input"]) == 2
+    err = capsys.readouterr().err
+    assert "init --dev: the name is empty" in err and err.endswith("Nothing was written.\n")
+    assert {p: (project / p).read_text() for p in before} == before
+    assert main(["init", "--dev", "John.Doe"]) == 2
+    assert "dev stack name 'John.Doe': expected lowercase letters" in (
+        err := capsys.readouterr().err
+    )
+    assert "e.g. --dev john-doe" in err
+    assert main(["init", "--dev", "carol", "--branch", "carol/x"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Wrote Pulumi.dev-carol.yaml: schedules paused")
-    assert "pulumi stack init dev-carol" in out
+    assert out.startswith("Wrote Pulumi.dev-carol.yaml: runs as the user whose credentials")
+    assert "git push origin carol/x" in out
+    assert "pulumi stack init dev-carol --secrets-provider passphrase" in out
+
+
+# --- init (the team's files) ---------------------------------------------------------------
 
 
 def test_the_committed_example_is_what_init_writes_with_its_defaults() -> None:
@@ -194,7 +283,8 @@ def test_bad_answers_are_refused_by_file_and_key_before_anything_is_written(
         "Pulumi.staging.yaml: databricks:host: expected a workspace URL like "
         "https://dbc-1234.cloud.databricks.com, got 'http://dbc-1'",
         "Pulumi.prod.yaml: mlops:access.run_as_service_principal: expected a service principal "
-        "application id (a UUID), got 'prod-deployer'",
+        "application id, a UUID in lowercase such as '6a1e2c4b-8f2d-4c1a-9e3b-0d5f7a9c1b2e', "
+        "got 'prod-deployer'",
         "bootstrap/Pulumi.shared.yaml: aws:region: expected an AWS region like us-east-1, got "
         "'mars'",
     ]
