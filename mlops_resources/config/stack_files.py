@@ -42,13 +42,12 @@ class StackFile:
     secret_keys: frozenset[str]
 
 
-SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""PyYAML's safe loader, on libyaml when the wheel has it (it parses the same YAML 1.1, several
-times faster); ``init`` re-reads the project's files a few times per run."""
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key repeated in one mapping (PyYAML keeps the last).
 
-
-class _UniqueKeyLoader(SafeLoader):  # type: ignore[valid-type,misc]
-    """A safe loader that refuses a key repeated in one mapping (PyYAML keeps the last)."""
+    PyYAML's own scanner, not libyaml's: like yaml.v3 (``scannerc.go``,
+    ``yaml_parser_scan_plain_scalar``: in a flow collection ``?`` ends a plain scalar) it
+    refuses ``{quartz_cron: 0 0 9 * * ?}``, which libyaml 0.2.5 reads."""
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"

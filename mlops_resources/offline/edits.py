@@ -18,7 +18,11 @@ from typing import Any
 
 import yaml
 
-from mlops_resources.config.stack_files import SafeLoader, load_yaml
+from mlops_resources.config.stack_files import load_yaml
+
+_COMPOSER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""Node positions come from libyaml when PyYAML has it (several times faster); what a file
+holds, and whether the CLI could read it, always from :func:`load_yaml`."""
 
 Path = tuple[str | int, ...]
 """Where a value is: mapping keys and sequence indexes from the document's root."""
@@ -68,8 +72,8 @@ class _Document:
     def __init__(self, text: str, namespace: str) -> None:
         self.text = text
         self.namespace = namespace
-        self.root = yaml.compose(text, Loader=SafeLoader)
-        self.data = load_yaml(text)
+        self.data = load_yaml(text)  # first: it refuses what the CLI refuses
+        self.root = yaml.compose(text, Loader=_COMPOSER)
 
     def _names(self, path: Path, key: str | int) -> tuple[str | int, ...]:
         """A key and the spellings that mean it: the CLI reads ``config: {x: ...}`` as

@@ -39,9 +39,9 @@ from mlops_resources.config.bootstrap import (
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import NAMESPACE, validate
 from mlops_resources.config.stack_files import (
-    SafeLoader,
     StackFileError,
     encode_config,
+    load_yaml,
     parse_config,
 )
 from mlops_resources.offline.edits import MISSING_TEXT, Conflict, patch
@@ -324,7 +324,7 @@ def _text(value: str) -> str:
     """An answer as a YAML scalar that reads back as that text: plain when it can be, else
     double-quoted (an answer such as ``a: b`` or ``#x`` must not change the file's shape)."""
     try:
-        plain = yaml.load(value, Loader=SafeLoader) == value and value == value.strip()
+        plain = load_yaml(value) == value and value == value.strip()
     except yaml.YAMLError:
         plain = False
     return value if plain and value else json.dumps(value)
