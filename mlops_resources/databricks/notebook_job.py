@@ -186,10 +186,10 @@ def failure_notifications(
 def run_as(principal: Principal) -> databricks.JobRunAsArgs:
     """The job's ``run_as``: exactly one of ``service_principal_name`` and ``user_name``
     (terraform-provider-databricks ``jobs/resource_job.go``, ``SetExactlyOneOf``). A user may
-    set only their own user name (Jobs API, ``JobRunAs.user_name``: "Non-admin users can only
-    set this field to their own email"), which is why a personal stack runs as the developer
-    who deploys it; a service principal needs the caller to hold its servicePrincipal/user
-    role."""
+    set only their own user name (databricks-sdk ``service/jobs.py``, ``JobRunAs.user_name``:
+    "Non-admin users can only set this field to their own email"), which is why a personal
+    stack runs as the developer who deploys it; a service principal needs the caller to hold
+    its servicePrincipal/user role."""
     if principal.kind == "user":
         return databricks.JobRunAsArgs(user_name=principal.name)
     return databricks.JobRunAsArgs(service_principal_name=principal.name)

@@ -41,10 +41,12 @@ def committed_principal_mentions(evaluation: Evaluation) -> list[str]:
 def test_the_jobs_run_as_the_developer_who_owns_them(personal: Evaluation) -> None:
     """A job runs as exactly one of a service principal or a user (terraform-provider-databricks
     ``jobs/resource_job.go``: ``run_as`` ``SetExactlyOneOf``); a non-admin may set only their
-    own user name (Jobs API ``JobRunAs.user_name``: "Non-admin users can only set this field
-    to their own email"). IS_OWNER is pinned to that user, a management level, which the
-    provider requires the caller keep (``permissions/permission_definitions.go``: jobs allow
-    IS_OWNER and CAN_MANAGE as management levels); the dedicated cluster is theirs."""
+    own user name (databricks-sdk ``service/jobs.py``, ``JobRunAs.user_name``: "Non-admin users
+    can only set this field to their own email"; a service principal needs the caller to hold
+    its ``servicePrincipal/user`` role). IS_OWNER is pinned to that user, a management level,
+    which the provider requires the caller keep (``permissions/permission_definitions.go``:
+    jobs allow IS_OWNER and CAN_MANAGE as management levels); the dedicated cluster is
+    theirs."""
     for job in personal.of_type("databricks:index/job:Job"):
         assert job.inputs["runAs"] == {"userName": DEVELOPER}
         assert job.input("jobClusters.0.newCluster.singleUserName") == DEVELOPER
@@ -62,8 +64,10 @@ def test_the_jobs_run_as_the_developer_who_owns_them(personal: Evaluation) -> No
 def test_the_developer_owns_the_model_and_manages_the_folder_in_their_home(
     personal: Evaluation,
 ) -> None:
-    """Only a registered model's owner (or a metastore admin) may delete it (RegisteredModels
-    API), so the developer owns it and `pulumi destroy` can remove it. Users have CAN MANAGE on
+    """Only a registered model's owner (or a metastore admin) may delete it (databricks-sdk
+    ``service/catalog.py``, ``RegisteredModelsAPI.delete``: "The caller must be a metastore
+    admin or an owner of the registered model"), so the developer owns it and `pulumi destroy`
+    can remove it. Users have CAN MANAGE on
     their own home folder and every other user has none (workspace ACL docs, "Special folders
     and permissions"): the stack lives in the developer's home, unprotected, deleted
     recursively on destroy (``workspace/resource_directory.go``, ``delete_recursive``)."""

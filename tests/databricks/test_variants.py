@@ -11,6 +11,7 @@ from mlops_resources import PROJECT_DIR
 from mlops_resources.config.reading import ConfigError
 from mlops_resources.databricks.code_source import support_files
 from mlops_resources.offline.evaluation import OFFLINE_USER, Evaluation
+from mlops_resources.offline.render import render_tree
 from tests.stacks import (
     existing_tables_overrides,
     params,
@@ -130,6 +131,7 @@ def test_personal_dev_stack_prefixes_names_and_pauses_schedules() -> None:
     assert result.outputs["experiment_name"] == (
         f"/Users/{OFFLINE_USER}/wine-quality/dev-alice/dev-alice-wine-quality-experiment"
     )
+    assert f"shown offline as {OFFLINE_USER}." in render_tree(result, "mlops")
     assert result.of_type("databricks:index/grant:Grant") == []
 
 

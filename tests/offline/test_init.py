@@ -112,6 +112,21 @@ def test_init_dev_can_pin_the_developer_and_takes_no_service_principal(project: 
     }
 
 
+def test_a_dev_stack_copied_from_prod_is_unprotected_and_runs_a_branch(project: Path) -> None:
+    """Destroyed by its developer: no protect (``pulumi destroy`` refuses protected
+    resources), the folder in their home (not prod's ``workspace_root``), a branch not prod's
+    tag."""
+    prod = project / "Pulumi.prod.yaml"
+    prod.write_text(
+        prod.read_text().replace("config:\n", "config:\n  mlops:workspace_root: /Workspace/ml\n")
+    )
+    init_dev("alice", from_stack="prod", branch="alice/x", project_dir=project)
+    config = config_of(project, "Pulumi.dev-alice.yaml")
+    assert "mlops:protect_ml_assets" not in config and "mlops:workspace_root" not in config
+    assert config["mlops:code_source"]["branch"] == "alice/x"
+    assert "tag" not in config["mlops:code_source"]
+
+
 def test_init_dev_needs_a_branch_to_follow(project: Path) -> None:
     with pytest.raises(InitError, match=r"is not on a git branch .* pass --branch NAME"):
         init_dev("alice", project_dir=project)
