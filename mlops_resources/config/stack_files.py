@@ -16,9 +16,11 @@ They are resolved here the same way; PyYAML's own resolution lets the last merge
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +120,16 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
-def load_yaml(text: str) -> Any:
-    """Parse YAML like the Pulumi CLI: safe types only, no repeated keys."""
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> Any:
     return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML like the Pulumi CLI: safe types only, no repeated keys. A text is parsed
+    once (``init`` and the program's check of personal stacks re-read the same files); each
+    caller gets a copy of its own."""
+    return copy.deepcopy(_parsed(text))
 
 
 def project_name(project_dir: Path | None = None) -> str:

@@ -16,12 +16,21 @@ from mlops_resources.offline.templates import (
 
 EXAMPLE = TeamAnswers()
 CHANGES = {
-    "regression": {"problem_type": "regression"},
-    "no on-call, no operators": {"on_failure_email": "", "operators_group": ""},
-    "GitHub ids": {"github_owner_id": "1", "github_repository_id": "2"},
-    "another problem, same type": {"training_data": "staging.raw.samples", "label_column": "y"},
-    "another cloud": {"cloud": "gcp", "staging_host": "https://1.1.gcp.databricks.com"},
-    "text YAML would misread": {"readers_group": "yes", "schema": "#1"},
+    "entries removed and added": {
+        "problem_type": "regression",
+        "on_failure_email": "",
+        "operators_group": "",
+        "github_owner_id": "1",
+        "github_repository_id": "2",
+        "readers_group": "yes",  # text YAML would read as true: quoted
+        "schema": "#1",
+    },
+    "values and comments": {
+        "training_data": "staging.raw.samples",
+        "label_column": "y",
+        "cloud": "gcp",
+        "staging_host": "https://1.1.gcp.databricks.com",
+    },
 }
 
 
