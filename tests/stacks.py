@@ -122,7 +122,8 @@ def workspace_registry_overrides() -> dict[str, Any]:
 
 def personal_stack_overrides(owner: str, jobs_group: str | None = None) -> dict[str, Any]:
     """The staging file made ``dev-<owner>``'s: schedules left to the default (paused), its
-    own output table, and no grant staging manages unless ``jobs_group`` is given."""
+    own output table, no grant staging manages unless ``jobs_group`` is given, and no
+    service principal: it runs as the user who deploys it (offline, the mocks' user)."""
     training = section("staging", "training")
     del training["schedule"]["paused"]
     batch = section(
@@ -130,6 +131,7 @@ def personal_stack_overrides(owner: str, jobs_group: str | None = None) -> dict[
     )
     del batch["schedule"]["paused"]
     access = section("staging", "access", jobs_group=jobs_group, model_readers_group=None)
+    del access["run_as_service_principal"]
     return {"mlops:training": training, "mlops:batch_inference": batch, "mlops:access": access}
 
 

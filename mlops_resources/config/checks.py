@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +30,16 @@ _LOWERCASE = (
     "Unity Catalog names are case-insensitive and stored in lowercase: write them in lowercase "
     "so that comparisons and the provider's read-back agree"
 )
+
+MAX_NAME_LENGTH = 255
+"""Unity Catalog refuses longer object names (docs, "Unity Catalog requirements and
+limitations", "Securable object naming requirements": "Object names cannot exceed 255
+characters"); each part of a three-part name is one object's name."""
+
+_CONFUSABLE_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+"""Scripts whose letters look alike (Latin 'a' and U+0430 CYRILLIC SMALL LETTER A): a name
+mixing them is a spoof or a paste accident, and a grant or ACL to it names a principal nobody
+meant."""
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -137,6 +148,87 @@ def check_timezone(name: str) -> str:
     return name
 
 
+def _invisible(char: str) -> bool:
+    """Characters that print as nothing (or as a plain space): controls, format characters
+    such as U+200B ZERO WIDTH SPACE, and every space but U+0020."""
+    category = unicodedata.category(char)
+    return category in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp") or (
+        category == "Zs" and char != " "
+    )
+
+
+def escape_invisible(text: str) -> str:
+    """``text`` with every invisible character (:func:`_invisible`) written as its escape
+    (``\\u200b``), so a message shows what a name really holds."""
+    return "".join(
+        (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        if _invisible(c) and c != "\n"
+        else c
+        for c in text
+    )
+
+
+def _codepoint(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}"
+
+
+def _describe(char: str) -> str:
+    return f"{char!r} ({_codepoint(char)})"
+
+
+def lookalike_problem(name: str) -> str | None:
+    """Why ``name`` holds invisible or confusable characters, or None: an invisible or
+    surrounding space, a character NFKC folds into another (fullwidth letters, ligatures), a
+    dash other than '-', or letters of two of Latin, Greek and Cyrillic."""
+    shown = repr(name)  # repr escapes what does not print (U+200B is '\\u200b')
+    invisible = [c for c in name if _invisible(c)]
+    if invisible:
+        chars = ", ".join(_codepoint(c) for c in invisible)
+        return f"{shown} contains invisible characters ({chars}); retype the name"
+    if name != name.strip():
+        return f"{shown} starts or ends with a space; remove it"
+    odd = [
+        c
+        for c in name
+        if unicodedata.normalize("NFKC", c) != c or (unicodedata.category(c) == "Pd" and c != "-")
+    ]
+    if odd:
+        return (
+            f"{shown} contains {', '.join(_describe(c) for c in odd)}, which looks like "
+            "another character; retype the name"
+        )
+    scripts: dict[str, list[str]] = {}
+    for char in name:
+        script = unicodedata.name(char, "").split(" ", 1)[0]
+        if char.isalpha() and script in _CONFUSABLE_SCRIPTS:
+            scripts.setdefault(script, []).append(char)
+    if len(scripts) > 1:
+        minority = min(scripts.values(), key=len)
+        return (
+            f"{shown} mixes {' and '.join(sorted(scripts))} letters "
+            f"({', '.join(_describe(c) for c in minority)}), which look alike; retype the name"
+        )
+    return None
+
+
+def check_principal(name: str) -> str:
+    problem = lookalike_problem(name)
+    if problem:
+        raise ValueError(f"principal name {problem}")
+    return name
+
+
+def name_length_problem(name: str) -> str | None:
+    """Why a (dotted) Unity Catalog name has a part longer than Unity Catalog allows, or None."""
+    for part in name.split("."):
+        if len(part) > MAX_NAME_LENGTH:
+            return (
+                f"{part[:24]!r}... is {len(part)} characters; Unity Catalog names are at most "
+                f"{MAX_NAME_LENGTH}"
+            )
+    return None
+
+
 def check_email(address: str) -> str:
     if not _EMAIL.match(address):
         raise ValueError(f"malformed email address {address!r}; expected name@example.com")
@@ -153,6 +245,9 @@ def check_workspace_path(path: str) -> str:
 
 def check_table_name(name: str) -> str:
     parts = name.split(".")
+    lookalike = lookalike_problem(name)
+    if lookalike and not name.isascii():
+        raise ValueError(f"table name {lookalike}")
     if not 1 <= len(parts) <= 3 or not all(_IDENTIFIER.match(part) for part in parts):
         raise ValueError(
             f"malformed table name {name!r}; expected <catalog>.<schema>.<table> "
@@ -160,6 +255,9 @@ def check_table_name(name: str) -> str:
         )
     if name != name.lower():
         raise ValueError(f"expected {name.lower()!r}, got {name!r}: {_LOWERCASE}")
+    too_long = name_length_problem(name)
+    if too_long:
+        raise ValueError(f"table name part {too_long}")
     return name
 
 
@@ -169,10 +267,16 @@ def is_uc_table(name: str) -> bool:
 
 
 def check_uc_identifier(name: str) -> str:
+    lookalike = lookalike_problem(name)
+    if lookalike and not name.isascii():
+        raise ValueError(f"name {lookalike}")
     if not _IDENTIFIER.match(name):
         raise ValueError(f"expected letters, digits and underscores only, got {name!r}")
     if not _UC_NAME.match(name):
         raise ValueError(f"expected {name.lower()!r}, got {name!r}: {_LOWERCASE}")
+    too_long = name_length_problem(name)
+    if too_long:
+        raise ValueError(f"name {too_long}")
     return name
 
 
@@ -190,6 +294,8 @@ TableName = Annotated[str, AfterValidator(check_table_name)]
 Identifier = Annotated[str, AfterValidator(check_identifier)]
 UcIdentifier = Annotated[str, AfterValidator(check_uc_identifier)]
 NonEmpty = Annotated[str, Field(min_length=1)]
+PrincipalName = Annotated[str, Field(min_length=1), AfterValidator(check_principal)]
+"""A group or user name an ACL or a grant names: no invisible or look-alike characters."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
 
+from mlops_resources.config.checks import escape_invisible
 from mlops_resources.config.stack_files import StackFile, encode_value
 
 _CREDENTIAL_KEY = re.compile(r"(token|password|secret|private_?key|access_?key)", re.IGNORECASE)
@@ -58,12 +59,13 @@ class ConfigError(pulumi.RunError):
     """Raised when the stack config is invalid; lists every problem found.
 
     A ``pulumi.RunError`` makes the Pulumi CLI print the message without a Python traceback.
-    Problems are redacted (:func:`redact`).
+    Problems are redacted (:func:`redact`), and invisible characters in them escaped
+    (``\\u200b``): a name that differs from another only by one must show the difference.
     """
 
     def __init__(self, stack_file: str, problems: list[str]) -> None:
         self.stack_file = stack_file
-        self.problems = [redact(problem) for problem in problems]
+        self.problems = [escape_invisible(redact(problem)) for problem in problems]
         lines = "\n".join(f"  - {stack_file}: {problem}" for problem in self.problems)
         super().__init__(
             f"{len(problems)} problem(s) in {stack_file}; nothing was declared:\n{lines}"
@@ -323,6 +325,22 @@ def _texts(path: str, value: Any) -> Iterable[tuple[str, str]]:
         yield path, value
 
 
+def _credential_keys(path: str, value: Any) -> Iterable[str]:
+    """Key paths below the top level whose name says credential (``token``, ``password``, ...)
+    and whose value is set: a section is passed to the program, and deployed values such as
+    cluster tags are shown to every reader, in plaintext."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            child = f"{path}.{name}"
+            if _CREDENTIAL_KEY.search(str(name)) and item not in (None, "", [], {}):
+                yield child
+            else:
+                yield from _credential_keys(child, item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _credential_keys(f"{path}[{index}]", item)
+
+
 def _decoded(text: str) -> Any:
     """A structured value (JSON mapping or list, as the CLI passes one) decoded; any other
     value as is."""
@@ -334,9 +352,9 @@ def _decoded(text: str) -> Any:
 
 
 def credential_problems(raw: RawConfig) -> list[str]:
-    """Plaintext credentials: a credential-named key that is not a secret, a token-shaped
-    value, or a URL with credentials before its host, each at its key path (inside a section
-    too). The value is never repeated."""
+    """Plaintext credentials: a credential-named key that is not a secret (at the top level or
+    inside a section), a token-shaped value, or a URL with credentials before its host, each
+    at its key path (inside a section too). The value is never repeated."""
     problems = []
     for key, value in sorted(raw.values.items()):
         if key in raw.secret_keys:
@@ -347,7 +365,16 @@ def credential_problems(raw: RawConfig) -> list[str]:
                 f"`pulumi config set --secret {key}` or an environment variable"
             )
             continue
-        for path, text in _texts(key, _decoded(value)):
+        decoded = _decoded(value)
+        named = list(_credential_keys(key, decoded))
+        problems += [
+            f"{path}: a credential in plaintext (the key names one); remove it, or encrypt it "
+            f"with `pulumi config set --secret --path '{path}'`"
+            for path in named
+        ]
+        for path, text in _texts(key, decoded):
+            if path in named:
+                continue
             if _TOKENS.search(text):
                 problems.append(
                     f"{path}: contains what looks like an access token in plaintext; remove it "

@@ -17,8 +17,8 @@ the value checks in :mod:`~mlops_resources.config.checks`.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 from urllib.parse import urlparse
@@ -29,7 +29,9 @@ from pydantic import Field, ValidationInfo, field_validator
 from mlops_resources.config.checks import (
     Email,
     Identifier,
+    MetricRange,
     NonEmpty,
+    PrincipalName,
     QuartzCron,
     TableName,
     TimeZone,
@@ -37,6 +39,7 @@ from mlops_resources.config.checks import (
     WorkspacePath,
     check_table_name,
     is_uc_table,
+    name_length_problem,
     raise_problems,
     threshold_problems,
 )
@@ -404,6 +407,28 @@ class JobsConfig(Section):
         return seconds
 
 
+APPLICATION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+"""A service principal's application id as the provider recognises one: it reads a job's
+run-as back as a service principal only when it matches this (terraform-provider-databricks
+``common/util.go``, ``uuidRegex``; ``jobs/resource_job.go``, Read), so any other spelling of
+the UUID would read back as a user name and show a change on every preview."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a stack's jobs run as, who owns them and the model, and whose home holds the
+    stack's folder: a service principal (staging, prod) or a user (a personal stack)."""
+
+    name: str
+    """Application id of a service principal, or a user's user name (e-mail)."""
+    kind: Literal["service_principal", "user"]
+
+    @property
+    def home(self) -> str:
+        """The principal's workspace home folder."""
+        return f"/Users/{self.name}"
+
+
 class AccessConfig(Section):
     """Who may see, operate and own what.
 
@@ -411,29 +436,38 @@ class AccessConfig(Section):
     Catalog grants take account-level principals only, so they go to their own keys.
     """
 
-    run_as_service_principal: str = Field(
+    run_as_service_principal: str | None = Field(
+        None,
         examples=["6a1e2c4b-8f2d-4c1a-9e3b-0d5f7a9c1b2e"],
         description="application id (UUID) of the service principal the jobs run as; it owns "
-        "the jobs and the model, and the environment deploys as it",
+        "the jobs and the model, and the environment deploys as it (staging and prod: "
+        "required; a personal stack runs as its developer instead)",
     )
-    readers_group: NonEmpty = Field(
+    run_as_user: Email | None = Field(
+        None,
+        examples=["alice@example.com"],
+        description="personal stacks only: the Databricks user the jobs run as, who owns them "
+        "and the model, is notified of failures and deploys the stack; default: the user the "
+        "deploying credentials belong to (read at preview)",
+    )
+    readers_group: PrincipalName = Field(
         "users",
         examples=["data-scientists"],
         description="workspace group with read access: CAN_VIEW on jobs, CAN_READ on the "
         "experiment, its folder and a workspace-registry model",
     )
-    operators_group: NonEmpty | None = Field(
+    operators_group: PrincipalName | None = Field(
         None,
         examples=["ml-engineers"],
         description="optional workspace group that may run and cancel the jobs",
     )
-    jobs_group: NonEmpty | None = Field(
+    jobs_group: PrincipalName | None = Field(
         None,
         examples=["wine-quality-staging-jobs"],
         description="account-level group holding the run-as principal; gets the Unity Catalog "
         "privileges the jobs need (none declared when unset)",
     )
-    model_readers_group: NonEmpty | None = Field(
+    model_readers_group: PrincipalName | None = Field(
         None,
         examples=["wine-quality-model-readers"],
         description="account-level group that may load the Unity Catalog model (EXECUTE, and "
@@ -450,13 +484,12 @@ class AccessConfig(Section):
 
     @field_validator("run_as_service_principal")
     @classmethod
-    def _application_id(cls, value: str) -> str:
-        try:
-            uuid.UUID(value)
-        except ValueError:
+    def _application_id(cls, value: str | None) -> str | None:
+        if value is not None and not APPLICATION_ID.match(value):
             raise ValueError(
-                f"expected a service principal application id (a UUID), got {value!r}"
-            ) from None
+                f"expected a service principal application id, a UUID in lowercase such as "
+                f"'6a1e2c4b-8f2d-4c1a-9e3b-0d5f7a9c1b2e', got {value!r}"
+            )
         return value
 
     @field_validator("jobs_group", "model_readers_group", "preview_group")
@@ -469,6 +502,16 @@ class AccessConfig(Section):
                 "(or 'account users')"
             )
         return group
+
+    @property
+    def run_as(self) -> Principal | None:
+        """Who the jobs run as; None for a personal stack that takes its deployer's identity
+        and has not been resolved yet (``with_run_as_user``)."""
+        if self.run_as_user is not None:
+            return Principal(self.run_as_user, "user")
+        if self.run_as_service_principal is not None:
+            return Principal(self.run_as_service_principal, "service_principal")
+        return None
 
 
 GRANULARITIES = (
@@ -518,6 +561,29 @@ DRIFT_METRICS: dict[str, str] = {
 }
 """Drift metrics a monitor computes into its drift table (here: of the prediction column),
 with or without labels."""
+
+MONITORED_METRIC_RANGES: dict[str, MetricRange] = {
+    **{
+        name: MetricRange(True, 0.0, 1.0)
+        for name in QUALITY_METRICS["classification"]  # fractions, never percentages
+    },
+    "root_mean_squared_error": MetricRange(False, 0.0, None),
+    "mean_squared_error": MetricRange(False, 0.0, None),
+    "mean_absolute_error": MetricRange(False, 0.0, None),
+    "r2_score": MetricRange(True, None, 1.0),
+    "js_distance": MetricRange(False, 0.0, 1.0),
+    "population_stability_index": MetricRange(False, 0.0, None),
+    "wasserstein_distance": MetricRange(False, 0.0, None),
+    "ks_test.statistic": MetricRange(False, 0.0, 1.0),
+    "chi_squared_test.statistic": MetricRange(False, 0.0, None),
+    "tv_distance": MetricRange(False, 0.0, 1.0),
+    "l_infinity_distance": MetricRange(False, 0.0, 1.0),
+}
+"""The values each monitored metric can take, by its definition: scores that are fractions
+(accuracy, precision, recall, F1), errors and divergences that are never negative, and the
+distances between two probability distributions that are at most 1 (Jensen-Shannon with base
+2 logarithms, Kolmogorov-Smirnov, total variation, L-infinity). A threshold outside its
+metric's range is never crossed, or always: retraining would never run, or run every time."""
 
 
 class RetrainingConfig(Section):
@@ -622,7 +688,7 @@ class StackConfig(Section):
         None,
         examples=["/Workspace/ml-projects/wine-quality"],
         description="workspace folder of the project; default: the run-as principal's home, "
-        "/Users/<run_as_service_principal>/<project_name>",
+        "/Users/<run_as_service_principal or run_as_user>/<project_name>",
     )
     model: ModelConfig = Field(description="model registry section")
     code_source: CodeSourceConfig = Field(description="where jobs find notebooks")
@@ -661,10 +727,41 @@ class StackConfig(Section):
         return self.environment
 
     @property
+    def personal(self) -> bool:
+        """A personal stack (any stack but staging and prod): it runs as its developer."""
+        return self.environment not in SCHEDULED_STACKS
+
+    @property
+    def run_as(self) -> Principal:
+        """Who the jobs run as (:attr:`AccessConfig.run_as`); a personal stack's deployer must
+        have been filled in first (``with_run_as_user``)."""
+        principal = self.access.run_as
+        if principal is None:
+            raise ValueError(
+                f"{self.environment}: the deploying user is not known yet (with_run_as_user)"
+            )
+        return principal
+
+    def with_run_as_user(self, user_name: str) -> StackConfig:
+        """This personal stack's config run as ``user_name``, the user whose credentials
+        deploy it (a stack file that names no ``access.run_as_user``)."""
+        access = self.access.model_copy(update={"run_as_user": user_name})
+        return self.model_copy(update={"access": access})
+
+    @property
+    def failure_emails(self) -> tuple[str, ...]:
+        """Who is emailed when a run fails: the configured addresses, and on a personal stack
+        its developer (a user name is an e-mail address), not the team's on-call."""
+        emails = list(self.jobs.on_failure_emails)
+        principal = self.access.run_as
+        if self.personal and principal and principal.kind == "user" and "@" in principal.name:
+            emails.append(principal.name)
+        return tuple(dict.fromkeys(emails))
+
+    @property
     def root_dir(self) -> str:
         """The project's workspace folder (configured, or in the run-as principal's home)."""
-        home = f"/Users/{self.access.run_as_service_principal}"
-        return self.workspace_root or f"{home}/{self.project_name}"
+        return self.workspace_root or f"{self.run_as.home}/{self.project_name}"
 
     @property
     def stack_dir(self) -> str:
@@ -831,16 +928,116 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
             "(dedicated), which runs as the run-as principal"
         )
     problems += _monitoring_problems(cfg)
-    shared = any(
-        cfg.root_dir == root or cfg.root_dir.startswith(f"{root}/") for root in SHARED_ROOTS
+    problems += _group_problems(cfg)
+    problems += _name_length_problems(cfg)
+    root = cfg.workspace_root  # the default, a home folder, is never shared
+    shared = root is not None and any(
+        root == shared_root or root.startswith(f"{shared_root}/") for shared_root in SHARED_ROOTS
     )
     if shared and (cfg.environment == "prod" or cfg.protect_ml_assets):
         problems.append(
-            f"{NAMESPACE}:workspace_root: {cfg.root_dir!r} is under /Shared, where every "
+            f"{NAMESPACE}:workspace_root: {root!r} is under /Shared, where every "
             "workspace user can manage every object (and edit code that runs as the run-as "
             "principal); a protected or prod stack needs a folder of its own, e.g. the default "
             "(the run-as principal's home)"
         )
+    return problems
+
+
+_HOME = re.compile(r"^(?:/Workspace)?/Users/(?P<owner>[^/]+)(?:/|$)")
+
+
+def identity_problems(cfg: StackConfig) -> list[str]:
+    """Who the stack runs as. Staging and prod run as their service principal, so what they
+    deploy depends on no one person. A personal stack runs as its developer, a user: a job
+    may run as a user only if that user set it (the Jobs API's ``run_as.user_name``: "Non-admin
+    users can only set this field to their own email"), and its developer then owns the jobs
+    and the model and can destroy them; a service principal would own them instead, and only
+    it or an admin could change or delete them. The stack folder must be the run-as
+    principal's own: a home folder grants nothing to anyone else (workspace ACL docs)."""
+    access = f"{NAMESPACE}:access"
+    problems = []
+    if not cfg.personal:
+        if cfg.access.run_as_service_principal is None:
+            problems.append(
+                f"{access}.run_as_service_principal: required key is missing; {cfg.environment} "
+                "runs as a service principal: expected its application id (a UUID)"
+            )
+        if cfg.access.run_as_user is not None:
+            problems.append(
+                f"{access}.run_as_user: only a personal stack runs as a user; "
+                f"{cfg.environment} runs as its service principal "
+                "(access.run_as_service_principal), so that what it deploys belongs to no one "
+                "person; remove the key"
+            )
+    elif cfg.access.run_as_service_principal is not None:
+        problems.append(
+            f"{access}.run_as_service_principal: a personal stack runs as its developer, not "
+            f"as a service principal ({cfg.access.run_as_service_principal!r} would own its "
+            "jobs and model, which then only it or an admin could change or delete, so "
+            "`pulumi destroy` would fail); remove the key: the stack runs as the user who "
+            "deploys it (or set access.run_as_user)"
+        )
+    home = _HOME.match(cfg.workspace_root or "")
+    principal = cfg.access.run_as
+    if home:
+        owner = home["owner"]
+        if APPLICATION_ID.match(owner) and cfg.personal:
+            problems.append(
+                f"{NAMESPACE}:workspace_root: {cfg.workspace_root!r} is in the home folder of "
+                f"service principal {owner!r}; a personal stack lives in its developer's home: "
+                "remove the key (the default is your home folder)"
+            )
+        elif principal is not None and owner.lower() != principal.name.lower():
+            problems.append(
+                f"{NAMESPACE}:workspace_root: {cfg.workspace_root!r} is in the home folder of "
+                f"{owner!r}, not of the run-as principal {principal.name!r}: a home folder "
+                "grants nothing to anyone else, so the stack could not create its folder "
+                "there; remove the key (the default is the run-as principal's home)"
+            )
+    return problems
+
+
+def _group_problems(cfg: StackConfig) -> list[str]:
+    access = cfg.access
+    jobs = (access.jobs_group or "").lower()
+    problems = []
+    for name, other, who in (
+        ("readers_group", access.readers_group, "reader of the jobs and the experiment"),
+        ("model_readers_group", access.model_readers_group, "reader of the model"),
+    ):
+        if jobs and jobs == (other or "").lower():
+            problems.append(
+                f"{NAMESPACE}:access.jobs_group: must differ from access.{name}: the jobs group "
+                "gets SELECT, MODIFY and CREATE_TABLE on the stack's tables, so every "
+                f"{who} could write them"
+            )
+    return problems
+
+
+def _name_length_problems(cfg: StackConfig) -> list[str]:
+    """Names the stack derives from config (environment prefix, suffixes) that Unity Catalog
+    would refuse as too long, each reported at the key it comes from."""
+    derived: list[tuple[str, str]] = []
+    if cfg.model.registry == "unity_catalog" and cfg.model.catalog and cfg.model.schema_name:
+        key = "model.name" if cfg.model.name else "project_name"
+        derived.append((key, cfg.model_name))
+    if cfg.logs_inferences:
+        key = (
+            "monitoring.inference_log_table"
+            if cfg.monitoring.inference_log_table
+            else "batch_inference.output_table_name"
+        )
+        derived.append((key, cfg.inference_log_table))
+        if cfg.monitoring.enabled:
+            derived.append((key, cfg.metrics_table("profile")))
+        if cfg.monitoring.output_schema:
+            derived.append(("monitoring.output_schema", cfg.monitoring.output_schema))
+    problems = []
+    for key, name in derived:
+        problem = name_length_problem(name)
+        if problem:
+            problems.append(f"{NAMESPACE}:{key}: the name it gives, {problem}")
     return problems
 
 
@@ -874,6 +1071,13 @@ def _monitoring_problems(cfg: StackConfig) -> list[str]:
     schema = monitoring.output_schema
     if schema is not None and not re.match(r"^[a-z0-9_]+\.[a-z0-9_]+$", schema):
         problems.append(f"{key}.output_schema: expected <catalog>.<schema>, got {schema!r}")
+    baseline = monitoring.baseline_table
+    if baseline is not None and baseline.lower() == cfg.inference_log_table.lower():
+        problems.append(
+            f"{key}.baseline_table: must differ from the table it is a baseline for, the "
+            f"inference log {cfg.inference_log_table!r}: drift measured against itself is "
+            "always zero"
+        )
     if cfg.inference_log_table.lower() in {
         cfg.batch_inference.input_table_name.lower(),
         cfg.batch_inference.output_table_name.lower(),
@@ -930,6 +1134,18 @@ def _retraining_problems(cfg: StackConfig, retraining: RetrainingConfig, key: st
             f"{key}.retraining.metric: {metric!r} is not a metric the monitor computes for a "
             f"{cfg.training.problem_type} model; expected one of: "
             f"{', '.join([*quality, *DRIFT_METRICS])}"
+        )
+    bounds = MONITORED_METRIC_RANGES.get(metric)
+    if bounds is not None and not (
+        (bounds.lower is None or retraining.threshold >= bounds.lower)
+        and (bounds.upper is None or retraining.threshold <= bounds.upper)
+    ):
+        fraction = bounds.upper == 1.0 and retraining.threshold > 1.0
+        hint = f" (a fraction: {retraining.threshold / 100:g} for {retraining.threshold:g}%)"
+        problems.append(
+            f"{key}.retraining.threshold: {retraining.threshold:g} is outside the range of "
+            f"{metric}, {bounds.describe()}{hint if fraction else ''}; it would never be "
+            "crossed, or always"
         )
     if retraining.num_violation_windows > retraining.num_evaluation_windows:
         problems.append(
@@ -1024,6 +1240,7 @@ def validate(
             from mlops_resources.config.unity_catalog import collision_problems
 
             problems += collision_problems(cfg, others)
+        problems += identity_problems(cfg)
     if problems or not isinstance(cfg, StackConfig):
         raise ConfigError(f"Pulumi.{stack}.yaml", problems)
     return cfg

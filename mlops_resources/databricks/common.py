@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_databricks as databricks
 
+from mlops_resources.config.stack import Principal
+
 MANAGED_BY = "pulumi"
 
 
@@ -31,9 +33,10 @@ def child_opts(
 
 def access_controls(
     groups: Mapping[str, str],
-    service_principals: Mapping[str, str] | None = None,
+    principals: Mapping[Principal, str] | None = None,
 ) -> list[databricks.PermissionsAccessControlArgs]:
-    """One ``PermissionsAccessControlArgs`` per principal, in a fixed order.
+    """One ``PermissionsAccessControlArgs`` per principal, in a fixed order: groups, then the
+    run-as principal (a service principal by application id, or a user by user name).
 
     Mappings hold exactly one level per principal: ``databricks.Permissions`` drifts forever
     when a principal is listed twice on one object, and a stable order avoids phantom diffs.
@@ -42,10 +45,17 @@ def access_controls(
         databricks.PermissionsAccessControlArgs(group_name=group, permission_level=level)
         for group, level in sorted(groups.items())
     ]
-    entries += [
-        databricks.PermissionsAccessControlArgs(
-            service_principal_name=principal, permission_level=level
-        )
-        for principal, level in sorted((service_principals or {}).items())
-    ]
+    for principal, level in sorted((principals or {}).items(), key=lambda p: p[0].name):
+        if principal.kind == "user":
+            entries.append(
+                databricks.PermissionsAccessControlArgs(
+                    user_name=principal.name, permission_level=level
+                )
+            )
+        else:
+            entries.append(
+                databricks.PermissionsAccessControlArgs(
+                    service_principal_name=principal.name, permission_level=level
+                )
+            )
     return entries

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_databricks as databricks
 
+from mlops_resources.config.stack import Principal
 from mlops_resources.databricks.common import access_controls, child_opts
 
 
@@ -20,7 +21,7 @@ class ExperimentArgs:
     """Full workspace path of the experiment."""
     readers_group: str
     """Workspace group granted CAN_READ on the folder and the experiment."""
-    run_as_service_principal: str
+    run_as: Principal
     """Principal the jobs run as (and the stack deploys as): CAN_MANAGE, a management level,
     so it can log runs and the provider accepts it for the caller."""
     protect: bool
@@ -50,7 +51,7 @@ class Experiment(pulumi.ComponentResource):
             delete_recursive=not args.protect,
             opts=child_opts(self, protect=args.protect),
         )
-        owners = {args.run_as_service_principal: "CAN_MANAGE"}
+        owners = {args.run_as: "CAN_MANAGE"}
         databricks.Permissions(
             f"{name}-directory-permissions",
             directory_path=directory.path,

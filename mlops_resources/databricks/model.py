@@ -8,6 +8,7 @@ from typing import Literal
 import pulumi
 import pulumi_databricks as databricks
 
+from mlops_resources.config.stack import Principal
 from mlops_resources.databricks.common import access_controls, child_opts
 
 
@@ -24,7 +25,7 @@ class ModelArgs:
     readers_group: str
     """Workspace group that may load a workspace-registry model (CAN_READ). Unity Catalog
     readers get their grants from the stack's UnityCatalogGrants."""
-    run_as_service_principal: str
+    run_as: Principal
     """Principal the jobs run as: it registers versions and moves the champion alias."""
     tags: dict[str, str]
     """Tags of a workspace-registry model (Unity Catalog models take no tags here)."""
@@ -59,7 +60,7 @@ class Model(pulumi.ComponentResource):
             schema_name=schema,
             name=model_name,
             comment=args.description,
-            owner=args.run_as_service_principal,
+            owner=args.run_as.name,
             opts=child_opts(self, protect=args.protect),
         )
         self.resource = model
@@ -83,7 +84,7 @@ class Model(pulumi.ComponentResource):
             f"{name}-permissions",
             registered_model_id=model.registered_model_id,
             access_controls=access_controls(
-                {args.readers_group: "CAN_READ"}, {args.run_as_service_principal: "CAN_MANAGE"}
+                {args.readers_group: "CAN_READ"}, {args.run_as: "CAN_MANAGE"}
             ),
             opts=child_opts(self),
         )

@@ -20,6 +20,7 @@ from typing import TypeVar
 import pulumi
 import pulumi_databricks as databricks
 
+from mlops_resources.config.stack import Principal
 from mlops_resources.databricks.code_source import CodeSource
 from mlops_resources.databricks.common import MANAGED_BY, access_controls, child_opts
 
@@ -64,8 +65,9 @@ class JobSettings:
     """Granted CAN_VIEW."""
     operators_group: str | None
     """Granted CAN_MANAGE_RUN when set."""
-    run_as_service_principal: str
-    """Application id the job runs as, owns it (IS_OWNER) and whose dedicated cluster it is."""
+    run_as: Principal
+    """Who the job runs as, owns it (IS_OWNER) and whose dedicated cluster it is: a service
+    principal, or on a personal stack its developer."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ def job_cluster(cluster_key: str, settings: JobSettings) -> databricks.JobJobClu
             num_workers=spec.num_workers,
             data_security_mode=spec.data_security_mode,
             # The dedicated cluster's user, from config rather than left to the API's default.
-            single_user_name=settings.run_as_service_principal,
+            single_user_name=settings.run_as.name,
             custom_tags=cluster_tags(settings),
         ),
     )
@@ -179,6 +181,18 @@ def failure_notifications(
     block reads back as absent, a diff on every preview."""
     emails = sorted(settings.on_failure_emails)
     return block(emails) if emails else None
+
+
+def run_as(principal: Principal) -> databricks.JobRunAsArgs:
+    """The job's ``run_as``: exactly one of ``service_principal_name`` and ``user_name``
+    (terraform-provider-databricks ``jobs/resource_job.go``, ``SetExactlyOneOf``). A user may
+    set only their own user name (databricks-sdk ``service/jobs.py``, ``JobRunAs.user_name``:
+    "Non-admin users can only set this field to their own email"), which is why a personal
+    stack runs as the developer who deploys it; a service principal needs the caller to hold
+    its servicePrincipal/user role."""
+    if principal.kind == "user":
+        return databricks.JobRunAsArgs(user_name=principal.name)
+    return databricks.JobRunAsArgs(service_principal_name=principal.name)
 
 
 def job_tags(settings: JobSettings) -> dict[str, str]:
@@ -215,9 +229,7 @@ class NotebookJob(pulumi.ComponentResource):
                 timezone_id=args.schedule.timezone,
                 pause_status=args.schedule.pause_status,
             ),
-            run_as=databricks.JobRunAsArgs(
-                service_principal_name=settings.run_as_service_principal
-            ),
+            run_as=run_as(settings.run_as),
             email_notifications=failure_notifications(
                 settings, lambda emails: databricks.JobEmailNotificationsArgs(on_failures=emails)
             ),
@@ -243,9 +255,7 @@ class NotebookJob(pulumi.ComponentResource):
         databricks.Permissions(
             f"{name}-permissions",
             job_id=job.id,
-            access_controls=access_controls(
-                groups, {settings.run_as_service_principal: "IS_OWNER"}
-            ),
+            access_controls=access_controls(groups, {settings.run_as: "IS_OWNER"}),
             opts=child_opts(self),
         )
         self.job_id = job.id

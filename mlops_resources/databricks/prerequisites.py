@@ -1,5 +1,7 @@
-"""What the stack needs before anything is declared, checked with the provider: the Unity
-Catalog objects it reads and writes, and, for an update of a stack with a monitor, who deploys.
+"""What a stack needs from the workspace before anything is declared, checked with the
+provider: the Unity Catalog objects it reads and writes; for a personal stack that names no
+user, who deploys it; and, for an update of a committed stack with a monitor, that the deployer
+is the run-as principal.
 
 A grant on a missing table or a model in a missing schema fails ``pulumi up`` halfway, with
 the API's message and after other resources changed. The provider's data sources
@@ -14,6 +16,14 @@ The data sources read by name without ``include_browse`` (``catalog/data_*.go``)
 caller needs the read privilege of each object (``READ_PRIVILEGES``), not BROWSE: the
 read-only preview principal gets them through ``access.preview_group``.
 
+A personal stack runs as its developer. Unless its file names one (``access.run_as_user``),
+that is the user whose credentials deploy it, read with ``databricks.get_current_user``
+(terraform-provider-databricks ``scim/data_current_user.go``: the caller's ``user_name``, and
+``acl_principal_id`` ``servicePrincipals/<application id>`` for a service principal; its docs
+suggest it for "applying the same Terraform by different users in the shared workspace").
+The jobs then run as, and are owned by, the caller, the one identity the Jobs API lets a
+non-admin set as a job's run-as user.
+
 Offline (render, check, the pull-request render diff) no provider is called: the mocks record
 these requests and the offline tools report them as not performed.
 """
@@ -26,6 +36,8 @@ from typing import Any
 import pulumi
 import pulumi_databricks as databricks
 
+from mlops_resources.config.reading import ConfigError
+from mlops_resources.config.stack import APPLICATION_ID, NAMESPACE, StackConfig, identity_problems
 from mlops_resources.config.unity_catalog import RequiredObject, Securable, SecurableKind
 
 LOOKUPS: dict[SecurableKind, Callable[..., Any]] = {
@@ -105,3 +117,30 @@ def require_deployer(stack_file: str, run_as: str) -> None:
     caller = str(databricks.get_current_user().user_name)
     if caller.lower() != run_as.lower():
         raise DeployerError(stack_file, caller, run_as)
+
+
+def run_as_deployer(cfg: StackConfig) -> StackConfig:
+    """``cfg``, a personal stack whose file names no ``access.run_as_user``, run as the user
+    the deploying credentials belong to; any other config as is. Raises ConfigError when those
+    credentials are a service principal's, or the user's home does not hold the stack."""
+    if cfg.access.run_as is not None:
+        return cfg
+    stack_file = f"Pulumi.{cfg.environment}.yaml"
+    key = f"{NAMESPACE}:access.run_as_user"
+    me = databricks.get_current_user()
+    name = me.user_name or ""
+    if (me.acl_principal_id or "").startswith("servicePrincipals/") or APPLICATION_ID.match(name):
+        raise ConfigError(
+            stack_file,
+            [
+                f"{key}: unset, so the stack runs as whoever deploys it, but the deploying "
+                f"credentials are service principal {name!r}; a personal stack runs as its "
+                "developer: deploy with your own credentials (e.g. `databricks auth login`), "
+                "or set the key to your user name"
+            ],
+        )
+    resolved = cfg.with_run_as_user(name)
+    problems = identity_problems(resolved)
+    if problems:
+        raise ConfigError(stack_file, problems)
+    return resolved

@@ -9,7 +9,6 @@ import pulumi
 
 from mlops_resources.config.stack import (
     DRIFT_METRICS,
-    SCHEDULED_STACKS,
     ScheduleConfig,
     StackConfig,
     monitored_metric_direction,
@@ -27,7 +26,11 @@ from mlops_resources.databricks.grants import UnityCatalogGrants, UnityCatalogGr
 from mlops_resources.databricks.model import Model, ModelArgs
 from mlops_resources.databricks.monitoring import CHECK_TASK, Monitoring, MonitoringArgs
 from mlops_resources.databricks.notebook_job import ClusterSpec, JobSettings, Schedule
-from mlops_resources.databricks.prerequisites import require_deployer, require_objects
+from mlops_resources.databricks.prerequisites import (
+    require_deployer,
+    require_objects,
+    run_as_deployer,
+)
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
 from mlops_resources.databricks.training_job import TrainingJob, TrainingJobArgs
 
@@ -99,10 +102,10 @@ def job_settings(cfg: StackConfig) -> JobSettings:
         timeout_seconds=cfg.jobs.timeout_seconds,
         max_retries=cfg.jobs.max_retries,
         min_retry_interval_millis=cfg.jobs.min_retry_interval_millis,
-        on_failure_emails=tuple(cfg.jobs.on_failure_emails),
+        on_failure_emails=cfg.failure_emails,
         readers_group=cfg.access.readers_group,
         operators_group=cfg.access.operators_group,
-        run_as_service_principal=cfg.access.run_as_service_principal,
+        run_as=cfg.run_as,
     )
 
 
@@ -123,12 +126,14 @@ class MlopsStack(pulumi.ComponentResource):
     def __init__(
         self, name: str, cfg: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        # Before anything is declared: the catalogs, schemas and tables the stack needs, and
-        # for an update of a committed stack with a monitor, who deploys (its creator).
+        # Before anything is declared: who a personal stack runs as (its deployer, unless its
+        # file names a user), the catalogs, schemas and tables the stack needs, and for an
+        # update of a committed stack with a monitor, who deploys (its creator).
+        cfg = run_as_deployer(cfg)
         stack_file = f"Pulumi.{cfg.environment}.yaml"
         found = require_objects(stack_file, required_objects(cfg))
-        if cfg.monitoring.enabled and cfg.environment in SCHEDULED_STACKS:
-            require_deployer(stack_file, cfg.access.run_as_service_principal)
+        if cfg.monitoring.enabled and not cfg.personal:
+            require_deployer(stack_file, cfg.run_as.name)
         super().__init__("mlops:databricks:MlopsStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         access = cfg.access
@@ -143,7 +148,7 @@ class MlopsStack(pulumi.ComponentResource):
                 directory=cfg.stack_dir,
                 name=cfg.experiment_name,
                 readers_group=access.readers_group,
-                run_as_service_principal=access.run_as_service_principal,
+                run_as=cfg.run_as,
                 protect=cfg.protect_ml_assets,
             ),
             child,
@@ -169,7 +174,7 @@ class MlopsStack(pulumi.ComponentResource):
                 full_name=cfg.model_name,
                 description=description,
                 readers_group=access.readers_group,
-                run_as_service_principal=access.run_as_service_principal,
+                run_as=cfg.run_as,
                 tags={"env": cfg.environment, "project": cfg.project_name},
                 protect=cfg.protect_ml_assets,
             ),

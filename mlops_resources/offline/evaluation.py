@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import runpy
 import uuid
 import zlib
@@ -28,6 +29,9 @@ from mlops_resources import PROJECT_DIR
 from mlops_resources.config.stack_files import StackFile, project_name, read_stack_file
 
 OFFLINE_HOST = "https://offline.invalid"
+OFFLINE_USER = "developer@offline.invalid"
+"""Who deploys a personal stack offline: a preview reads the caller's user name instead."""
+CURRENT_USER = "databricks:index/getCurrentUser:getCurrentUser"
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
 
@@ -70,6 +74,9 @@ class Evaluation:
     provider_config: dict[str, str] = field(default_factory=dict)
     """The stack file's keys of provider namespaces (``databricks:host``): what the engine's
     providers are configured with, so a render diff shows a changed workspace host."""
+    deploying_user: str | None = None
+    """The user a personal stack runs as when its file names none: whoever deploys it, which
+    offline is a stand-in (:data:`OFFLINE_USER`); None when the program did not ask."""
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -108,6 +115,8 @@ class Evaluation:
             ],
             "providerConfig": self.provider_config,
         }
+        if self.deploying_user is not None:
+            document["deployingUser"] = self.deploying_user
         return json.dumps(document, indent=2, sort_keys=True)
 
 
@@ -141,8 +150,6 @@ EXISTENCE_CHECKS = (
     "databricks:index/getTable:getTable",
 )
 """Data sources the program reads to learn that an object exists (and its id)."""
-CALLER_CHECK = "databricks:index/getCurrentUser:getCurrentUser"
-"""The data source an update reads to learn who deploys (a preview never reads it)."""
 
 
 def offline_id(kind: str, name: str) -> str:
@@ -151,13 +158,18 @@ def offline_id(kind: str, name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"offline:{kind}:{name.lower()}"))
 
 
-def _run_as(source: StackFile) -> str:
-    """The stack file's run-as principal, ``""`` when it has none (the bootstrap program)."""
+def _access(source: StackFile) -> dict[str, Any]:
+    """The stack file's ``mlops:access`` section, empty when it has none (the bootstrap)."""
     try:
         access = json.loads(source.values.get("mlops:access", "{}"))
     except ValueError:
-        return ""
-    return str(access.get("run_as_service_principal", "")) if isinstance(access, dict) else ""
+        return {}
+    return access if isinstance(access, dict) else {}
+
+
+def _run_as(source: StackFile) -> str:
+    """The stack file's run-as service principal, ``""`` when it names none."""
+    return str(_access(source).get("run_as_service_principal", ""))
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
@@ -166,16 +178,25 @@ class OfflineMocks(pulumi.runtime.Mocks):
     Existence checks (:data:`EXISTENCE_CHECKS`) are recorded, not performed: they answer as if
     the object existed, with an :func:`offline_id`, unless its name is in ``missing`` (tests of
     the failure path), and the offline tools list them as not checked. The caller check
-    (:data:`CALLER_CHECK`) is recorded too and answers ``caller``.
+    (:data:`CURRENT_USER`) is recorded too and answers ``caller``.
     """
 
-    def __init__(self, host: str, missing: frozenset[str] = frozenset(), caller: str = "") -> None:
+    def __init__(
+        self,
+        host: str,
+        missing: frozenset[str] = frozenset(),
+        caller: str = OFFLINE_USER,
+        names_run_as: bool = True,
+    ) -> None:
         self.host = host.rstrip("/")
         self.missing = missing
         self.caller = caller
+        self.names_run_as = names_run_as
+        """The stack file names who the stack runs as; else the caller is who it runs as."""
         self.lookups: list[Lookup] = []
         self.names: dict[str, str] = {}
         """Name of each id the existence checks answered with."""
+        self.asked_for_user = False
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -230,13 +251,25 @@ class OfflineMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        if args.token == CALLER_CHECK:
+        if args.token == CURRENT_USER:
+            # Read by a personal stack that names no user (who it runs as) and by an update of
+            # a committed stack with a monitor (who deploys). As terraform-provider-databricks
+            # scim/data_current_user.go answers: a service principal's user name is its
+            # application id.
             self.lookups.append(Lookup(args.token, {}))
-            return {"id": "caller", "userName": self.caller}, []
+            self.asked_for_user = True
+            user = self.caller
+            kind = "servicePrincipals" if re.match(r"^[0-9a-f-]{36}$", user) else "users"
+            return {
+                "id": user,
+                "userName": user,
+                "home": f"/Users/{user}",
+                "aclPrincipalId": f"{kind}/{user}",
+            }, []
         if args.token not in EXISTENCE_CHECKS:
             raise NotImplementedError(
                 f"the program should call no provider function but existence checks and the "
-                f"caller check, got {args.token}"
+                f"current user, got {args.token}"
             )
         lookup = Lookup(args.token, _plain(args.args))
         if lookup.name in self.missing:
@@ -324,14 +357,17 @@ def install_mocks(
     as the CLI passes it; return the monitor.
 
     ``missing`` names Unity Catalog objects the existence checks report as missing. ``caller``
-    is who the caller check answers deploys; by default the stack file's run-as principal, the
-    identity a committed stack deploys as (offline, the check is listed as not performed).
+    is who the credentials belong to (a user name, or an application id), which the program
+    reads with ``get_current_user``; by default the stack file's run-as service principal, the
+    identity a committed stack deploys as, or a stand-in developer (:data:`OFFLINE_USER`) for a
+    stack file that names none. Offline, the read is listed as not performed.
     """
     host = source.values.get("databricks:host", OFFLINE_HOST)
     mocks = OfflineMocks(
         host if host.startswith("https://") else OFFLINE_HOST,
         missing,
-        _run_as(source) if caller is None else caller,
+        (_run_as(source) or OFFLINE_USER) if caller is None else caller,
+        names_run_as=bool(_run_as(source) or _access(source).get("run_as_user")),
     )
     monitor = RecordingMonitor(mocks)
     settings.ROOT.set(None)  # a fresh Stack resource, so outputs of an earlier run don't leak
@@ -368,8 +404,15 @@ def run_program(
 
     run()
     declared = sorted(monitor.declared, key=lambda r: (r.type, r.name))
-    lookups = tuple(sorted(monitor.offline_mocks.lookups))
-    return Evaluation(stack, tuple(declared), _plain(outputs), lookups)
+    mocks = monitor.offline_mocks
+    user = mocks.caller if mocks.asked_for_user and not mocks.names_run_as else None
+    return Evaluation(
+        stack,
+        tuple(declared),
+        _plain(outputs),
+        tuple(sorted(mocks.lookups)),
+        deploying_user=user,
+    )
 
 
 def evaluate(

@@ -1,17 +1,24 @@
 """``init --dev NAME``: a personal dev stack file that cannot touch staging or prod.
 
 A dev stack copied from staging by hand runs on staging's schedule, overwrites staging's
-output table and manages staging's grants (two ``databricks.Grant`` on one principal and
-securable revoke each other's privileges). The file written here starts from the staging
-stack file and changes exactly that: both schedules paused, an output table of its own, no
-Unity Catalog grants (jobs_group and model_readers_group unset). It is validated like any
-stack file, including the check against the committed staging and prod files, before it is
-written.
+output table, manages staging's grants (two ``databricks.Grant`` on one principal and
+securable revoke each other's privileges), runs as staging's service principal, which would
+then own its jobs and model (only it or an admin could delete them), emails the team's
+on-call and runs the team's branch. The file written here starts from the staging stack file
+and changes exactly that: every schedule paused, an output table (and inference log) of its
+own, no Unity Catalog grants, no service principal (the stack runs as the developer who
+deploys it, or the user ``--user`` names, in their home folder, and notifies them), and the
+developer's git branch. It is validated like any stack file, including the check against the
+committed staging and prod files, before it is written.
+
+The file holds no ``secretsprovider``: a personal stack keeps its state in a backend of its
+own with a passphrase (docs/deployment.md, section 7), never a committed stack's KMS key.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,32 +44,118 @@ class DevStack:
     stack: str
     path: Path
     output_table: str
+    run_as_user: str | None
+    """The user the file names, or None: whoever deploys the stack."""
+    branch: str | None
+    """The git branch the jobs run (None: the stack uploads the notebooks instead)."""
+    dropped_secrets: tuple[str, ...] = ()
+    """Encrypted keys of the source file: encrypted with its stack's key, so not copied."""
+
+
+def suggest_name(name: str) -> str | None:
+    """A dev name close to ``name`` that :data:`DEV_NAME` accepts (``John.Doe`` ->
+    ``john-doe``), or None."""
+    candidate = re.sub(r"[^a-z0-9]+", "-", name.lower())
+    candidate = re.sub(r"^[^a-z]+", "", candidate)[:31].strip("-")
+    return candidate if DEV_NAME.match(candidate) else None
+
+
+def _check_name(name: str) -> None:
+    if not name:
+        raise InitError(
+            'init --dev: the name is empty (in a shell without $USER, `--dev "$USER"` gives '
+            "one); pass your name, e.g. --dev alice"
+        )
+    if not DEV_NAME.match(name):
+        suggestion = suggest_name(name)
+        hint = f"; e.g. --dev {suggestion}" if suggestion else " (e.g. 'alice')"
+        raise InitError(
+            f"dev stack name {name!r}: expected lowercase letters, digits and '-', starting "
+            f"with a letter, at most 31 characters{hint}"
+        )
+
+
+def current_branch(directory: Path) -> str | None:
+    """The branch checked out in ``directory``'s git repository (None: not a repository, or a
+    detached HEAD)."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(directory), "symbolic-ref", "--quiet", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except OSError:
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def _secrets(config: dict[str, Any]) -> tuple[str, ...]:
+    """Keys whose value is encrypted (``{secure: ...}``) with the source stack's key."""
+    return tuple(k for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"})
+
+
+def _section(config: dict[str, Any], name: str) -> dict[str, Any]:
+    value = config.get(f"{NAMESPACE}:{name}")
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _paused(section: dict[str, Any]) -> dict[str, Any]:
+    schedule = section.get("schedule")
+    if isinstance(schedule, dict):
+        section["schedule"] = {**schedule, "paused": True}
+    return section
 
 
 def _dev_config(
-    source: dict[str, Any], name: str, output_table: str | None, run_as: str | None
+    source: dict[str, Any],
+    name: str,
+    output_table: str | None,
+    user: str | None,
+    branch: str | None,
 ) -> dict[str, Any]:
     """The source stack's namespaced config (as written) made ``dev-<name>``'s."""
-    config = dict(source)
-    batch = dict(config[f"{NAMESPACE}:batch_inference"])
-    default_table = batch["output_table_name"].rsplit(".", 1)
-    table = output_table or ".".join(
+    config = {key: value for key, value in source.items() if key not in _secrets(source)}
+    # Lives in the developer's home and is destroyed with everything in it.
+    for key in ("workspace_root", "protect_ml_assets"):
+        config.pop(f"{NAMESPACE}:{key}", None)
+    batch = _paused(_section(config, "batch_inference"))
+    default_table = str(batch["output_table_name"]).rsplit(".", 1)
+    batch["output_table_name"] = output_table or ".".join(
         [*default_table[:-1], f"dev_{name.replace('-', '_')}_{default_table[-1]}"]
     )
-    batch["output_table_name"] = table
     batch["output_table_exists"] = False
-    for section in ("training", "batch_inference"):
-        key = f"{NAMESPACE}:{section}"
-        values = batch if section == "batch_inference" else dict(config[key])
-        values["schedule"] = {**values["schedule"], "paused": True}
-        config[key] = values
-    access = dict(config[f"{NAMESPACE}:access"])
-    access.pop("jobs_group", None)
-    access.pop("model_readers_group", None)
-    access.pop("preview_group", None)
-    if run_as:
-        access["run_as_service_principal"] = run_as
+    config[f"{NAMESPACE}:batch_inference"] = batch
+    config[f"{NAMESPACE}:training"] = _paused(_section(config, "training"))
+    monitoring = _section(config, "monitoring")
+    if monitoring:
+        monitoring.pop("inference_log_table", None)  # <its own output table>_log
+        _paused(monitoring)
+        if isinstance(monitoring.get("retraining"), dict):
+            monitoring["retraining"] = _paused(dict(monitoring["retraining"]))
+        config[f"{NAMESPACE}:monitoring"] = monitoring
+    access = _section(config, "access")
+    for key in (
+        "jobs_group",
+        "model_readers_group",
+        "preview_group",
+        "run_as_service_principal",
+        "run_as_user",
+    ):
+        access.pop(key, None)
+    if user:
+        access["run_as_user"] = user
     config[f"{NAMESPACE}:access"] = access
+    jobs = _section(config, "jobs")
+    if jobs:
+        jobs.pop("on_failure_emails", None)  # the team's on-call; the developer is emailed
+        config[f"{NAMESPACE}:jobs"] = jobs
+    code = _section(config, "code_source")
+    if code.get("type") == "git":
+        code.pop("tag", None)
+        code["branch"] = branch
+        config[f"{NAMESPACE}:code_source"] = code
     return config
 
 
@@ -71,30 +164,50 @@ def init_dev(
     *,
     output_table: str | None = None,
     from_stack: str = "staging",
-    run_as: str | None = None,
+    user: str | None = None,
+    branch: str | None = None,
     force: bool = False,
     project_dir: Path | None = None,
 ) -> DevStack:
     """Write ``Pulumi.dev-<name>.yaml``; raise InitError (or ConfigError) instead of writing a
-    file that would be refused or would overwrite one."""
+    file that would be refused or would overwrite one.
+
+    ``user`` pins who the stack runs as (default: whoever deploys it); ``branch`` is the git
+    branch its jobs run (default: the branch checked out in ``project_dir``).
+    """
     project_dir = project_dir or PROJECT_DIR
-    if not DEV_NAME.match(name):
-        raise InitError(
-            f"dev stack name {name!r}: expected lowercase letters, digits and '-', starting "
-            "with a letter (e.g. 'alice')"
-        )
+    _check_name(name)
     stack = f"dev-{name}"
     path = stack_file_path(stack, project_dir)
     if path.exists() and not force:
         raise InitError(f"{path.name} exists; pass --force to replace it")
     source, written = read_stack_config(from_stack, project_dir)
-    config = _dev_config(written, name, output_table, run_as)
+    git = _section(written, "code_source").get("type") == "git"
+    if git and not branch:
+        branch = current_branch(project_dir)
+        if branch is None:
+            raise InitError(
+                f"init --dev: {project_dir} is not on a git branch (not a checkout, or a "
+                "detached HEAD), and the jobs check out a branch: pass --branch NAME, a branch "
+                "you pushed"
+            )
+    config = _dev_config(written, name, output_table, user, branch if git else None)
     cfg = validate(RawConfig(*encode_config(config)), stack, committed_stacks(stack, project_dir))
+    identity = f"as {user}" if user else "as the user who deploys it"
+    code = f"branch {branch}" if git else "the notebooks it uploads"
     header = (
         f"# Personal dev stack '{stack}', written by `python -m mlops_resources init --dev "
-        f"{name}` from\n# {source.name}: schedules paused, its own output table, no Unity "
+        f"{name}` from\n# {source.name}: runs {identity}, in their home folder, emails them "
+        f"on failure,\n# runs {code}; schedules paused, its own output table, no Unity "
         "Catalog grants\n# (a dev stack must not manage staging's). Keys: README.md, "
         "'Config reference'.\n"
     )
     path.write_text(header + yaml.safe_dump({"config": config}, sort_keys=False))
-    return DevStack(stack, path, cfg.batch_inference.output_table_name)
+    return DevStack(
+        stack,
+        path,
+        cfg.batch_inference.output_table_name,
+        user,
+        branch if git else None,
+        _secrets(written),
+    )

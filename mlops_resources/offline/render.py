@@ -32,6 +32,7 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "schedule.quartzCronExpression",
         "schedule.pauseStatus",
         "runAs.servicePrincipalName",
+        "runAs.userName",
         "gitSource.branch",
         "gitSource.tag",
     ),
@@ -163,7 +164,13 @@ def render_tree(evaluation: Evaluation, project: str) -> str:
             "fails, naming the key, when it is missing):",
         ]
         lines += [f"    {lookup.kind:<8} {lookup.name}" for lookup in existence]
-    if len(existence) < len(evaluation.not_checked):
+    if evaluation.deploying_user is not None:
+        lines += [
+            "",
+            "Runs as the user who deploys it (a preview reads the credentials' user name); "
+            f"shown offline as {evaluation.deploying_user}.",
+        ]
+    elif len(existence) < len(evaluation.not_checked):
         lines += [
             "",
             "Not checked offline: the caller of an update must be the run-as principal (an "

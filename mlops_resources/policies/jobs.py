@@ -14,11 +14,14 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from mlops_resources.policies.support import JOB, get
+from mlops_resources.policies.support import JOB, get, run_as_of
 
 PINNED_RUNTIME = re.compile(r"^\d+\.\d+\.x-([a-z0-9-]+-)?scala\d+\.\d+$")
 UC_ACCESS_MODES = ("SINGLE_USER", "USER_ISOLATION")
 REQUIRED_TAGS = ("env", "managed-by", "project")
+SHARED_ENVIRONMENTS = ("staging", "prod")
+"""Environments whose jobs run as a service principal; a personal stack's run as its
+developer (the Jobs API lets a user set run_as to themselves only)."""
 
 JobCheck = Callable[[Mapping[str, Any]], Iterable[str]]
 
@@ -46,10 +49,16 @@ def _clusters(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _run_as(props: Mapping[str, Any]) -> Iterable[str]:
-    if not get(props, "runAs.servicePrincipalName"):
+    env = get(props, "tags.env")
+    if env in SHARED_ENVIRONMENTS and not get(props, "runAs.servicePrincipalName"):
         yield (
-            "run_as names no service principal: the job runs as its owner, whoever deployed "
-            "it last. Set run_as to the environment's run-as service principal."
+            f"run_as names no service principal: a {env} job would run as a person, or as "
+            "whoever deployed it last. Set run_as to the environment's run-as service principal."
+        )
+    elif not run_as_of(props):
+        yield (
+            "run_as names no one: the job runs as its owner, whoever deployed it last. Set "
+            "run_as to the environment's service principal (a personal stack: its developer)."
         )
 
 
@@ -127,7 +136,8 @@ ADVISORY = EnforcementLevel.ADVISORY
 POLICIES = [
     _job_policy(
         "job-runs-as-service-principal",
-        "Every job runs as a service principal (run_as), never as whoever deployed it.",
+        "Every job names who it runs as (run_as), never whoever deployed it: a service "
+        "principal in staging and prod, its developer on a personal stack.",
         MANDATORY,
         _run_as,
     ),

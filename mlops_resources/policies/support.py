@@ -69,13 +69,16 @@ def dependents(
     ]
 
 
+def run_as_of(props: Mapping[str, Any]) -> str | None:
+    """Who a job runs as: its ``run_as`` service principal or user (exactly one is set)."""
+    principal = get(props, "runAs.servicePrincipalName") or get(props, "runAs.userName")
+    return str(principal) if principal else None
+
+
 def run_as_principals(resources: Iterable[PolicyResource]) -> set[str]:
-    """The service principals the stack's jobs run as (and, by design, deploy as)."""
-    return {
-        principal
-        for job in of_type(resources, JOB)
-        if (principal := get(job.props, "runAs.servicePrincipalName"))
-    }
+    """The principals the stack's jobs run as (and, by design, deploy as): service principals,
+    or on a personal stack its developer."""
+    return {principal for job in of_type(resources, JOB) if (principal := run_as_of(job.props))}
 
 
 def environment(args: StackValidationArgs) -> str | None:

@@ -35,6 +35,7 @@ from mlops_resources.policies.support import (
     is_prod,
     of_type,
     principal_of,
+    run_as_of,
     run_as_principals,
 )
 
@@ -145,9 +146,17 @@ ONE_GRANT_PER_PAIR = StackValidationPolicy(
 )
 
 
+def _identity(entry: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """(kind, name) of a service principal or user, in a job's ``runAs`` or an ACL entry."""
+    for key in ("servicePrincipalName", "userName"):
+        if entry and entry.get(key):
+            return key, str(entry[key])
+    return None
+
+
 def _job_owner_pinned(args: StackValidationArgs, report: ReportViolation) -> None:
     for job in of_type(args.resources, JOB):
-        run_as = get(job.props, "runAs.servicePrincipalName")
+        run_as = run_as_of(job.props)
         acls = dependents(args.resources, job, PERMISSIONS)
         owners = [
             entry
@@ -155,12 +164,13 @@ def _job_owner_pinned(args: StackValidationArgs, report: ReportViolation) -> Non
             for entry in acl.props.get("accessControls") or []
             if entry.get("permissionLevel") == "IS_OWNER"
         ]
-        if len(owners) != 1 or owners[0].get("servicePrincipalName") != run_as or not run_as:
+        pinned = len(owners) == 1 and _identity(owners[0]) == _identity(job.props.get("runAs"))
+        if not (pinned and run_as):
             expected = repr(run_as) if run_as else "none: the job sets no run_as"
             found = ", ".join(repr(principal_of(entry)) for entry in owners) or "none"
             report(
                 f"Job '{job.name}' needs a Permissions resource with exactly one IS_OWNER entry, "
-                f"its run-as service principal ({expected}); found {len(owners)}: {found}. "
+                f"its run-as principal ({expected}); found {len(owners)}: {found}. "
                 "Otherwise the provider makes the caller the owner and a preview by anyone "
                 "else shows a change.",
                 job.urn,
@@ -169,7 +179,7 @@ def _job_owner_pinned(args: StackValidationArgs, report: ReportViolation) -> Non
 
 JOB_OWNER_PINNED = StackValidationPolicy(
     name="job-owner-pinned",
-    description="Every job pins IS_OWNER to its run-as service principal: the provider adds "
+    description="Every job pins IS_OWNER to its run-as principal: the provider adds "
     "the caller as owner and hides it from the caller only (permission_definitions.go; TF "
     "#2468), a perpetual diff for previews by another principal.",
     enforcement_level=MANDATORY,

@@ -25,6 +25,7 @@ from tests.stacks import example_dir, personal_stack_overrides
 
 STAGING = read_stack_file("staging", example_dir())
 STAGING_OUTPUT = "staging.wine_quality.predictions"
+SP_KEY = "mlops:access.run_as_service_principal"
 
 
 _REMOVE = object()
@@ -245,9 +246,8 @@ BAD_CONFIGS = [
         "no run-as principal",
         raw({}, remove=("mlops:access.run_as_service_principal",)),
         [
-            "mlops:access.run_as_service_principal: required key is missing; expected "
-            "application id (UUID) of the service principal the jobs run as; it owns the jobs "
-            "and the model, and the environment deploys as it"
+            "mlops:access.run_as_service_principal: required key is missing; staging runs as "
+            "a service principal: expected its application id (a UUID)"
         ],
     ),
     (
@@ -255,7 +255,21 @@ BAD_CONFIGS = [
         raw({"mlops:access.run_as_service_principal": "ml-deployer"}),
         [
             "mlops:access.run_as_service_principal: expected a service principal application "
-            "id (a UUID), got 'ml-deployer'"
+            "id, a UUID in lowercase such as '6a1e2c4b-8f2d-4c1a-9e3b-0d5f7a9c1b2e', got "
+            "'ml-deployer'"
+        ],
+    ),
+    (
+        # The provider reads a run-as back as a service principal only in this exact form
+        # (terraform-provider-databricks common/util.go, uuidRegex; jobs/resource_job.go,
+        # Read): another spelling of the same UUID would read back as a user name, a change
+        # on every preview.
+        "run-as application id in another spelling",
+        raw({"mlops:access.run_as_service_principal": "{6A1E2C4B-8F2D-4C1A-9E3B-0D5F7A9C1B2E}"}),
+        [
+            "mlops:access.run_as_service_principal: expected a service principal application "
+            "id, a UUID in lowercase such as '6a1e2c4b-8f2d-4c1a-9e3b-0d5f7a9c1b2e', got "
+            "'{6A1E2C4B-8F2D-4C1A-9E3B-0D5F7A9C1B2E}'"
         ],
     ),
     (
@@ -475,7 +489,7 @@ BAD_CONFIGS = [
     ),
     (
         "a stack name Databricks names cannot carry",
-        raw({}),
+        raw({}, remove=("mlops:access.run_as_service_principal",)),
         [
             "stack name 'dev.alice': expected lowercase letters, digits, '-' and '_' (it "
             "prefixes job, folder and Unity Catalog model names), e.g. 'dev-alice'"
@@ -621,6 +635,195 @@ BAD_CONFIGS = [
 ]
 
 
+LABELLED = {**MONITORING_WITHOUT_LABEL, "label_column": "quality"}
+LONG = "t" * 256
+"""A name part one character longer than Unity Catalog allows (docs, "Unity Catalog
+requirements and limitations": "Object names cannot exceed 255 characters")."""
+
+
+def retraining(metric: str, threshold: float) -> dict[str, Any]:
+    section = json.loads(json.dumps(LABELLED))
+    section["retraining"].update(metric=metric, threshold=threshold)
+    return {"mlops:monitoring": section}
+
+
+# What a workspace refuses, or a reviewer would not want, that the config once accepted.
+WORKSPACE_REFUSES = [
+    (
+        "a percent where the metric is a fraction",
+        raw(retraining("accuracy_score", 80)),
+        [
+            "mlops:monitoring.retraining.threshold: 80 is outside the range of accuracy_score, "
+            "[0, 1] (a fraction: 0.8 for 80%); it would never be crossed, or always"
+        ],
+    ),
+    (
+        "a negative distance",
+        raw(retraining("js_distance", -0.1)),
+        [
+            "mlops:monitoring.retraining.threshold: -0.1 is outside the range of js_distance, "
+            "[0, 1]; it would never be crossed, or always"
+        ],
+    ),
+    (
+        "a negative error",
+        raw(
+            {
+                **retraining("root_mean_squared_error", -1),
+                "mlops:training.problem_type": "regression",
+                "mlops:training.positive_threshold": _REMOVE,
+                "mlops:training.validation.thresholds": {},
+            }
+        ),
+        [
+            "mlops:monitoring.retraining.threshold: -1 is outside the range of "
+            "root_mean_squared_error, [0, inf); it would never be crossed, or always"
+        ],
+    ),
+    (
+        "a baseline that is the table it is a baseline for",
+        raw({"mlops:monitoring": {**LABELLED, "baseline_table": STAGING_OUTPUT + "_log"}}),
+        [
+            "mlops:monitoring.baseline_table: must differ from the table it is a baseline for, "
+            "the inference log 'staging.wine_quality.predictions_log': drift measured against "
+            "itself is always zero"
+        ],
+    ),
+    (
+        "the jobs group is the readers group",
+        raw({"mlops:access.readers_group": "wine-quality-staging-jobs"}),
+        [
+            "mlops:access.jobs_group: must differ from access.readers_group: the jobs group "
+            "gets SELECT, MODIFY and CREATE_TABLE on the stack's tables, so every reader of the "
+            "jobs and the experiment could write them"
+        ],
+    ),
+    (
+        "the jobs group is the model readers group",
+        raw({"mlops:access.model_readers_group": "Wine-Quality-Staging-Jobs"}),
+        [
+            "mlops:access.jobs_group: must differ from access.model_readers_group: the jobs "
+            "group gets SELECT, MODIFY and CREATE_TABLE on the stack's tables, so every reader "
+            "of the model could write them"
+        ],
+    ),
+    (
+        "a credential in a section",
+        raw({"mlops:cluster.custom_tags": {"cost-center": "ml", "api_token": "s3cr3t-value"}}),
+        [
+            "mlops:cluster.custom_tags.api_token: a credential in plaintext (the key names "
+            "one); remove it, or encrypt it with `pulumi config set --secret --path "
+            "'mlops:cluster.custom_tags.api_token'`"
+        ],
+    ),
+    (
+        "a table name Unity Catalog refuses as too long",
+        raw({"mlops:batch_inference.input_table_name": f"staging.wine_quality.{LONG}"}),
+        [
+            "mlops:batch_inference.input_table_name: table name part 'tttttttttttttttttttttttt'"
+            "... is 256 characters; Unity Catalog names are at most 255"
+        ],
+    ),
+    (
+        "a model name the environment prefix makes too long",
+        raw({"mlops:model.name": "m" * 250}),
+        [
+            "mlops:model.name: the name it gives, 'staging_mmmmmmmmmmmmmmmm'... is 258 "
+            "characters; Unity Catalog names are at most 255"
+        ],
+    ),
+    (
+        "metric tables the monitor would name too long",
+        raw(
+            {
+                "mlops:batch_inference.output_table_name": f"staging.wine_quality.{'p' * 236}",
+                "mlops:monitoring": LABELLED,
+            }
+        ),
+        [
+            "mlops:batch_inference.output_table_name: the name it gives, "
+            "'pppppppppppppppppppppppp'... is 256 characters; Unity Catalog names are at most "
+            "255"
+        ],
+    ),
+    (
+        "an invisible character in a group",
+        raw({"mlops:access.operators_group": "ml\u200bengineers"}),
+        [
+            "mlops:access.operators_group: principal name 'ml\\u200bengineers' contains "
+            "invisible characters (U+200B ZERO WIDTH SPACE); retype the name"
+        ],
+    ),
+    (
+        "a no-break space in a group",
+        raw({"mlops:access.readers_group": "data\xa0scientists"}),
+        [
+            "mlops:access.readers_group: principal name 'data\\xa0scientists' contains "
+            "invisible characters (U+00A0 NO-BREAK SPACE); retype the name"
+        ],
+    ),
+    (
+        "a Cyrillic letter in a Latin group name",
+        raw({"mlops:access.jobs_group": "wine-quality-st\u0430ging-jobs"}),
+        [
+            "mlops:access.jobs_group: principal name 'wine-quality-st\u0430ging-jobs' mixes "
+            "CYRILLIC and LATIN letters ('\u0430' (U+0430 CYRILLIC SMALL LETTER A)), which look "
+            "alike; retype the name"
+        ],
+    ),
+    (
+        "a dash that is not a hyphen-minus",
+        raw({"mlops:access.model_readers_group": "wine\u2011readers"}),
+        [
+            "mlops:access.model_readers_group: principal name 'wine\u2011readers' contains "
+            "'\u2011' (U+2011 NON-BREAKING HYPHEN), which looks like another character; "
+            "retype the name"
+        ],
+    ),
+    (
+        "a look-alike letter in a table name",
+        raw({"mlops:batch_inference.input_table_name": "staging.wine_quality.sc\u043eres"}),
+        [
+            "mlops:batch_inference.input_table_name: table name 'staging.wine_quality."
+            "sc\u043eres' mixes CYRILLIC and LATIN letters ('\u043e' (U+043E CYRILLIC SMALL "
+            "LETTER O)), which look alike; retype the name"
+        ],
+    ),
+    (
+        "an unknown key with an invisible character, printed escaped",
+        raw({"mlops:jobs.max\u200bretries": 2}),
+        [
+            "mlops:jobs.max\\u200bretries: unknown key (did you mean 'max_retries'?); expected "
+            "one of: max_retries, min_retry_interval_millis, on_failure_emails, timeout_seconds"
+        ],
+    ),
+    (
+        "a user as staging's run-as identity",
+        raw({"mlops:access.run_as_user": "alice@example.com"}),
+        [
+            "mlops:access.run_as_user: only a personal stack runs as a user; staging runs as "
+            "its service principal (access.run_as_service_principal), so that what it deploys "
+            "belongs to no one person; remove the key"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [pytest.param(case[1], case[2], id=str(case[0])) for case in WORKSPACE_REFUSES],
+)
+def test_what_a_workspace_refuses_is_refused_by_key(config: RawConfig, expected: list[str]) -> None:
+    assert problems_of(config) == expected
+
+
+def test_every_printed_problem_escapes_invisible_characters() -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate(raw({"mlops:access.readers_group": "users\u200b"}), "staging")
+    assert "\u200b" not in str(caught.value)
+    assert "'users\\u200b'" in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("config", "expected", "stack"),
     [
@@ -666,12 +869,12 @@ def test_config_object_is_immutable() -> None:
 
 
 def test_names_carry_the_environment() -> None:
-    cfg = validate(raw({}), "dev-alice")
+    unresolved = validate(raw({}, remove=(SP_KEY,)), "dev-alice")
+    cfg = unresolved.with_run_as_user("alice@example.com")
     assert cfg.training_job_name == "dev-alice-wine-quality-model-training-job"
     assert cfg.batch_inference_job_name == "dev-alice-wine-quality-batch-inference-job"
     assert cfg.experiment_name == (
-        "/Users/00000000-0000-0000-0000-00000000a001/wine-quality/dev-alice/"
-        "dev-alice-wine-quality-experiment"
+        "/Users/alice@example.com/wine-quality/dev-alice/dev-alice-wine-quality-experiment"
     )
     assert cfg.model_name == "staging.wine_quality.dev_alice_wine_quality_model"
 
@@ -680,7 +883,8 @@ def test_names_carry_the_environment() -> None:
     ("stack", "paused"), [("staging", False), ("prod", False), ("dev-alice", True)]
 )
 def test_schedules_pause_by_default_outside_staging_and_prod(stack: str, paused: bool) -> None:
-    cfg = validate(raw({}, remove=("mlops:training.schedule.paused",)), stack)
+    identity = (SP_KEY,) if stack.startswith("dev-") else ()
+    cfg = validate(raw({}, remove=("mlops:training.schedule.paused", *identity)), stack)
     assert cfg.schedule_paused(cfg.training.schedule) is paused
 
 
@@ -716,6 +920,68 @@ def test_a_repeated_key_is_refused_with_its_lines(tmp_path: Path) -> None:
         "Pulumi.dup.yaml: not valid YAML: key 'num_workers' appears twice in one mapping "
         "(lines 3 and 5); the Pulumi CLI refuses such a file"
     )
+
+
+MERGED = """\
+config:
+  mlops:training:
+    schedule: &daily
+      quartz_cron: 0 0 9 * * ?
+      timezone: Europe/Paris
+      paused: true
+  mlops:batch_inference:
+    schedule:
+      <<: *daily
+      quartz_cron: 0 0 11 * * ?
+  mlops:cluster:
+    custom_tags:
+      <<: [{team: a, owner: x}, {team: b, cost-center: ml}]
+"""
+
+
+def test_merge_keys_are_read_as_the_pulumi_cli_reads_them(tmp_path: Path) -> None:
+    """The CLI reads stack files with gopkg.in/yaml.v3 (pulumi/pulumi
+    ``sdk/go/common/encoding/marshal.go``, ``workspace.LoadProjectStackBytes``), which resolves
+    ``<<`` merge keys: a mapping's own keys win, and of several merged mappings the first
+    (yaml.v3 v3.0.1 ``decode.go``, ``mapping``: own keys are set first and recorded in
+    ``mergedFields``; ``merge`` skips keys already set)."""
+    (tmp_path / "Pulumi.yaml").write_text("name: mlops\nruntime: python\n")
+    (tmp_path / "Pulumi.merged.yaml").write_text(MERGED)
+    values = read_stack_file("merged", tmp_path).values
+    assert json.loads(values["mlops:batch_inference"])["schedule"] == {
+        "quartz_cron": "0 0 11 * * ?",
+        "timezone": "Europe/Paris",
+        "paused": True,
+    }
+    assert json.loads(values["mlops:cluster"])["custom_tags"] == {
+        "team": "a",
+        "owner": "x",
+        "cost-center": "ml",
+    }
+
+
+def test_a_key_repeated_inside_a_merged_mapping_is_refused(tmp_path: Path) -> None:
+    """yaml.v3 checks every mapping it decodes, a merged one too, for repeated keys."""
+    (tmp_path / "Pulumi.yaml").write_text("name: mlops\nruntime: python\n")
+    (tmp_path / "Pulumi.merged.yaml").write_text(
+        "config:\n  mlops:cluster:\n    custom_tags:\n      <<: {team: a, team: b}\n"
+    )
+    with pytest.raises(StackFileError, match="key 'team' appears twice in one mapping"):
+        read_stack_file("merged", tmp_path)
+
+
+def test_a_secret_inside_a_section_makes_the_key_secret(tmp_path: Path) -> None:
+    """``pulumi config set --secret --path`` writes ``{secure: ...}`` inside a section; the CLI
+    then passes the whole key as a secret (pulumi/pulumi
+    ``sdk/go/common/resource/config/object.go``, ``object.Secure``; ``map.go``,
+    ``SecureKeys``), and offline the program sees a placeholder in its place."""
+    (tmp_path / "Pulumi.yaml").write_text("name: mlops\nruntime: python\n")
+    (tmp_path / "Pulumi.s.yaml").write_text(
+        "config:\n  mlops:cluster:\n    custom_tags:\n      api_token:\n        secure: v1:abc\n"
+    )
+    source = read_stack_file("s", tmp_path)
+    assert source.secret_keys == {"mlops:cluster"}
+    assert json.loads(source.values["mlops:cluster"]) == {"custom_tags": {"api_token": "[secret]"}}
 
 
 def personal(
@@ -755,6 +1021,10 @@ def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:
     ) in problems
     assert any(
         p.startswith("mlops:access.model_readers_group: Pulumi.staging.yaml") for p in problems
+    )
+    # And it would run as staging's service principal, which would then own its jobs and model.
+    assert problems[-1].startswith(
+        "mlops:access.run_as_service_principal: a personal stack runs as its developer"
     )
     without_shared_grants = personal("bob")
     assert validate(without_shared_grants, "dev-bob", committed_stacks("dev-bob", example_dir()))

@@ -19,7 +19,8 @@ from mlops_resources.databricks.monitoring import PROBLEM_TYPES, granularity
 from mlops_resources.databricks.prerequisites import DeployerError
 from mlops_resources.offline.check import run_policies
 from mlops_resources.offline.evaluation import (
-    CALLER_CHECK,
+    CURRENT_USER,
+    OFFLINE_USER,
     Evaluation,
     install_mocks,
     offline_id,
@@ -315,7 +316,7 @@ def test_disabled_and_absent_declare_the_same() -> None:
     )
     assert json.loads(disabled.to_json()) == json.loads(absent.to_json())
     assert absent.of_type(MONITOR) == []
-    assert CALLER_CHECK not in {lookup.function for lookup in absent.not_checked}
+    assert CURRENT_USER not in {lookup.function for lookup in absent.not_checked}
     assert not [r for r in absent.resources if r.name.startswith("mlops-monitoring")]
 
 
@@ -430,12 +431,15 @@ def test_a_preview_and_a_personal_stack_do_not_check_the_caller(
     personal: Evaluation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A preview runs as the read-only principal and changes nothing: it never checks who
-    deploys. A personal stack deploys as its developer, whose identity the stack file does not
-    name: the README says who updates its monitor (whoever created it)."""
+    deploys. A personal stack runs as whoever deploys it (it reads the caller only to run as
+    them), so its monitor's creator is always its deployer: no refusal applies."""
     monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: True)
     assert _update_as("preview-principal") == (None, len(monitored("staging").resources))
-    assert CALLER_CHECK not in {lookup.function for lookup in personal.not_checked}
-    assert CALLER_CHECK in {lookup.function for lookup in monitored("staging").not_checked}
+    assert personal.deploying_user == OFFLINE_USER
+    assert "the caller of an update must be the run-as principal" not in render_tree(
+        personal, "mlops"
+    )
+    assert CURRENT_USER in {lookup.function for lookup in monitored("staging").not_checked}
     assert "Not checked offline: the caller of an update must be the run-as principal" in (
         render_tree(monitored("staging"), "mlops")
     )

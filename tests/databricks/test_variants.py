@@ -10,7 +10,8 @@ import pytest
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.reading import ConfigError
 from mlops_resources.databricks.code_source import support_files
-from mlops_resources.offline.evaluation import Evaluation
+from mlops_resources.offline.evaluation import OFFLINE_USER, Evaluation
+from mlops_resources.offline.render import render_tree
 from tests.stacks import (
     existing_tables_overrides,
     params,
@@ -125,9 +126,12 @@ def test_personal_dev_stack_prefixes_names_and_pauses_schedules() -> None:
     assert jobs["mlops-batch-inference-job"]["name"] == "dev-alice-wine-quality-batch-inference-job"
     assert {j["schedule"]["pauseStatus"] for j in jobs.values()} == {"PAUSED"}
     assert result.outputs["model_name"] == "staging.wine_quality.dev_alice_wine_quality_model"
+    # In the home of the user who deploys it (offline, the mocks' stand-in).
+    assert result.deploying_user == OFFLINE_USER
     assert result.outputs["experiment_name"] == (
-        f"{HOME}/wine-quality/dev-alice/dev-alice-wine-quality-experiment"
+        f"/Users/{OFFLINE_USER}/wine-quality/dev-alice/dev-alice-wine-quality-experiment"
     )
+    assert f"shown offline as {OFFLINE_USER}." in render_tree(result, "mlops")
     assert result.of_type("databricks:index/grant:Grant") == []
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from mlops_resources.offline import reference
 from mlops_resources.offline.cli import main
-from mlops_resources.offline.templates import TeamAnswers
+from mlops_resources.offline.templates import QUESTIONS, TeamAnswers
 from tests.stacks import example_dir, write_project
 
 
@@ -102,3 +102,45 @@ def test_module_entry_point_runs_offline(
     out = capsys.readouterr().out
     assert out.startswith("Stack staging (offline render")
     assert re.search(r"\nResources: \d+ resources in \d+ components\n$", out)
+
+
+def help_of(capsys: pytest.CaptureFixture[str], *command: str) -> tuple[str, dict[str, str]]:
+    """A command's help, its words joined by single spaces (argparse wraps to the terminal),
+    and each option it lists with its description (empty: none)."""
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    lines = out.partition("options:")[2].partition("answer keys (")[0].splitlines()
+    options: dict[str, str] = {}
+    for index, line in enumerate(lines):
+        entry = re.match(r"^  (?:-\w, )?(--[a-z-]+)(?: [A-Z_=]+| \{[^}]+\})?(.*)$", line)
+        if entry:
+            below = lines[index + 1] if index + 1 < len(lines) else ""
+            continued = below.strip() if re.match(r"^ {6,}\S", below) else ""
+            options[entry[1]] = (entry[2].strip() + " " + continued).strip()
+    return " ".join(out.split()), options
+
+
+def test_help_describes_every_command_and_option(capsys: pytest.CaptureFixture[str]) -> None:
+    """A newcomer reads `--help`: each subcommand is described, and every option of each says
+    what it does."""
+    overview, _ = help_of(capsys)
+    commands = ("render", "check", "diff", "config-reference", "policy-reference", "init", "smoke")
+    for command in commands:
+        assert re.search(rf"\b{command} [A-Za-z]", overview), command
+        _, options = help_of(capsys, command)
+        assert options, command
+        assert {o: d for o, d in options.items() if not d} == {}, command
+    render, _ = help_of(capsys, "render")
+    assert "json: every input, sorted and stable" in render
+    assert "bootstrap (their state backend" in render
+
+
+def test_init_help_says_how_it_runs_without_a_terminal_and_lists_the_answers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text, _ = help_of(capsys, "init")
+    assert "Without a terminal (CI, a pipe), or with --no-input, it asks nothing" in text
+    for key in QUESTIONS:
+        assert f" {key} " in text, key

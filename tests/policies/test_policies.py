@@ -190,14 +190,20 @@ FAILING: list[tuple[str, str, Edit, str]] = [
         "job-owner-pinned",
         "staging",
         acl([{"groupName": "users", "permissionLevel": "CAN_VIEW"}]),
-        f"exactly one IS_OWNER entry, its run-as service principal ('{SP['staging']}'); "
-        "found 0: none",
+        f"exactly one IS_OWNER entry, its run-as principal ('{SP['staging']}'); found 0: none",
     ),
     (
         "job-owner-pinned",
         "staging",
         acl([{"servicePrincipalName": "someone-else", "permissionLevel": "IS_OWNER"}]),
-        f"its run-as service principal ('{SP['staging']}'); found 1: 'someone-else'",
+        f"its run-as principal ('{SP['staging']}'); found 1: 'someone-else'",
+    ),
+    (
+        # The same name as a user is another identity: the owner must be the run-as principal.
+        "job-owner-pinned",
+        "staging",
+        acl([{"userName": SP["staging"], "permissionLevel": "IS_OWNER"}]),
+        f"its run-as principal ('{SP['staging']}'); found 1: '{SP['staging']}'",
     ),
     (
         "deployer-management-level",
@@ -243,6 +249,12 @@ FAILING: list[tuple[str, str, Edit, str]] = [
         "staging",
         set_input(JOB, "runAs", REMOVE),
         "run_as names no service principal",
+    ),
+    (
+        "job-runs-as-service-principal",
+        "staging",
+        set_input(JOB, "runAs", {"userName": "alice@example.com"}),
+        "a staging job would run as a person",
     ),
     ("job-timeout", "staging", set_input(JOB, "timeoutSeconds", REMOVE), "no timeout_seconds"),
     (

@@ -22,7 +22,9 @@ from mlops_resources.offline.reference import (
     reference_table,
     write_reference,
 )
+from mlops_resources.offline.render import STACK_TYPE, render_tree
 from mlops_resources.policies import POLICIES
+from tests.stacks import run_stack
 
 README = (PROJECT_DIR / "README.md").read_text()
 
@@ -85,3 +87,13 @@ def test_the_reference_documents_every_key_from_the_models_alone(
     assert reference_table(program) == table
     missing = [e.key for e in namespace.reference() if e.default == "required" and not e.example]
     assert missing == []
+
+
+def test_the_readme_tree_is_what_render_prints() -> None:
+    """The tree under "What a stack declares" is the render of the example's staging stack,
+    its key-input lines left out."""
+    block = re.search(r"prints this tree .*?```\n(.*?)```", README, re.S)
+    assert block is not None
+    rendered = render_tree(run_stack("staging"), "mlops").splitlines()
+    tree = [line for line in rendered if line.startswith(STACK_TYPE) or re.search("[├└]─ ", line)]
+    assert block.group(1).splitlines() == tree

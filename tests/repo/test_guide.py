@@ -4,14 +4,22 @@ may outlive its block, and every program output a block reads must exist."""
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
+import json
 import re
+import textwrap
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import pytest
+import yaml
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.stack_files import load_yaml
 from mlops_resources.offline.evaluation import evaluate
+from mlops_resources.offline.templates import RELEASE_TAG_PATTERN, TeamAnswers, answer_problems
 from tests.stacks import bootstrap_dir, bootstrap_stack_file
 
 GUIDE = (PROJECT_DIR / "docs" / "deployment.md").read_text()
@@ -142,3 +150,151 @@ def test_the_output_check_catches_a_misspelt_output(program: str) -> None:
     wrong = "```bash\njq -r .backend_uri bootstrap/outputs.json\n```\n"
     assert referenced_outputs(wrong) == {(program, "backend_uri")}
     assert "backend_uri" not in bootstrap_outputs()
+
+
+_HEREDOC = re.compile(
+    r"<<-?\s*(?P<quote>'?)(?P<tag>\w+)'?[^\n]*\n(?P<body>.*?)^\s*(?P=tag)$", re.S | re.M
+)
+_YAML_BLOCK = re.compile(r"^( *)```yaml\n(.*?)^\1```", re.S | re.M)
+
+
+def heredocs(block: str) -> list[tuple[bool, str]]:
+    """(expanded: the shell substitutes variables in it, body) of each here-document."""
+    return [(not m["quote"], m["body"]) for m in _HEREDOC.finditer(block)]
+
+
+def json_documents(text: str) -> list[Any]:
+    """Every JSON document the guide's blocks feed to a command (``--input - <<EOF``), parsed
+    with each shell variable standing for a number, as the ids it holds are."""
+    documents = []
+    for block in blocks(text):
+        for expanded, body in heredocs(block):
+            if body.lstrip().startswith("{"):
+                source = re.sub(r"\$(?:\{\w+\}|\w+)", "0", body) if expanded else body
+                documents.append(json.loads(source))
+    return documents
+
+
+def test_every_yaml_and_json_block_of_the_guide_parses() -> None:
+    """A reader pastes them: the monitoring example once had an unquoted Quartz expression in
+    a flow mapping (``{quartz_cron: 0 0 8 * * ?}``), which no YAML parser reads."""
+    yaml_blocks = [textwrap.dedent(m[2]) for m in _YAML_BLOCK.finditer(GUIDE)]
+    assert yaml_blocks
+    for block in yaml_blocks:
+        assert isinstance(load_yaml(block), dict)
+    assert len(json_documents(GUIDE)) >= 4
+
+
+def test_the_yaml_check_catches_the_old_monitoring_example() -> None:
+    with pytest.raises(yaml.YAMLError):
+        load_yaml("schedule: {quartz_cron: 0 0 8 * * ?}\n")
+
+
+_ASSIGNED = re.compile(r"(?:^\s*|[;&|(]\s*|\bexport\s+|\bfor\s+)(\w+)(?:=|\s+in\b)")
+_READ = re.compile(r"\$\{?([A-Za-z_]\w*)")
+ENVIRONMENT = {"HOME", "PWD", "OLDPWD"}
+"""Variables every shell sets."""
+
+
+def _words(block: str) -> list[str]:
+    """The block's lines as the shell reads them for variables: comments, single-quoted text
+    and quoted here-documents (no substitution there) left out."""
+    for expanded, body in heredocs(block):
+        if not expanded:
+            block = block.replace(body, "")
+    block = re.sub(r"'[^']*'", "''", block)
+    block = re.sub(r"<[^<>\n]*>", "PLACEHOLDER", block)  # <staging run-as application id>
+    return [re.sub(r"(^|\s)#.*$", "", line) for line in block.splitlines()]
+
+
+def unset_reads(text: str) -> list[tuple[int, str]]:
+    """(block, variable) of each variable a block reads that neither that block (before) nor
+    the first block of its section sets: a reader may skip any other block (an optional step,
+    another section), and an unset variable expands to nothing."""
+    found = []
+    number = 0
+    for section in re.split(r"^## ", text, flags=re.M):
+        setup: set[str] = set()
+        for index, block in enumerate(blocks(section)):
+            assigned = set(ENVIRONMENT) | setup
+            for line in _words(block):
+                for name in _READ.findall(line):
+                    if name not in assigned:
+                        found.append((number, name))
+                assigned |= set(_ASSIGNED.findall(line))
+            if index == 0:
+                setup = assigned - ENVIRONMENT
+            number += 1
+    return found
+
+
+def test_every_variable_a_block_reads_is_set_before() -> None:
+    assert unset_reads(GUIDE) == []
+
+
+def test_the_variable_check_catches_what_broke_the_old_guide() -> None:
+    """The rulesets block read ``$team``, set only in the optional reviewers block before it
+    (GitHub Enterprise only): without it the bypass actor was ``"actor_id": ,``."""
+    old = (
+        "## 4. GitHub\n```bash\nrepo=a/b\n```\n```bash\nteam=$(gh api x --jq .id)\n```\n"
+        '```bash\ngh api "repos/$repo/rulesets" --input - <<EOF\n{"id": $team}\nEOF\n```\n'
+    )
+    assert unset_reads(old) == [(2, "team")]
+
+
+def test_prod_tags_init_accepts_are_the_tags_the_guide_protects() -> None:
+    """Prod runs a tag nobody may move (section 9); the guide's tag rulesets protect
+    ``refs/tags/v*`` only, so ``init`` refuses a prod tag outside that pattern."""
+    tag_rulesets = [d for d in json_documents(GUIDE) if d.get("target") == "tag"]
+    assert len(tag_rulesets) == 2
+    for ruleset in tag_rulesets:
+        assert ruleset["conditions"]["ref_name"]["include"] == [f"refs/tags/{RELEASE_TAG_PATTERN}"]
+    assert fnmatch.fnmatchcase(TeamAnswers().prod_tag, RELEASE_TAG_PATTERN)
+    assert answer_problems(dataclasses.replace(TeamAnswers(), prod_tag="release-2"))
+
+
+def _ignored(path: str) -> bool:
+    patterns = [p.strip() for p in (PROJECT_DIR / ".gitignore").read_text().splitlines()]
+    name = path.rsplit("/", 1)[-1]
+    return any(
+        fnmatch.fnmatch(path, p.rstrip("/"))
+        or fnmatch.fnmatch(name, p.rstrip("/").rsplit("/", 1)[-1])
+        for p in patterns
+        if p and not p.startswith("#")
+    )
+
+
+def leftovers(text: str) -> list[tuple[int, str]]:
+    """What a block leaves behind that a second run trips over or `git status` shows: a git
+    worktree it adds and does not remove, a file it writes (``> file``) into the repository
+    that is not ignored and not removed."""
+    found = []
+    for number, block in enumerate(blocks(text)):
+        words = _words(block)
+        joined = "\n".join(words)
+        for path in re.findall(r"git worktree add (?:--\S+ )*(\S+)", joined):
+            if not re.search(rf"git worktree remove (?:--\S+ )*{re.escape(path)}", joined):
+                found.append((number, f"worktree {path}"))
+        for path in re.findall(r"(?<![\d&])>\s*([^\s&|;)]+)", joined):
+            path = path.strip('"')
+            if (
+                path.startswith(("$", "/"))
+                or _ignored(path)
+                or re.search(rf"\brm\b.*\b{re.escape(path)}\b", joined)
+            ):
+                continue
+            found.append((number, f"file {path}"))
+    return found
+
+
+def test_no_guide_block_leaves_a_worktree_or_an_untracked_file() -> None:
+    assert leftovers(GUIDE) == []
+
+
+def test_the_leftover_check_catches_the_old_render_diff_steps() -> None:
+    old = (
+        "```bash\ngit worktree add --detach ../base main\n"
+        '(cd ../base && "$OLDPWD/venv/bin/python" -m m render --format json) > base.json\n'
+        "venv/bin/python -m m render --format json > head.json\n```\n"
+    )
+    assert leftovers(old) == [(0, "worktree ../base"), (0, "file base.json"), (0, "file head.json")]
