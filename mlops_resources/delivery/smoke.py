@@ -9,7 +9,10 @@ experiment and output table): that is what staging is for.
 
 One-time runs (``jobs/runs/submit``) have no shared job clusters, so each task gets its job
 cluster's spec as its own ``new_cluster``; nor job-level parameters, so each notebook task gets
-them as ``base_parameters`` (a notebook reads both as widgets).
+them as ``base_parameters`` (a notebook reads both as widgets). A serverless job's environments
+and budget policy go with the run as they are: its tasks name the environment by key, and a
+one-time run "will not be attributed to any budget policy" unless it names one
+(databricks-sdk ``JobsAPI.submit``, ``environments`` and ``budget_policy_id``).
 
 ``Wait.result`` returns when a run terminates, whether it succeeded or not; only the run's
 ``result_state`` says which. On timeout the run is cancelled, so nothing is left running.
@@ -150,6 +153,8 @@ def run_once(
         run_name=f"smoke {ref}: {settings.name}",
         git_source=jobs.GitSource(git_url=git.git_url, git_provider=git.git_provider, git_tag=ref),
         tasks=one_time_tasks(settings),
+        environments=settings.environments,
+        budget_policy_id=settings.budget_policy_id,
         run_as=settings.run_as,
         timeout_seconds=settings.timeout_seconds,
     )
