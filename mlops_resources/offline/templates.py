@@ -76,6 +76,14 @@ class TeamAnswers:
         default="00000000-0000-0000-0000-00000000b001",
         metadata={"ask": "prod run-as service principal (application id)"},
     )
+    staging_budget_policy: str = field(
+        default="00000000-0000-0000-0000-00000000c001",
+        metadata={"ask": "staging serverless budget policy id (its User role to the run-as)"},
+    )
+    prod_budget_policy: str = field(
+        default="00000000-0000-0000-0000-00000000d001",
+        metadata={"ask": "prod serverless budget policy id (its User role to the run-as)"},
+    )
     on_failure_email: str = field(
         default="ml-oncall@example.com", metadata={"ask": "address emailed when a job fails"}
     )
@@ -160,13 +168,13 @@ def _stack_file(answers: TeamAnswers, stack: str, secrets_provider: str) -> str:
         f"    url: {answers.repository_url}\n"
         f"    provider: {answers.git_provider}\n"
         + (f"    tag: {answers.prod_tag}\n" if prod else "    branch: main\n")
-        + "  mlops:cluster:\n"
-        "    spark_version: 15.4.x-cpu-ml-scala2.12\n"
-        "    node_type_id: i3.xlarge\n"
-        f"    num_workers: {3 if prod else 2}\n"
-        "    data_security_mode: SINGLE_USER\n"
-        "    custom_tags:\n"
-        "      cost-center: ml-platform\n"
+        + "  # Serverless jobs in a pinned environment; for classic job clusters, type: classic\n"
+        '  # and a cluster section instead (README.md, "Compute").\n'
+        "  mlops:compute:\n"
+        "    type: serverless\n"
+        '    environment_version: "5"\n'
+        "    budget_policy_id: "
+        f"{answers.prod_budget_policy if prod else answers.staging_budget_policy}\n"
         "  mlops:training:\n"
         "    schedule:\n"
         f"      quartz_cron: {'0 0 9 ? * MON' if prod else '0 0 9 * * ?'}\n"

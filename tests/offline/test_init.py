@@ -172,13 +172,18 @@ def test_init_writes_the_github_ids_of_immutable_subjects_and_checks_them(projec
 
 def test_init_refuses_to_overwrite_a_teams_edits_unless_forced(project: Path) -> None:
     staging = project / "Pulumi.staging.yaml"
-    staging.write_text(staging.read_text().replace("num_workers: 2", "num_workers: 4"))
+    edited = "budget_policy_id: 3c5e1a2b-7d4f-4e6a-9b8c-1d2e3f4a5b6c"
+    staging.write_text(
+        staging.read_text().replace(
+            "budget_policy_id: 00000000-0000-0000-0000-00000000c001", edited
+        )
+    )
     answers = dataclasses.replace(TeamAnswers(), project_name="churn-model")
     with pytest.raises(InitConflictError, match=r"Pulumi\.staging\.yaml no longer hold"):
         init_team(answers, project_dir=project)
-    assert "num_workers: 4" in staging.read_text()
+    assert edited in staging.read_text()
     init_team(answers, force=True, project_dir=project)
-    assert "num_workers: 2" in staging.read_text()
+    assert "budget_policy_id: 00000000-0000-0000-0000-00000000c001" in staging.read_text()
 
 
 def test_bad_answers_are_refused_by_file_and_key_before_anything_is_written(
