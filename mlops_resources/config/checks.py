@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import uuid
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -161,6 +162,15 @@ def check_table_name(name: str) -> str:
     if name != name.lower():
         raise ValueError(f"expected {name.lower()!r}, got {name!r}: {_LOWERCASE}")
     return name
+
+
+def is_uuid(text: str) -> bool:
+    """Whether ``text`` is a UUID (an application id, a budget policy id)."""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def is_uc_table(name: str) -> bool:

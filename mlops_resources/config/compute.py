@@ -45,7 +45,6 @@ Serverless, per the evidence below:
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +52,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import Field, field_validator
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.checks import is_uuid
 from mlops_resources.config.reading import Section
 
 SERVERLESS_ENVIRONMENT_VERSIONS = ("5",)
@@ -106,14 +106,11 @@ class ComputeConfig(Section):
     @field_validator("budget_policy_id")
     @classmethod
     def _policy_id(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                uuid.UUID(value)
-            except ValueError:
-                raise ValueError(
-                    f"expected a budget policy id (a UUID, from the policy's page in the "
-                    f"workspace settings or the account console), got {value!r}"
-                ) from None
+        if value is not None and not is_uuid(value):
+            raise ValueError(
+                "expected a budget policy id (a UUID, from the policy's page in the workspace "
+                f"settings or the account console), got {value!r}"
+            )
         return value
 
     @property

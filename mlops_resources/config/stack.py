@@ -17,7 +17,6 @@ the value checks in :mod:`~mlops_resources.config.checks`.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -36,6 +35,7 @@ from mlops_resources.config.checks import (
     WorkspacePath,
     check_table_name,
     is_uc_table,
+    is_uuid,
     raise_problems,
     threshold_problems,
 )
@@ -443,12 +443,8 @@ class AccessConfig(Section):
     @field_validator("run_as_service_principal")
     @classmethod
     def _application_id(cls, value: str) -> str:
-        try:
-            uuid.UUID(value)
-        except ValueError:
-            raise ValueError(
-                f"expected a service principal application id (a UUID), got {value!r}"
-            ) from None
+        if not is_uuid(value):
+            raise ValueError(f"expected a service principal application id (a UUID), got {value!r}")
         return value
 
     @field_validator("jobs_group", "model_readers_group")
