@@ -66,10 +66,13 @@ def example_stack_file(stack: str, overrides: dict[str, Any] | None = None) -> S
     """An example stack file with config overrides.
 
     ``overrides`` maps ``namespace:key`` to a value; a section override replaces the whole
-    section, as editing it in the stack file would.
+    section, as editing it in the stack file would; None removes the key.
     """
     source = read_stack_file(stack, example_dir())
-    values = {**source.values, **encode_overrides(overrides or {})}
+    overrides = overrides or {}
+    kept = {k: v for k, v in overrides.items() if v is not None}
+    values = {k: v for k, v in source.values.items() if overrides.get(k, "") is not None}
+    values.update(encode_overrides(kept))
     return StackFile(source.path, values, source.secret_keys)
 
 
@@ -105,10 +108,28 @@ def section(stack: str, key: str, **changes: Any) -> dict[str, Any]:
     return value
 
 
+def classic_cluster(stack: str) -> dict[str, Any]:
+    """The job cluster of a classic stack file: what ``init`` wrote before serverless."""
+    return {
+        "spark_version": "15.4.x-cpu-ml-scala2.12",
+        "node_type_id": "i3.xlarge",
+        "num_workers": 3 if stack == "prod" else 2,
+        "data_security_mode": "SINGLE_USER",
+        "custom_tags": {"cost-center": "ml-platform"},
+    }
+
+
+def classic_overrides(stack: str) -> dict[str, Any]:
+    """The example stack file as a classic one: no ``mlops:compute`` key (the default is
+    classic, as in every stack file written before the key existed) and a job cluster."""
+    return {"mlops:compute": None, "mlops:cluster": classic_cluster(stack)}
+
+
 def workspace_registry_overrides() -> dict[str, Any]:
     """The staging file moved to the workspace model registry, with hive_metastore tables
-    (no Unity Catalog grants)."""
+    (no Unity Catalog grants), on classic compute (serverless needs Unity Catalog)."""
     return {
+        **classic_overrides("staging"),
         "mlops:model": {"registry": "workspace"},
         "mlops:batch_inference": section(
             "staging",
@@ -188,6 +209,7 @@ Variant = tuple[str, dict[str, Any], str | None]
 _VARIANTS: dict[str, Callable[[], Variant]] = {
     "staging": lambda: ("staging", {}, None),
     "prod": lambda: ("prod", {}, None),
+    # Classic compute: no mlops:compute key, a job cluster.
     "workspace registry + uploaded notebooks": lambda: (
         "staging",
         {**workspace_registry_overrides(), "mlops:code_source": {"type": "workspace"}},

@@ -15,6 +15,7 @@ import difflib
 import math
 import re
 import unicodedata
+import uuid
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -259,6 +260,15 @@ def check_table_name(name: str) -> str:
     if too_long:
         raise ValueError(f"table name part {too_long}")
     return name
+
+
+def is_uuid(text: str) -> bool:
+    """Whether ``text`` is a UUID (an application id, a budget policy id)."""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def is_uc_table(name: str) -> bool:

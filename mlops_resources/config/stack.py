@@ -43,6 +43,12 @@ from mlops_resources.config.checks import (
     raise_problems,
     threshold_problems,
 )
+from mlops_resources.config.compute import (
+    ComputeConfig,
+    RequirementsError,
+    compute_problems,
+    notebook_requirements,
+)
 from mlops_resources.config.reading import (
     ConfigError,
     Namespace,
@@ -692,7 +698,12 @@ class StackConfig(Section):
     )
     model: ModelConfig = Field(description="model registry section")
     code_source: CodeSourceConfig = Field(description="where jobs find notebooks")
-    cluster: ClusterConfig = Field(description="job cluster")
+    compute: ComputeConfig = Field(
+        ComputeConfig(), description="classic job cluster or serverless compute"
+    )
+    cluster: ClusterConfig | None = Field(
+        None, description="job cluster (compute.type 'classic' only, and required there)"
+    )
     training: TrainingConfig = Field(description="training job")
     batch_inference: BatchInferenceConfig = Field(description="batch inference job")
     jobs: JobsConfig = Field(JobsConfig(), description="job hardening")
@@ -914,14 +925,17 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
                     f"{NAMESPACE}:code_source.{name}: only used when code_source.type is 'git'; "
                     "remove it or set code_source.type to 'git'"
                 )
+    problems += compute_problems(
+        NAMESPACE, cfg.compute, cfg.cluster is not None, cfg.model.registry
+    )
     cluster = cfg.cluster
-    if cluster.num_workers > cluster.max_num_workers:
+    if cluster is not None and cluster.num_workers > cluster.max_num_workers:
         problems.append(
             f"{NAMESPACE}:cluster.num_workers: {cluster.num_workers} workers is more than "
             f"cluster.max_num_workers ({cluster.max_num_workers}); if you mean it, raise "
             "cluster.max_num_workers too"
         )
-    if cluster.data_security_mode == "USER_ISOLATION":
+    if cluster is not None and cluster.data_security_mode == "USER_ISOLATION":
         problems.append(
             f"{NAMESPACE}:cluster.data_security_mode: 'USER_ISOLATION' (standard access mode) "
             "does not run Databricks Runtime for Machine Learning; expected 'SINGLE_USER' "
@@ -1235,6 +1249,11 @@ def validate(
             domain_problem = host_domain_problem(cfg.host, cfg.extra_host_domains)
             problems += [domain_problem] if domain_problem else []
         problems += _cross_field_problems(cfg)
+        if cfg.compute.serverless:
+            try:
+                notebook_requirements()
+            except RequirementsError as error:
+                problems.append(str(error))
         if not problems:  # the Unity Catalog plan needs well-formed names
             # Imported here: unity_catalog derives from StackConfig, defined above.
             from mlops_resources.config.unity_catalog import collision_problems

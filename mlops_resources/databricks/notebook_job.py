@@ -1,11 +1,13 @@
-"""A Databricks job of tasks on one job cluster, hardened by default.
+"""A Databricks job of tasks on one job cluster or on serverless compute, hardened by default.
 
-The training, batch inference and retraining jobs share this: each gets a pinned, tagged, Unity
-Catalog capable job cluster, job-level parameters, a Quartz schedule, run-as, failure emails, a
-timeout, one concurrent run (more are queued), tags, a UI lock, and one authoritative
-``Permissions`` resource. Notebook tasks run on the job cluster with retries; the retraining
-job adds an if/else condition task (no cluster, no retries) and a run-job task that starts
-the training job on the condition's outcome (no retries: the run job retries its own tasks).
+The training, batch inference and retraining jobs share this: each gets either a pinned,
+tagged, Unity Catalog capable job cluster (classic) or a pinned serverless environment and a
+budget policy (serverless; ``mlops_resources.config.compute`` has the evidence), job-level
+parameters, a Quartz schedule, run-as, failure emails, a timeout, one concurrent run (more are
+queued), tags, a UI lock, and one authoritative ``Permissions`` resource. Notebook tasks run on
+the job cluster, or in the job's environment, with retries; the retraining job adds an if/else
+condition task (no compute, no retries) and a run-job task that starts the training job on
+the condition's outcome (no retries: the run job retries its own tasks).
 Everything that becomes a list is sorted, so evaluating the same config twice gives identical
 inputs and the provider sees no reordering diffs (pulumi-databricks#49: tasks must be in
 ``task_key`` order).
@@ -20,6 +22,7 @@ from typing import TypeVar
 import pulumi
 import pulumi_databricks as databricks
 
+from mlops_resources.config.compute import ENVIRONMENT_KEY
 from mlops_resources.config.stack import Principal
 from mlops_resources.databricks.code_source import CodeSource
 from mlops_resources.databricks.common import MANAGED_BY, access_controls, child_opts
@@ -44,6 +47,18 @@ class ClusterSpec:
 
 
 @dataclass(frozen=True)
+class ServerlessSpec:
+    """The serverless environment every notebook task runs in, and the job's budget policy."""
+
+    environment_version: str
+    """Pinned serverless environment version (Python and library set)."""
+    dependencies: tuple[str, ...]
+    """pip requirement lines installed on top of it (notebooks/requirements.txt)."""
+    budget_policy_id: str | None
+    """Budget policy whose tags the job's usage carries (None: Databricks infers one)."""
+
+
+@dataclass(frozen=True)
 class JobSettings:
     """Hardening and access shared by every job of a stack."""
 
@@ -51,8 +66,8 @@ class JobSettings:
     """Stack name: tags and names carry it."""
     project: str
     """Project name, for tags."""
-    cluster: ClusterSpec
-    """Job cluster spec."""
+    cluster: ClusterSpec | None
+    """Job cluster spec (classic); None on serverless."""
     timeout_seconds: int
     """Run timeout."""
     max_retries: int
@@ -68,6 +83,8 @@ class JobSettings:
     run_as: Principal
     """Who the job runs as, owns it (IS_OWNER) and whose dedicated cluster it is: a service
     principal, or on a personal stack its developer."""
+    serverless: ServerlessSpec | None = None
+    """Serverless environment and budget policy; None on classic compute."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +148,7 @@ class NotebookJobArgs:
     job_name: str
     """Databricks job name (carries the environment)."""
     cluster_key: str
-    """Key of the shared job cluster."""
+    """Key of the shared job cluster (classic compute)."""
     tasks: tuple[Task, ...]
     """Tasks; they are declared sorted by key whatever the order here."""
     parameters: Mapping[str, pulumi.Input[str]]
@@ -146,17 +163,18 @@ class NotebookJobArgs:
     """Resources the job's parameters name (experiment, model): created first."""
 
 
-def cluster_tags(settings: JobSettings) -> dict[str, str]:
-    tags = dict(settings.cluster.custom_tags)
+def cluster_tags(cluster: ClusterSpec, settings: JobSettings) -> dict[str, str]:
+    tags = dict(cluster.custom_tags)
     tags.update(
         {"clusterSource": CLUSTER_SOURCE, "env": settings.environment, "project": settings.project}
     )
     return dict(sorted(tags.items()))
 
 
-def job_cluster(cluster_key: str, settings: JobSettings) -> databricks.JobJobClusterArgs:
+def job_cluster(
+    cluster_key: str, spec: ClusterSpec, settings: JobSettings
+) -> databricks.JobJobClusterArgs:
     """The shared job cluster: pinned runtime, fixed size, tags, UC-capable access mode."""
-    spec = settings.cluster
     return databricks.JobJobClusterArgs(
         job_cluster_key=cluster_key,
         new_cluster=databricks.JobJobClusterNewClusterArgs(
@@ -166,7 +184,23 @@ def job_cluster(cluster_key: str, settings: JobSettings) -> databricks.JobJobClu
             data_security_mode=spec.data_security_mode,
             # The dedicated cluster's user, from config rather than left to the API's default.
             single_user_name=settings.run_as.name,
-            custom_tags=cluster_tags(settings),
+            custom_tags=cluster_tags(spec, settings),
+        ),
+    )
+
+
+def job_environment(spec: ServerlessSpec) -> databricks.JobEnvironmentArgs:
+    """The job's one serverless environment: a pinned version and the notebooks' pins.
+
+    ``environment_version``, not the deprecated ``client`` (databricks-sdk
+    ``compute.Environment.client``: "Use ``environment_version`` instead"; provider
+    ``docs/resources/job.md``, "environment Configuration Block").
+    """
+    return databricks.JobEnvironmentArgs(
+        environment_key=ENVIRONMENT_KEY,
+        spec=databricks.JobEnvironmentSpecArgs(
+            environment_version=spec.environment_version,
+            dependencies=list(spec.dependencies),
         ),
     )
 
@@ -214,10 +248,14 @@ class NotebookJob(pulumi.ComponentResource):
     ) -> None:
         super().__init__(type_token, name, None, opts)
         settings = args.settings
+        cluster, serverless = settings.cluster, settings.serverless
         job = databricks.Job(
             f"{name}-job",
             name=args.job_name,
-            job_clusters=[job_cluster(args.cluster_key, settings)],
+            # Exactly one of the two: a task that names no cluster runs on serverless compute.
+            job_clusters=[job_cluster(args.cluster_key, cluster, settings)] if cluster else None,
+            environments=[job_environment(serverless)] if serverless else None,
+            budget_policy_id=serverless.budget_policy_id if serverless else None,
             tasks=[self._task(args, task) for task in sorted(args.tasks, key=lambda t: t.key)],
             parameters=[
                 databricks.JobParameterArgs(name=key, default=value)
@@ -286,7 +324,9 @@ class NotebookJob(pulumi.ComponentResource):
         return databricks.JobTaskArgs(
             task_key=task.key,
             depends_ons=_depends(task.depends_on),
-            job_cluster_key=args.cluster_key,
+            job_cluster_key=args.cluster_key if settings.cluster else None,
+            # On serverless the job's environment, not the notebook's (it has none): pinned.
+            environment_key=ENVIRONMENT_KEY if settings.serverless else None,
             notebook_task=databricks.JobTaskNotebookTaskArgs(
                 notebook_path=args.code.notebook_path(task.key),
                 source=args.code.task_source,

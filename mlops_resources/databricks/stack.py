@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 
+from mlops_resources.config.compute import notebook_requirements
 from mlops_resources.config.stack import (
     DRIFT_METRICS,
     ScheduleConfig,
@@ -25,7 +26,12 @@ from mlops_resources.databricks.experiment import Experiment, ExperimentArgs
 from mlops_resources.databricks.grants import UnityCatalogGrants, UnityCatalogGrantsArgs
 from mlops_resources.databricks.model import Model, ModelArgs
 from mlops_resources.databricks.monitoring import CHECK_TASK, Monitoring, MonitoringArgs
-from mlops_resources.databricks.notebook_job import ClusterSpec, JobSettings, Schedule
+from mlops_resources.databricks.notebook_job import (
+    ClusterSpec,
+    JobSettings,
+    Schedule,
+    ServerlessSpec,
+)
 from mlops_resources.databricks.prerequisites import (
     require_deployer,
     require_objects,
@@ -88,17 +94,28 @@ def monitoring_args(
 
 
 def job_settings(cfg: StackConfig) -> JobSettings:
-    """The hardening both jobs share, from config."""
+    """The hardening and compute the jobs share, from config: the job cluster of
+    ``mlops:cluster`` (classic), or the serverless environment and budget policy."""
+    compute, cluster = cfg.compute, cfg.cluster
     return JobSettings(
         environment=cfg.environment,
         project=cfg.project_name,
-        cluster=ClusterSpec(
-            spark_version=cfg.cluster.spark_version,
-            node_type_id=cfg.cluster.node_type_id,
-            num_workers=cfg.cluster.num_workers,
-            data_security_mode=cfg.cluster.data_security_mode,
-            custom_tags=cfg.cluster.custom_tags,
+        cluster=None
+        if cluster is None
+        else ClusterSpec(
+            spark_version=cluster.spark_version,
+            node_type_id=cluster.node_type_id,
+            num_workers=cluster.num_workers,
+            data_security_mode=cluster.data_security_mode,
+            custom_tags=cluster.custom_tags,
         ),
+        serverless=ServerlessSpec(
+            environment_version=compute.pinned_environment_version,
+            dependencies=notebook_requirements(),
+            budget_policy_id=compute.budget_policy_id,
+        )
+        if compute.serverless
+        else None,
         timeout_seconds=cfg.jobs.timeout_seconds,
         max_retries=cfg.jobs.max_retries,
         min_retry_interval_millis=cfg.jobs.min_retry_interval_millis,

@@ -9,7 +9,10 @@ experiment and output table): that is what staging is for.
 
 One-time runs (``jobs/runs/submit``) have no shared job clusters, so each task gets its job
 cluster's spec as its own ``new_cluster``; nor job-level parameters, so each notebook task gets
-them as ``base_parameters`` (a notebook reads both as widgets).
+them as ``base_parameters`` (a notebook reads both as widgets). A serverless job's environments
+and budget policy go with the run as they are: its tasks name the environment by key, and a
+one-time run "will not be attributed to any budget policy" unless it names one
+(databricks-sdk ``JobsAPI.submit``, ``environments`` and ``budget_policy_id``).
 
 The code comes from the stack whose code is promoted (``--code-from prod``): its
 ``code_source`` gives the repository URL, provider and tag, so the run checks out the very
@@ -184,6 +187,8 @@ def run_once(
         run_name=f"smoke {ref}: {settings.name}",
         git_source=jobs.GitSource(git_url=repo, git_provider=provider, git_tag=ref),
         tasks=one_time_tasks(settings),
+        environments=settings.environments,
+        budget_policy_id=settings.budget_policy_id,
         run_as=settings.run_as,
         timeout_seconds=settings.timeout_seconds,
     )

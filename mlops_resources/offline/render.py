@@ -35,6 +35,9 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "runAs.userName",
         "gitSource.branch",
         "gitSource.tag",
+        # Serverless only: the pinned environment and the budget policy.
+        "environments.0.spec.environmentVersion",
+        "budgetPolicyId",
     ),
     "databricks:index/permissions:Permissions": ("accessControls",),
     "databricks:index/grants:Grants": ("model", "grants"),

@@ -100,6 +100,13 @@ class TeamAnswers:
         default="https://dbc-prod-0000.cloud.databricks.com",
         metadata=_ask("prod workspace URL", (PROD_FILE, "databricks:host", "")),
     )
+    compute: str = field(
+        default="serverless",
+        metadata=_ask(
+            "job compute: serverless, or classic (job clusters) for a workspace without it",
+            (STAGING_FILE, "mlops:compute.type", ""),
+        ),
+    )
     cloud: str = field(
         default="aws",
         metadata=_ask("cloud of the workspaces: aws, azure or gcp (sets the node type's default)"),
@@ -107,7 +114,7 @@ class TeamAnswers:
     node_type: str = field(
         default="",
         metadata=_ask(
-            "node type of the job clusters (empty: the cloud's default)",
+            "node type of the classic job clusters (empty: the cloud's default)",
             (STAGING_FILE, "mlops:cluster.node_type_id", ""),
         ),
     )
@@ -212,6 +219,22 @@ class TeamAnswers:
         metadata=_ask(
             "prod run-as service principal (application id)",
             (PROD_FILE, "mlops:access.run_as_service_principal", ""),
+        ),
+    )
+    staging_budget_policy: str = field(
+        default="00000000-0000-0000-0000-00000000c001",
+        metadata=_ask(
+            "staging serverless budget policy id (its User role to the run-as; empty: none)",
+            (STAGING_FILE, "mlops:compute.budget_policy_id", ""),
+            optional=True,
+        ),
+    )
+    prod_budget_policy: str = field(
+        default="00000000-0000-0000-0000-00000000d001",
+        metadata=_ask(
+            "prod serverless budget policy id (its User role to the run-as; empty: none)",
+            (PROD_FILE, "mlops:compute.budget_policy_id", ""),
+            optional=True,
         ),
     )
     on_failure_email: str = field(
@@ -361,6 +384,29 @@ def _thresholds(answers: TeamAnswers) -> str:
     )
 
 
+def _compute(answers: TeamAnswers, prod: bool) -> str:
+    """The jobs' compute: a pinned serverless environment with the stack's budget policy, or
+    classic job clusters of the cloud's node type."""
+    if answers.compute == "classic":
+        return (
+            "  mlops:cluster:\n"
+            "    spark_version: 15.4.x-cpu-ml-scala2.12\n"
+            f"    node_type_id: {_text(answers.node_type_id)}\n"
+            f"    num_workers: {3 if prod else 2}\n"
+            "    data_security_mode: SINGLE_USER\n"
+            "    custom_tags:\n"
+            "      cost-center: ml-platform\n"
+        )
+    policy = answers.prod_budget_policy if prod else answers.staging_budget_policy
+    return (
+        "  # Serverless jobs in a pinned environment; for classic job clusters, type: classic\n"
+        '  # and a cluster section instead (README.md, "Compute").\n'
+        "  mlops:compute:\n"
+        f"    type: {_text(answers.compute)}\n"
+        '    environment_version: "5"\n' + _line("    ", "budget_policy_id", policy)
+    )
+
+
 def _stack_file(answers: TeamAnswers, stack: str, secrets_provider: str) -> str:
     prod = stack == "prod"
     catalog = answers.prod_catalog if prod else answers.staging_catalog
@@ -398,14 +444,8 @@ def _stack_file(answers: TeamAnswers, stack: str, secrets_provider: str) -> str:
         f"    url: {_text(answers.repository_url)}\n"
         + _line("    ", "provider", answers.git_provider)
         + (f"    tag: {_text(answers.prod_tag)}\n" if prod else "    branch: main\n")
-        + "  mlops:cluster:\n"
-        "    spark_version: 15.4.x-cpu-ml-scala2.12\n"
-        f"    node_type_id: {_text(answers.node_type_id)}\n"
-        f"    num_workers: {3 if prod else 2}\n"
-        "    data_security_mode: SINGLE_USER\n"
-        "    custom_tags:\n"
-        "      cost-center: ml-platform\n"
-        "  mlops:training:\n"
+        + _compute(answers, prod)
+        + "  mlops:training:\n"
         "    schedule:\n"
         f"      quartz_cron: {'0 0 9 ? * MON' if prod else '0 0 9 * * ?'}\n"
         "      timezone: UTC\n"
@@ -714,6 +754,8 @@ def current_answers(project_dir: Path | None = None) -> TeamAnswers:
             values[answer.name] = text
         elif answer.metadata.get("optional"):
             values[answer.name] = ""
+    if STAGING_FILE in configs and _read(configs[STAGING_FILE], "mlops:compute") is None:
+        values["compute"] = "classic"  # a stack file without the key runs job clusters
     answers = dataclasses.replace(TeamAnswers(), **values)
     cloud = cloud_of(answers.staging_host, answers.node_type)
     node_type = "" if answers.node_type == NODE_TYPES[cloud] else answers.node_type

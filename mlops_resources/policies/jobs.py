@@ -1,5 +1,6 @@
-"""Jobs hardened by default: who they run as, how they fail, what they run on, and no
-perpetual diffs. Mandatory where a breach drifts or opens access, advisory for hygiene."""
+"""Jobs hardened by default: who they run as, how they fail, what they run on (a pinned
+runtime, or a pinned serverless environment and a budget policy), and no perpetual diffs.
+Mandatory where a breach drifts or opens access, advisory for hygiene."""
 
 from __future__ import annotations
 
@@ -12,16 +13,23 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
-from mlops_resources.policies.support import JOB, get, run_as_of
+from mlops_resources.config.stack import SCHEDULED_STACKS
+from mlops_resources.policies.support import (
+    ENVIRONMENT_SCHEMA,
+    JOB,
+    environment,
+    get,
+    of_type,
+    run_as_of,
+)
 
 PINNED_RUNTIME = re.compile(r"^\d+\.\d+\.x-([a-z0-9-]+-)?scala\d+\.\d+$")
 UC_ACCESS_MODES = ("SINGLE_USER", "USER_ISOLATION")
 REQUIRED_TAGS = ("env", "managed-by", "project")
-SHARED_ENVIRONMENTS = ("staging", "prod")
-"""Environments whose jobs run as a service principal; a personal stack's run as its
-developer (the Jobs API lets a user set run_as to themselves only)."""
 
 JobCheck = Callable[[Mapping[str, Any]], Iterable[str]]
 
@@ -48,9 +56,26 @@ def _clusters(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return specs
 
 
+CLUSTER_KEYS = ("jobClusterKey", "newCluster", "existingClusterId")
+NO_COMPUTE_TASKS = ("conditionTask", "runJobTask")
+"""Task types that run no code of their own, on no compute."""
+
+
+def serverless_tasks(props: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The job's tasks that run code and name no cluster: they run on serverless compute
+    (provider ``docs/resources/job.md``, v1.118.0, "task Configuration Block")."""
+    return [
+        task
+        for task in props.get("tasks") or []
+        if not any(task.get(key) for key in (*CLUSTER_KEYS, *NO_COMPUTE_TASKS))
+    ]
+
+
 def _run_as(props: Mapping[str, Any]) -> Iterable[str]:
     env = get(props, "tags.env")
-    if env in SHARED_ENVIRONMENTS and not get(props, "runAs.servicePrincipalName"):
+    # Staging and prod run as a service principal; a personal stack as its developer (the
+    # Jobs API lets a user set run_as to themselves only).
+    if env in SCHEDULED_STACKS and not get(props, "runAs.servicePrincipalName"):
         yield (
             f"run_as names no service principal: a {env} job would run as a person, or as "
             "whoever deployed it last. Set run_as to the environment's run-as service principal."
@@ -104,6 +129,25 @@ def _pinned_runtime(props: Mapping[str, Any]) -> Iterable[str]:
                 f"spark_version {version!r} is not a pinned runtime: a moving runtime changes "
                 "what runs and shows as drift. Pin one, e.g. '15.4.x-cpu-ml-scala2.12'."
             )
+    environments = {
+        e.get("environmentKey"): e.get("spec") or {} for e in props.get("environments") or []
+    }
+    for task in serverless_tasks(props):
+        key, name = task.get("environmentKey"), task.get("taskKey")
+        if key not in environments:
+            # Without one a notebook task gets the notebook's own environment, if any, and
+            # other tasks are refused (databricks-sdk jobs.JobSettings.environments).
+            yield (
+                f"serverless task {name} names no job environment (environment_key): it runs "
+                "in whatever environment its notebook carries or the workspace defaults to. "
+                "Declare an environment with a pinned environment_version and name it."
+            )
+        elif not environments[key].get("environmentVersion"):
+            yield (
+                f"environment {key!r} of serverless task {name} pins no environment_version: "
+                "the Python version and library set would be whatever the default is. Pin "
+                "one, e.g. '5'."
+            )
 
 
 def _access_mode(props: Mapping[str, Any]) -> Iterable[str]:
@@ -130,10 +174,36 @@ def _task_order(props: Mapping[str, Any]) -> Iterable[str]:
             yield f"depends_on of task {task.get('taskKey')} is not sorted ({depends})."
 
 
+def _budget_policy(args: StackValidationArgs, report: ReportViolation) -> None:
+    if environment(args) not in SCHEDULED_STACKS:
+        return
+    for job in of_type(args.resources, JOB):
+        props = job.props
+        if serverless_tasks(props) and not (
+            props.get("budgetPolicyId") or props.get("usagePolicyId")
+        ):
+            report(
+                f"serverless job '{job.name}' carries no budget policy: its usage gets "
+                "whatever policy Databricks infers for the run-as principal, or none, and "
+                "cluster tags do not apply on serverless. Set compute.budget_policy_id.",
+                job.urn,
+            )
+
+
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
-POLICIES = [
+SERVERLESS_BUDGET_POLICY = StackValidationPolicy(
+    name="serverless-job-budget-policy",
+    description="In staging and prod, every job with serverless tasks carries a budget policy: "
+    "serverless usage is attributed by its policy's tags (docs, 'Monitor the cost of "
+    "serverless compute'), not by cluster tags.",
+    enforcement_level=ADVISORY,
+    config_schema=ENVIRONMENT_SCHEMA,
+    validate=_budget_policy,
+)
+
+POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     _job_policy(
         "job-runs-as-service-principal",
         "Every job names who it runs as (run_as), never whoever deployed it: a service "
@@ -161,9 +231,11 @@ POLICIES = [
         ADVISORY,
         _tags,
     ),
+    SERVERLESS_BUDGET_POLICY,
     _job_policy(
         "job-pinned-runtime",
-        "Every job cluster pins its Databricks runtime (no 'latest', no moving target).",
+        "Every job cluster pins its Databricks runtime (no 'latest', no moving target), and "
+        "every serverless task runs in a job environment that pins its environment_version.",
         MANDATORY,
         _pinned_runtime,
     ),

@@ -20,10 +20,24 @@ from mlops_resources.config.stack import (
     validate,
     validated_stacks,
 )
-from mlops_resources.config.stack_files import StackFileError, encode_value, read_stack_file
-from tests.stacks import example_dir, personal_stack_overrides
+from mlops_resources.config.stack_files import (
+    StackFile,
+    StackFileError,
+    encode_value,
+    read_stack_file,
+)
+from tests.stacks import (
+    classic_cluster,
+    classic_overrides,
+    example_dir,
+    example_stack_file,
+    personal_stack_overrides,
+)
 
 STAGING = read_stack_file("staging", example_dir())
+CLASSIC = example_stack_file("staging", classic_overrides("staging"))
+"""The staging file as a classic one (no mlops:compute key, a job cluster): the cluster keys'
+cases edit this one."""
 STAGING_OUTPUT = "staging.wine_quality.predictions"
 SP_KEY = "mlops:access.run_as_service_principal"
 
@@ -53,15 +67,23 @@ def _edit(values: dict[str, str], key: str, value: Any) -> None:
 
 
 def raw(
-    changes: dict[str, Any], remove: tuple[str, ...] = (), secret: tuple[str, ...] = ()
+    changes: dict[str, Any],
+    remove: tuple[str, ...] = (),
+    secret: tuple[str, ...] = (),
+    source: StackFile = STAGING,
 ) -> RawConfig:
     """The staging stack file's config with keys changed (``a:b.c`` edits inside a section)."""
-    values = dict(STAGING.values)
+    values = dict(source.values)
     for key, value in changes.items():
         _edit(values, key, value)
     for key in remove:
         _edit(values, key, _REMOVE)
-    return RawConfig(values, STAGING.secret_keys | frozenset(secret))
+    return RawConfig(values, source.secret_keys | frozenset(secret))
+
+
+def classic(changes: dict[str, Any], remove: tuple[str, ...] = ()) -> RawConfig:
+    """:func:`raw` of the classic staging file (:data:`CLASSIC`)."""
+    return raw(changes, remove, source=CLASSIC)
 
 
 def problems_of(
@@ -128,6 +150,8 @@ MONITORING_WITHOUT_LABEL: dict[str, Any] = {
     },
 }
 
+POLICY = "3c5e1a2b-7d4f-4e6a-9b8c-1d2e3f4a5b6c"
+
 BAD_CONFIGS = [
     (
         "missing input table",
@@ -142,13 +166,13 @@ BAD_CONFIGS = [
         raw({"mlops:trainig": {}}),
         [
             "mlops:trainig: unknown key (did you mean 'training'?); expected one of: access, "
-            "batch_inference, cluster, code_source, extra_host_domains, jobs, model, monitoring, "
-            "project_name, protect_ml_assets, training, workspace_root"
+            "batch_inference, cluster, code_source, compute, extra_host_domains, jobs, model, "
+            "monitoring, project_name, protect_ml_assets, training, workspace_root"
         ],
     ),
     (
         "typo in a nested key",
-        raw({"mlops:cluster.num_worker": 2}, remove=("mlops:cluster.num_workers",)),
+        classic({"mlops:cluster.num_worker": 2}, remove=("mlops:cluster.num_workers",)),
         [
             "mlops:cluster.num_workers: required key is missing; expected number of workers, "
             "at least 1",
@@ -168,12 +192,12 @@ BAD_CONFIGS = [
     ),
     (
         "zero workers",
-        raw({"mlops:cluster.num_workers": 0}),
+        classic({"mlops:cluster.num_workers": 0}),
         ["mlops:cluster.num_workers: expected a positive number of workers, got 0"],
     ),
     (
         "workers as text",
-        raw({"mlops:cluster.num_workers": "three"}),
+        classic({"mlops:cluster.num_workers": "three"}),
         [
             "mlops:cluster.num_workers: expected a valid integer, got 'three' "
             "(number of workers, at least 1)"
@@ -282,7 +306,7 @@ BAD_CONFIGS = [
     ),
     (
         "unpinned runtime",
-        raw({"mlops:cluster.spark_version": "latest"}),
+        classic({"mlops:cluster.spark_version": "latest"}),
         [
             "mlops:cluster.spark_version: expected a pinned runtime like "
             "'15.4.x-cpu-ml-scala2.12', got 'latest'"
@@ -298,7 +322,7 @@ BAD_CONFIGS = [
     ),
     (
         "workspace registry with a catalog",
-        raw({"mlops:model.registry": "workspace"}),
+        classic({"mlops:model.registry": "workspace"}),
         [
             "mlops:model.catalog: only used with model.registry 'unity_catalog'; remove it "
             "or switch the registry",
@@ -339,7 +363,7 @@ BAD_CONFIGS = [
     ),
     (
         "standard access mode with an ML runtime",
-        raw({"mlops:cluster.data_security_mode": "USER_ISOLATION"}),
+        classic({"mlops:cluster.data_security_mode": "USER_ISOLATION"}),
         [
             "mlops:cluster.data_security_mode: 'USER_ISOLATION' (standard access mode) does "
             "not run Databricks Runtime for Machine Learning; expected 'SINGLE_USER' "
@@ -348,7 +372,7 @@ BAD_CONFIGS = [
     ),
     (
         "a runtime without ML libraries",
-        raw({"mlops:cluster.spark_version": "15.4.x-scala2.12"}),
+        classic({"mlops:cluster.spark_version": "15.4.x-scala2.12"}),
         [
             "mlops:cluster.spark_version: expected a Databricks Runtime for Machine Learning "
             "(its name has '-ml-', e.g. '15.4.x-cpu-ml-scala2.12'), got '15.4.x-scala2.12': "
@@ -462,7 +486,7 @@ BAD_CONFIGS = [
     (
         # Each at its key path; a token-shaped tag name is reported at its parent's path.
         "tokens in a cluster tag's value and in a tag's name",
-        raw(
+        classic(
             {
                 "mlops:cluster.custom_tags": {
                     "owner": "dapi" + "0b" * 16,
@@ -532,7 +556,7 @@ BAD_CONFIGS = [
     ),
     (
         "tens of thousands of workers",
-        raw({"mlops:cluster.num_workers": 20000}),
+        classic({"mlops:cluster.num_workers": 20000}),
         [
             "mlops:cluster.num_workers: 20000 workers is more than cluster.max_num_workers "
             "(64); if you mean it, raise cluster.max_num_workers too"
@@ -610,6 +634,70 @@ BAD_CONFIGS = [
             "mlops:training.validation.holdout_percent: expected a percentage from 1 to 99, got 0",
             "mlops:training.validation.thresholds.roc_auc: expected a valid dictionary or "
             "instance of MetricThreshold, got 0.8",
+        ],
+    ),
+    (
+        "cluster keys on serverless compute",
+        raw({"mlops:cluster": classic_cluster("staging")}),
+        [
+            "mlops:cluster: not used when compute.type is 'serverless': serverless tasks run on "
+            "compute Databricks sizes and manages (no runtime, node type, workers, access mode "
+            "or cluster tags to set; serverless cost is attributed by compute.budget_policy_id); "
+            "remove it, or set compute.type to 'classic'"
+        ],
+    ),
+    (
+        # Serverless needs Unity Catalog (docs, "Serverless compute limitations"); the
+        # workspace registry is legacy (docs, "Workspace Model Registry (legacy)").
+        "serverless with the workspace model registry",
+        raw(
+            {"mlops:model": {"registry": "workspace"}},
+            remove=("mlops:access.model_readers_group",),
+        ),
+        [
+            "mlops:compute.type: 'serverless' needs model.registry 'unity_catalog': serverless "
+            "compute requires a Unity Catalog workspace and reaches data only through Unity "
+            "Catalog (Databricks docs, 'Serverless compute limitations'), and the workspace "
+            "model registry is legacy, disabled in new accounts (docs, 'Workspace Model "
+            "Registry (legacy)'); set model.registry to 'unity_catalog', or compute.type to "
+            "'classic'"
+        ],
+    ),
+    (
+        "classic compute without a cluster",
+        raw({"mlops:compute": {"type": "classic"}}),
+        [
+            "mlops:cluster: required when compute.type is 'classic' (the default when "
+            "mlops:compute is absent): the job cluster every task runs on; or set "
+            "compute.type to 'serverless'"
+        ],
+    ),
+    (
+        "serverless keys on classic compute",
+        classic({"mlops:compute": {"environment_version": "5", "budget_policy_id": POLICY}}),
+        [
+            f"mlops:compute.{key}: only used when compute.type is 'serverless' (classic "
+            "clusters pin mlops:cluster.spark_version and are attributed by "
+            "cluster.custom_tags); remove it, or set compute.type to 'serverless'"
+            for key in ("environment_version", "budget_policy_id")
+        ],
+    ),
+    (
+        "an environment version the notebooks are not tested on",
+        raw({"mlops:compute.environment_version": "4"}),
+        [
+            "mlops:compute.environment_version: expected one of '5', got '4': the notebooks' "
+            "logic is tested on the library set of those versions only "
+            "(requirements-ml-serverless-<version>.txt, run by .ci/run)"
+        ],
+    ),
+    (
+        "a budget policy given by name",
+        raw({"mlops:compute.budget_policy_id": "ml-platform"}),
+        [
+            "mlops:compute.budget_policy_id: expected a budget policy id (a UUID, from the "
+            "policy's page in the workspace settings or the account console), got "
+            "'ml-platform'"
         ],
     ),
     (
@@ -709,7 +797,7 @@ WORKSPACE_REFUSES = [
     ),
     (
         "a credential in a section",
-        raw({"mlops:cluster.custom_tags": {"cost-center": "ml", "api_token": "s3cr3t-value"}}),
+        classic({"mlops:cluster.custom_tags": {"cost-center": "ml", "api_token": "s3cr3t-value"}}),
         [
             "mlops:cluster.custom_tags.api_token: a credential in plaintext (the key names "
             "one); remove it, or encrypt it with `pulumi config set --secret --path "
@@ -836,7 +924,7 @@ def test_bad_config_gets_exact_message(config: RawConfig, expected: list[str], s
 
 
 def test_every_problem_is_reported_at_once_naming_the_stack_file() -> None:
-    config = raw(
+    config = classic(
         {
             "mlops:cluster.num_workers": -1,
             "mlops:training.schedule.quartz_cron": "bad",
@@ -858,6 +946,18 @@ def test_every_problem_is_reported_at_once_naming_the_stack_file() -> None:
     ]
 
 
+def test_a_stack_file_without_the_compute_key_is_classic() -> None:
+    """Every stack file written before ``mlops:compute`` existed keeps its job cluster; the
+    example ``init`` writes is serverless, its version written as a string or a number."""
+    assert validate(classic({}), "staging").compute.type == "classic"
+    serverless = validate(raw({}), "staging").compute
+    assert (serverless.type, serverless.pinned_environment_version) == ("serverless", "5")
+    as_number = validate(raw({"mlops:compute.environment_version": 5}), "staging").compute
+    assert as_number.environment_version == "5"
+    unset = validate(raw({}, remove=("mlops:compute.environment_version",)), "staging")
+    assert unset.compute.pinned_environment_version == "5"
+
+
 def test_secret_credentials_are_accepted() -> None:
     validate(raw({"databricks:token": "[secret]"}, secret=("databricks:token",)), "staging")
 
@@ -865,7 +965,7 @@ def test_secret_credentials_are_accepted() -> None:
 def test_config_object_is_immutable() -> None:
     cfg = validate(raw({}), "staging")
     with pytest.raises(Exception, match="frozen"):
-        cfg.cluster.num_workers = 5  # type: ignore[misc]
+        cfg.compute.type = "classic"  # type: ignore[misc]
 
 
 def test_names_carry_the_environment() -> None:

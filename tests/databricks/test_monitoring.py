@@ -216,6 +216,13 @@ def test_the_retraining_job_checks_then_runs_training_when_violated(
     assert tasks["MonitoredMetricCheck"]["notebookTask"]["notebookPath"].endswith(
         "notebooks/MonitoredMetricCheck"
     )
+    # Serverless, like the other jobs: the check runs in the job's pinned environment; the
+    # condition and run-job tasks run no code and name neither an environment nor a cluster.
+    assert tasks["MonitoredMetricCheck"]["environmentKey"] == "default"
+    for key in ("IsMetricViolated", "TriggerRetraining"):
+        assert not {"environmentKey", "jobClusterKey", "newCluster"} & set(tasks[key])
+    assert [e["spec"]["environmentVersion"] for e in job["environments"]] == ["5"]
+    assert job["budgetPolicyId"] == result.get("mlops-training-job").inputs["budgetPolicyId"]
     parameters = params(result, "mlops-monitoring-retraining-job")
     assert parameters == {
         "env": stack,

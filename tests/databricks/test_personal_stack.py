@@ -11,7 +11,13 @@ import pytest
 
 from mlops_resources.config.reading import ConfigError
 from mlops_resources.offline.evaluation import Evaluation, install_mocks, run_program
-from tests.stacks import example_dir, example_stack_file, personal_stack_overrides, run_stack
+from tests.stacks import (
+    classic_overrides,
+    example_dir,
+    example_stack_file,
+    personal_stack_overrides,
+    run_stack,
+)
 
 DEVELOPER = "alice@example.com"
 STAGING_SP = "00000000-0000-0000-0000-00000000a001"
@@ -29,7 +35,8 @@ def pinned(user: str = DEVELOPER) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def personal() -> Evaluation:
-    return run_stack("staging", pinned(), as_stack="dev-alice")
+    """On classic compute, where the identity also names the dedicated cluster's user."""
+    return run_stack("staging", {**pinned(), **classic_overrides("staging")}, as_stack="dev-alice")
 
 
 def committed_principal_mentions(evaluation: Evaluation) -> list[str]:

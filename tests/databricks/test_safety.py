@@ -17,14 +17,16 @@ from mlops_resources.config.stack_files import read_stack_file
 from mlops_resources.databricks import code_source
 from mlops_resources.databricks.code_source import MissingNotebookError, notebook_file
 from mlops_resources.databricks.monitoring import CHECK_TASK
-from mlops_resources.databricks.notebook_job import job_cluster
+from mlops_resources.databricks.notebook_job import job_cluster, job_environment
 from mlops_resources.databricks.prerequisites import MissingObjectsError
 from mlops_resources.databricks.stack import job_settings, notebooks
 from tests.stacks import (
     MONITORING,
     VARIANTS,
+    classic_overrides,
     encode_overrides,
     example_dir,
+    example_stack_file,
     existing_tables_overrides,
     refused,
     run_stack,
@@ -32,9 +34,9 @@ from tests.stacks import (
 
 
 def test_bad_config_declares_nothing() -> None:
-    error, declared = refused("staging", {"mlops:cluster": {"num_workers": 0}})
+    error, declared = refused("staging", {"mlops:compute": {"type": "serverles"}})
     assert isinstance(error, ConfigError)
-    assert "mlops:cluster.num_workers" in str(error)
+    assert "mlops:compute.type" in str(error)
     assert declared == []
 
 
@@ -122,13 +124,24 @@ def test_same_config_gives_identical_inputs_all_typed(
 
 
 def test_nested_job_inputs_are_typed_args() -> None:
-    source = read_stack_file("prod", example_dir())
+    """Both computes: the serverless environment of the example, the job cluster of its
+    classic variant."""
+    source = example_stack_file("prod", classic_overrides("prod"))
     settings = job_settings(validate(RawConfig(source.values, source.secret_keys), "prod"))
-    cluster = job_cluster("model_training_job_cluster", settings)
+    assert settings.cluster is not None and settings.serverless is None
+    cluster = job_cluster("model_training_job_cluster", settings.cluster, settings)
     assert isinstance(cluster, databricks.JobJobClusterArgs)
     assert isinstance(cluster.new_cluster, databricks.JobJobClusterNewClusterArgs)
     with pytest.raises(TypeError):
         databricks.JobJobClusterNewClusterArgs(num_worker=3)
+    source = read_stack_file("prod", example_dir())
+    settings = job_settings(validate(RawConfig(source.values, source.secret_keys), "prod"))
+    assert settings.cluster is None and settings.serverless is not None
+    environment = job_environment(settings.serverless)
+    assert isinstance(environment, databricks.JobEnvironmentArgs)
+    assert isinstance(environment.spec, databricks.JobEnvironmentSpecArgs)
+    with pytest.raises(TypeError):
+        databricks.JobEnvironmentSpecArgs(client="5", environment_versions="5")
 
 
 def test_missing_unity_catalog_objects_fail_before_anything_is_declared() -> None:

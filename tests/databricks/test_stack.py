@@ -9,8 +9,9 @@ from typing import Any
 import pulumi
 import pytest
 
+from mlops_resources.config.compute import notebook_requirements
 from mlops_resources.offline.evaluation import Evaluation, OfflineMocks
-from tests.stacks import params, run_stack
+from tests.stacks import classic_overrides, params, run_stack
 
 JOB = "databricks:index/job:Job"
 PERMISSIONS = "databricks:index/permissions:Permissions"
@@ -32,6 +33,13 @@ def stack(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def result(stack: str) -> Evaluation:
     return run_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def classic() -> Evaluation:
+    """The prod example as a classic stack file: no ``mlops:compute`` key, a job cluster
+    (staging's classic variant is the workspace-registry one, tests/databricks/test_variants.py)."""
+    return run_stack("prod", classic_overrides("prod"))
 
 
 def test_declares_the_mlops_resources_under_typed_components(result: Evaluation) -> None:
@@ -82,7 +90,7 @@ def test_names_carry_the_environment(result: Evaluation, stack: str) -> None:
     )
 
 
-def test_training_job_runs_three_tasks_in_order_on_one_cluster(result: Evaluation) -> None:
+def test_training_job_runs_three_tasks_in_order_in_one_environment(result: Evaluation) -> None:
     job = result.get("mlops-training-job").inputs
     tasks = job["tasks"]
     assert [t["taskKey"] for t in tasks] == ["ModelDeployment", "ModelValidation", "Train"]
@@ -92,8 +100,8 @@ def test_training_job_runs_three_tasks_in_order_on_one_cluster(result: Evaluatio
         "ModelValidation": ["Train"],
         "ModelDeployment": ["ModelValidation"],
     }
-    assert [c["jobClusterKey"] for c in job["jobClusters"]] == ["model_training_job_cluster"]
-    assert {t["jobClusterKey"] for t in tasks} == {"model_training_job_cluster"}
+    assert [e["environmentKey"] for e in job["environments"]] == ["default"]
+    assert {t["environmentKey"] for t in tasks} == {"default"}
     assert {t["notebookTask"]["notebookPath"] for t in tasks} == {
         "notebooks/Train",
         "notebooks/ModelValidation",
@@ -184,23 +192,68 @@ def test_jobs_are_hardened(result: Evaluation, stack: str) -> None:
         assert {t["notebookTask"]["source"] for t in job["tasks"]} == {"GIT"}
 
 
-def test_job_cluster_is_pinned_tagged_and_unity_catalog_capable(
+BUDGET_POLICY = {
+    "staging": "00000000-0000-0000-0000-00000000c001",
+    "prod": "00000000-0000-0000-0000-00000000d001",
+}
+
+
+def test_serverless_jobs_pin_their_environment_and_carry_the_budget_policy(
     result: Evaluation, stack: str
 ) -> None:
+    """A task that names no cluster runs on serverless compute (provider
+    ``docs/resources/job.md`` v1.118.0, "task Configuration Block"). A notebook task without
+    an ``environment_key`` gets the notebook's own environment, which a plain ``.py`` notebook
+    does not carry; a job environment "will override the notebook environment"
+    (databricks-sdk ``jobs.JobSettings.environments``): so every notebook task names the job's
+    environment, pinned to version 5 with ``notebooks/requirements.txt`` as its dependencies.
+    The budget policy attributes the serverless usage ("custom_tags ... inherited from
+    serverless budget policies", docs "Monitor the cost of serverless compute"); the job tags
+    stay as on classic compute."""
     for name in ("mlops-training-job", "mlops-batch-inference-job"):
-        (cluster,) = result.get(name).inputs["jobClusters"]
+        job = result.get(name).inputs
+        assert "jobClusters" not in job
+        assert job["environments"] == [
+            {
+                "environmentKey": "default",
+                "spec": {
+                    "environmentVersion": "5",
+                    "dependencies": list(notebook_requirements()),
+                },
+            }
+        ]
+        assert "scikit-learn==1.6.1" in job["environments"][0]["spec"]["dependencies"]
+        assert job["budgetPolicyId"] == BUDGET_POLICY[stack]
+        for task in job["tasks"]:
+            assert "jobClusterKey" not in task and "newCluster" not in task
+            assert task["environmentKey"] == "default"
+        assert job["tags"] == {"env": stack, "managed-by": "pulumi", "project": "wine-quality"}
+
+
+def test_classic_job_cluster_is_pinned_tagged_and_unity_catalog_capable(
+    classic: Evaluation,
+) -> None:
+    """A stack file without ``mlops:compute`` keeps today's job cluster, and nothing of the
+    serverless environment."""
+    for name in ("mlops-training-job", "mlops-batch-inference-job"):
+        job = classic.get(name).inputs
+        (cluster,) = job["jobClusters"]
         spec = cluster["newCluster"]
         assert spec["sparkVersion"] == "15.4.x-cpu-ml-scala2.12"
         assert spec["nodeTypeId"] == "i3.xlarge"
-        assert spec["numWorkers"] == {"staging": 2, "prod": 3}[stack]
+        assert spec["numWorkers"] == 3
         assert isinstance(spec["numWorkers"], int)
         assert spec["dataSecurityMode"] == "SINGLE_USER"
         assert spec["customTags"] == {
             "clusterSource": "mlops-stacks-pulumi",
             "cost-center": "ml-platform",
-            "env": stack,
+            "env": "prod",
             "project": "wine-quality",
         }
+        assert {t["jobClusterKey"] for t in job["tasks"]} == {cluster["jobClusterKey"]}
+        assert all("environmentKey" not in t for t in job["tasks"])
+        assert "environments" not in job and "budgetPolicyId" not in job
+        assert job["tags"] == {"env": "prod", "managed-by": "pulumi", "project": "wine-quality"}
 
 
 def test_one_permission_level_per_principal(result: Evaluation, stack: str) -> None:
@@ -352,14 +405,14 @@ def test_jobs_name_the_configured_experiment_and_model_and_wait_for_them(
     assert set(batch.dependencies) == {"mlops-model-model"}
 
 
-def test_dedicated_cluster_belongs_to_the_run_as_principal(result: Evaluation, stack: str) -> None:
+def test_dedicated_cluster_belongs_to_the_run_as_principal(classic: Evaluation) -> None:
     """ML runtimes run only in dedicated (SINGLE_USER) access mode (docs, "Standard compute
     requirements and limitations": "Databricks Runtime for ML is not supported"); the
     cluster's user is the run-as principal, from config."""
     for name in ("mlops-training-job", "mlops-batch-inference-job"):
-        (cluster,) = result.get(name).inputs["jobClusters"]
+        (cluster,) = classic.get(name).inputs["jobClusters"]
         assert cluster["newCluster"]["dataSecurityMode"] == "SINGLE_USER"
-        assert cluster["newCluster"]["singleUserName"] == SP[stack]
+        assert cluster["newCluster"]["singleUserName"] == SP["prod"]
         assert "-ml-" in cluster["newCluster"]["sparkVersion"]
 
 

@@ -13,6 +13,8 @@ from mlops_resources.databricks.code_source import support_files
 from mlops_resources.offline.evaluation import OFFLINE_USER, Evaluation
 from mlops_resources.offline.render import render_tree
 from tests.stacks import (
+    classic_cluster,
+    classic_overrides,
     existing_tables_overrides,
     params,
     personal_stack_overrides,
@@ -203,6 +205,13 @@ def test_existing_output_table_and_training_table_get_grants() -> None:
 
 
 def test_logical_names_do_not_change_with_config_values() -> None:
+    """Nor with the compute: a serverless stack moved back to a classic cluster (or a classic
+    one moved to serverless) keeps every logical name, so its jobs are updated in place. The
+    provider replaces no job on any change: no field of the job schema is ``force_new``
+    (``jobs/resource_job.go``; ``common/reflect_resource.go``, ``handleForceNew``), and an
+    update resets the same job's settings (``jobs/jobs_api_go_sdk.go``, ``Update``:
+    ``Jobs.Reset`` with the job id), v1.118.0."""
+
     def names(result: Evaluation) -> set[str]:
         return {r.name for r in result.resources if not r.type.endswith("grant:Grant")}
 
@@ -210,15 +219,17 @@ def test_logical_names_do_not_change_with_config_values() -> None:
     changed = run_stack(
         "staging",
         {
+            **classic_overrides("staging"),
             "mlops:project_name": "churn-model",
-            "mlops:cluster": section("staging", "cluster", num_workers=8, node_type_id="m5.large"),
+            "mlops:cluster": {**classic_cluster("staging"), "num_workers": 8},
             "mlops:model": section("staging", "model", catalog="ml", schema="churn"),
         },
     )
     assert names(changed) == names(base)
-    assert (
-        changed.get("mlops-training-job").inputs["name"] == "staging-churn-model-model-training-job"
-    )
+    job = changed.get("mlops-training-job").inputs
+    assert job["name"] == "staging-churn-model-model-training-job"
+    assert job["jobClusters"][0]["newCluster"]["numWorkers"] == 8
+    assert "environments" in base.get("mlops-training-job").inputs
 
 
 def test_regression_target_and_validation_settings_become_job_parameters() -> None:

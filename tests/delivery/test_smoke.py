@@ -182,6 +182,41 @@ def test_one_time_tasks_get_their_job_cluster_and_the_job_parameters() -> None:
     )
 
 
+def test_a_serverless_job_runs_once_in_its_environment_with_its_budget_policy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its tasks name the job's environment (the run must declare it, or the key names
+    nothing), and a one-time run without a budget policy "will not be attributed to any
+    budget policy" (databricks-sdk ``JobsAPI.submit``)."""
+    environment = jobs.JobEnvironment(
+        environment_key="default",
+        spec=compute.Environment(environment_version="5", dependencies=["scikit-learn==1.6.1"]),
+    )
+    policy = "3c5e1a2b-7d4f-4e6a-9b8c-1d2e3f4a5b6c"
+    for job_id in (TRAINING, BATCH):
+        serverless = dataclasses.replace(
+            SETTINGS[job_id],
+            job_clusters=None,
+            environments=[environment],
+            budget_policy_id=policy,
+            tasks=[
+                dataclasses.replace(t, job_cluster_key=None, environment_key="default")
+                for t in SETTINGS[job_id].tasks or []
+            ],
+        )
+        monkeypatch.setitem(SETTINGS, job_id, serverless)
+    ok, fake, _ = run_smoke(
+        finished(task_run("Train", SUCCESS, 11)), finished(task_run("BatchInference", SUCCESS, 21))
+    )
+    assert ok
+    for submitted in fake.submitted:
+        assert submitted["environments"] == [environment]
+        assert submitted["budget_policy_id"] == policy
+        for task in submitted["tasks"]:
+            assert task.environment_key == "default"
+            assert task.new_cluster is None and task.existing_cluster_id is None
+
+
 def test_a_failed_task_is_named_and_batch_inference_does_not_run() -> None:
     failed = finished(
         task_run("Train", SUCCESS, 11),

@@ -8,6 +8,7 @@ catalog, warehouse in a temporary directory) serves the whole session.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -34,7 +35,7 @@ from mlops_ml import train
 from mlops_ml.split import Split
 from mlops_ml.target import Target
 from mlops_ml.train import TrainingResult, default_estimator, train_model
-from pyspark import SparkContext
+from pyspark import SparkContext, java_gateway
 from pyspark.sql import SparkSession
 
 FEATURES = (
@@ -255,6 +256,12 @@ def _start_spark(warehouse: str) -> SparkSession:
             "the Spark tests need Java 17 (PySpark 3.5 runs on the JVM): no `java` on PATH and "
             "no JAVA_HOME; install it, e.g. `apt-get install openjdk-17-jre-headless`"
         )
+    # The JVM, and the Python workers it forks, run in the warehouse, not in the checkout:
+    # mlflow's spark_udf opens the test's tracking store inside a worker, and MLflow 3.8 (the
+    # serverless environment 5 set) creates the store's default artifact root, ./mlruns, in
+    # the worker's working directory. PySpark starts the JVM with java_gateway's Popen.
+    in_warehouse = functools.partial(subprocess.Popen, cwd=warehouse)
+    java_gateway.Popen = in_warehouse  # type: ignore[attr-defined,assignment]
     session = (
         SparkSession.builder.master("local[2]")
         .appName("mlops-ml-tests")

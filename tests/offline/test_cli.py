@@ -68,7 +68,7 @@ def test_render_reports_config_problems_and_exits_2(
     write_project(tmp_path, TeamAnswers())
     stack_file = (tmp_path / "Pulumi.staging.yaml").read_text()
     (tmp_path / "Pulumi.broken.yaml").write_text(
-        stack_file.replace("num_workers: 2", "num_workers: 0").replace(
+        stack_file.replace('environment_version: "5"', 'environment_version: "4"').replace(
             "quartz_cron: 0 0 11 * * ?", "quartz_cron: 0 11 * * *"
         )
     )
@@ -76,9 +76,8 @@ def test_render_reports_config_problems_and_exits_2(
     assert main(["render", "--stack", "broken"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "2 problem(s) in Pulumi.broken.yaml; nothing was declared:"
-    assert err[1] == (
-        "  - Pulumi.broken.yaml: mlops:cluster.num_workers: expected a positive number of "
-        "workers, got 0"
+    assert err[1].startswith(
+        "  - Pulumi.broken.yaml: mlops:compute.environment_version: expected one of '5', got '4'"
     )
     assert err[2].startswith(
         "  - Pulumi.broken.yaml: mlops:batch_inference.schedule.quartz_cron: invalid Quartz"

@@ -38,13 +38,17 @@ def test_identical_renders_have_no_changes(prod: Evaluation) -> None:
     )
 
 
+STAGING_POLICY = "00000000-0000-0000-0000-00000000c001"
+POLICY = "3c5e1a2b-7d4f-4e6a-9b8c-1d2e3f4a5b6c"
+
+
 def test_config_change_is_reported_input_by_input(staging: Evaluation) -> None:
     base = document(staging)
     head = document(
         run_stack(
             "staging",
             {
-                "mlops:cluster": section("staging", "cluster", num_workers=4),
+                "mlops:compute": section("staging", "compute", budget_policy_id=POLICY),
                 "mlops:batch_inference": section(
                     "staging", "batch_inference", output_table_exists=True
                 ),
@@ -67,8 +71,8 @@ def test_config_change_is_reported_input_by_input(staging: Evaluation) -> None:
     }
     schema_grant = "mlops-grants-schema-staging.wine_quality@wine-quality-staging-jobs"
     assert changed == {
-        ("mlops-training-job", "jobClusters[0].newCluster.numWorkers"): (2, 4),
-        ("mlops-batch-inference-job", "jobClusters[0].newCluster.numWorkers"): (2, 4),
+        ("mlops-training-job", "budgetPolicyId"): (STAGING_POLICY, POLICY),
+        ("mlops-batch-inference-job", "budgetPolicyId"): (STAGING_POLICY, POLICY),
         (schema_grant, "privileges[0]"): ("CREATE_TABLE", "USE_SCHEMA"),
         (schema_grant, "privileges[1]"): ("USE_SCHEMA", None),
         ("mlops-experiment-directory", "deleteRecursive"): (True, False),
@@ -81,7 +85,7 @@ def test_config_change_is_reported_input_by_input(staging: Evaluation) -> None:
     }
     report = to_markdown(diff)
     assert "**1 to add, 0 to remove, 6 to change**" in report
-    assert "| `jobClusters[0].newCluster.numWorkers` | `2` | `4` |" in report
+    assert f"| `budgetPolicyId` | `{STAGING_POLICY}` | `{POLICY}` |" in report
     assert "#### Added\n\n- `databricks:index/grant:Grant` **mlops-grants-table-staging" in report
 
 

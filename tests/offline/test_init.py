@@ -263,7 +263,14 @@ def test_a_second_init_changes_only_what_is_asked(project: Path) -> None:
     value, the hand edits and the comments stay. The old init refused, and --force reset every
     other value to the example's."""
     team = dataclasses.replace(
-        TeamAnswers(), project_name="churn-model", readers_group="analysts", region="eu-west-1"
+        TeamAnswers(),
+        project_name="churn-model",
+        readers_group="analysts",
+        region="eu-west-1",
+        # A team on job clusters: its files hold no budget policy, and stay classic.
+        compute="classic",
+        staging_budget_policy="",
+        prod_budget_policy="",
     )
     init_team(team, project_dir=project)
     staging = project / "Pulumi.staging.yaml"
@@ -338,10 +345,13 @@ def test_without_a_terminal_init_asks_nothing(
 
 def test_init_asks_about_the_ml_problem_and_the_cloud(project: Path) -> None:
     """A node type is per cloud: an Azure workspace has no ``i3.xlarge``. The defaults per
-    cloud are Databricks' MLOps Stacks' (``library/template_variables.tmpl``)."""
+    cloud are Databricks' MLOps Stacks' (``library/template_variables.tmpl``). A team whose
+    workspace has no serverless jobs switches to classic: the compute section becomes a job
+    cluster of the cloud's node type."""
     answers = dataclasses.replace(
         current_answers(project),
         staging_host="https://adb-1111111111111111.1.azuredatabricks.net",
+        compute="classic",
         cloud="azure",
         training_data="staging.churn.customers",
         label_column="churned_in_90_days",
@@ -360,7 +370,11 @@ def test_init_asks_about_the_ml_problem_and_the_cloud(project: Path) -> None:
         "r2_score": {"threshold": 0.0, "tolerance": 0.01}
     }
     assert "red-wine data" not in staging  # the example's comment on its thresholds
-    assert current_answers(project) == dataclasses.replace(answers, positive_threshold="")
+    assert "mlops:compute" not in config_of(project, "Pulumi.prod.yaml")
+    # A classic file holds no budget policy: read back, those answers are empty.
+    assert current_answers(project) == dataclasses.replace(
+        answers, positive_threshold="", staging_budget_policy="", prod_budget_policy=""
+    )
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(

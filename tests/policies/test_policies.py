@@ -45,10 +45,15 @@ Edit = Callable[[dict[str, DeclaredResource]], None]
 MONITORED, MONITORED_DEV = "staging with monitoring", "dev-x with monitoring"
 """Renders with a data-quality monitor: staging's example file with monitoring on, and the same
 file made ``dev-x``'s (schedules paused)."""
+CLASSIC = "workspace registry + uploaded notebooks"
+"""The classic-compute variant a team uses (tests/stacks.py): the job cluster policies'
+renders."""
 
 
 @cache
 def render(stack: str) -> Evaluation:
+    """A render of the example project: ``staging``, ``prod``, ``shared`` (bootstrap) or a
+    variant of :data:`VARIANTS`."""
     if stack == "shared":
         return evaluate("shared", bootstrap_dir(), bootstrap_stack_file())
     if stack == MONITORED:
@@ -56,6 +61,9 @@ def render(stack: str) -> Evaluation:
     if stack == MONITORED_DEV:
         overrides = {**personal_stack_overrides("x"), "mlops:monitoring": MONITORING}
         return run_stack("staging", overrides, as_stack="dev-x")
+    if stack in VARIANTS:
+        stack_file, overrides, as_stack = VARIANTS[stack]
+        return run_stack(stack_file, overrides, as_stack)
     return run_stack(stack)
 
 
@@ -282,20 +290,38 @@ FAILING: list[tuple[str, str, Edit, str]] = [
         "job tags lack managed-by, project",
     ),
     (
-        "job-pinned-runtime",
+        "serverless-job-budget-policy",
         "staging",
+        set_input(JOB, "budgetPolicyId", REMOVE),
+        "serverless job 'mlops-training-job' carries no budget policy",
+    ),
+    (
+        "job-pinned-runtime",
+        CLASSIC,
         set_input(JOB, "jobClusters.0.newCluster.sparkVersion", "latest"),
         "not a pinned runtime",
     ),
     (
-        "job-unity-catalog-access-mode",
+        "job-pinned-runtime",
         "staging",
+        set_input(JOB, "environments.0.spec.environmentVersion", REMOVE),
+        "environment 'default' of serverless task ModelDeployment pins no environment_version",
+    ),
+    (
+        "job-pinned-runtime",
+        "prod",
+        set_input(JOB, "tasks.2.environmentKey", REMOVE),
+        "serverless task Train names no job environment (environment_key)",
+    ),
+    (
+        "job-unity-catalog-access-mode",
+        CLASSIC,
         set_input(JOB, "jobClusters.0.newCluster.dataSecurityMode", "USER_ISOLATION"),
         "does not run Databricks Runtime for ML",
     ),
     (
         "job-unity-catalog-access-mode",
-        "staging",
+        CLASSIC,
         set_input(JOB, "jobClusters.0.newCluster.dataSecurityMode", "NONE"),
         "cannot read Unity Catalog",
     ),
@@ -444,6 +470,18 @@ def test_prod_rules_apply_to_prod_only() -> None:
     assert {v.policy for v in staging_as_prod} == {"prod-ml-assets-protected"}
 
 
+def test_the_budget_policy_rule_applies_to_staging_and_prod_only() -> None:
+    """A personal stack may go without a budget policy (its developer may have none to
+    use); staging and prod may not. A classic job, attributed by its cluster tags, is not
+    concerned."""
+    edit = set_input(JOB, "budgetPolicyId", REMOVE)
+    as_dev = {"serverless-job-budget-policy": {"environment": "dev-alice"}}
+    assert run_policies(broken("staging", edit), "mlops", as_dev) == []
+    (violation,) = run_policies(broken("prod", edit), "mlops")
+    assert (violation.policy, violation.level) == ("serverless-job-budget-policy", "advisory")
+    assert "budgetPolicyId" not in render(CLASSIC).get(JOB).inputs
+
+
 def test_policy_config_overrides_a_level() -> None:
     evaluation = broken("prod", options("mlops-model-model", protect=False))
     (violation,) = run_policies(evaluation, "mlops", {"prod-ml-assets-protected": "advisory"})
@@ -477,8 +515,7 @@ def test_the_pack_entry_point_serves_the_policies() -> None:
     "variant", ["workspace registry + uploaded notebooks", "personal dev stack"]
 )
 def test_the_variants_a_team_uses_break_no_policy(variant: str) -> None:
-    stack, overrides, as_stack = VARIANTS[variant]
-    assert run_policies(run_stack(stack, overrides, as_stack), "mlops") == []
+    assert run_policies(render(variant), "mlops") == []
 
 
 def committed(stack: str, overrides: dict[str, Any] | None = None) -> tuple[str, StackConfig]:

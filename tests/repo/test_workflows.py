@@ -231,7 +231,8 @@ def test_no_pull_request_job_may_write_to_pull_requests() -> None:
 def test_setup_python_takes_an_exact_version() -> None:
     """``python-version: "3.11"`` takes the newest 3.11.x of the runner's tool cache, so the
     interpreter under the lock moves without a commit; 3.11.16 has an ubuntu 24.04 and 26.04
-    x64 build in actions/python-versions ``versions-manifest.json`` (7ecd564, 2026-08-12)."""
+    x64 build in actions/python-versions ``versions-manifest.json`` (7ecd564, 2026-08-12), and
+    3.12.12 a ``linux-24.04-x64`` release archive."""
     steps = [
         step
         for path in [*WORKFLOWS, *ACTIONS]
@@ -244,7 +245,11 @@ def test_setup_python_takes_an_exact_version() -> None:
     ]
     assert len(steps) == 2
     for step in steps:
-        assert re.fullmatch(r"3\.11\.\d+", step["with"]["python-version"])
+        # Several versions, one a line; the last is the default python3, 3.11.
+        versions = str(step["with"]["python-version"]).split()
+        assert versions[-1].startswith("3.11."), versions
+        for version in versions:
+            assert re.fullmatch(r"3\.1[12]\.\d+", version), version
 
 
 def test_merge_deploys_staging_smoke_runs_prod_tag_then_deploys_prod() -> None:
