@@ -18,12 +18,16 @@ from typing import Any
 
 import pytest
 
+import pulumi_databricks as databricks
+
+from mlops_resources.config.reading import RawConfig
 from mlops_resources.config.serving import endpoint_name_problem
+from mlops_resources.config.stack import validate
 from mlops_resources.config.unity_catalog import GrantKey, Securable, grant_plan
 from mlops_resources.databricks import serving
 from mlops_resources.offline.evaluation import IGNORED, Evaluation
 from mlops_resources.offline.render import render_tree
-from tests.stacks import params, run_stack
+from tests.stacks import example_stack_file, params, run_stack
 
 ENDPOINT = "databricks:index/modelServing:ModelServing"
 SERVING: dict[str, Any] = {
@@ -160,7 +164,7 @@ def test_only_a_missing_model_reads_as_no_champion(
     def fail(**_: Any) -> Any:
         raise Exception(error)
 
-    monkeypatch.setattr(serving.databricks, "get_registered_model", fail)
+    monkeypatch.setattr(databricks, "get_registered_model", fail)
     if outcome is None:
         assert serving.champion_version("m") is None
     else:
@@ -168,13 +172,9 @@ def test_only_a_missing_model_reads_as_no_champion(
             serving.champion_version("m")
 
 
-def test_the_jobs_group_may_create_the_inference_table_in_its_schema(
-    champion_3: Evaluation,
-) -> None:
-    from mlops_resources.config.stack import validate
-    from mlops_resources.config.reading import RawConfig
-    from tests.stacks import example_stack_file
-
+def test_the_jobs_group_may_create_the_inference_table_in_its_schema() -> None:
+    """The endpoint's creator creates and owns the table: USE CATALOG, USE SCHEMA and CREATE
+    TABLE on the schema (Databricks docs, "AI Gateway-enabled inference tables")."""
     cfg = validate(RawConfig.from_stack_file(example_stack_file("staging", ON)), "staging")
     plan = grant_plan(cfg)
     schema = GrantKey("wine-quality-staging-jobs", Securable("schema", "staging.wine_quality"))
