@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 import pulumi_databricks as databricks
+import pytest
 
 from mlops_resources.config.reading import RawConfig
 from mlops_resources.config.serving import endpoint_name_problem
