@@ -26,11 +26,11 @@ ENDPOINT = "staging-wine-quality-endpoint"
 MODEL = "wine_model"
 
 
-class NotFound(Exception):
+class NotFound(Exception):  # noqa: N818 - the SDK class name the task matches
     """As databricks-sdk's ``errors.NotFound`` (matched by class name)."""
 
 
-class ResourceConflict(Exception):
+class ResourceConflict(Exception):  # noqa: N818 - the SDK class name
     """As databricks-sdk's ``errors.ResourceConflict`` (HTTP 409)."""
 
 
