@@ -25,3 +25,6 @@ if stack.monitoring is not None:
     pulumi.export("monitor_drift_metrics_table", stack.monitoring.drift_metrics_table)
     pulumi.export("retraining_job_id", stack.monitoring.retraining_job_id)
     pulumi.export("retraining_job_url", stack.monitoring.retraining_job_url)
+if stack.serving is not None:
+    pulumi.export("serving_endpoint_name", stack.serving.endpoint_name)
+    pulumi.export("serving_endpoint_url", stack.serving.endpoint_url)

@@ -77,13 +77,24 @@ def example_stack_file(stack: str, overrides: dict[str, Any] | None = None) -> S
 
 
 def run_stack(
-    stack: str, overrides: dict[str, Any] | None = None, as_stack: str | None = None
+    stack: str,
+    overrides: dict[str, Any] | None = None,
+    as_stack: str | None = None,
+    champion: int | None = None,
+    endpoints: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Evaluate ``__main__.py`` for an example stack file, with config overrides
     (:func:`example_stack_file`). ``as_stack`` evaluates the same file as another stack name
-    (e.g. a personal dev stack).
+    (e.g. a personal dev stack). ``champion`` is the version the model's ``champion`` alias
+    points at (None: no champion yet), ``endpoints`` the serving endpoints that exist.
     """
-    return evaluate(as_stack or stack, example_dir(), example_stack_file(stack, overrides))
+    return evaluate(
+        as_stack or stack,
+        example_dir(),
+        example_stack_file(stack, overrides),
+        champion=champion,
+        endpoints=endpoints,
+    )
 
 
 def refused(

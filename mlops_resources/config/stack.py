@@ -57,6 +57,12 @@ from mlops_resources.config.reading import (
     Section,
     credential_problems,
 )
+from mlops_resources.config.serving import (
+    ServingConfig,
+    endpoint_name,
+    scales_to_zero,
+    serving_problems,
+)
 from mlops_resources.config.stack_files import read_stack_file, stack_file_path
 
 NAMESPACE = "mlops"
@@ -709,6 +715,9 @@ class StackConfig(Section):
     jobs: JobsConfig = Field(JobsConfig(), description="job hardening")
     access: AccessConfig = Field(description="groups and run-as")
     monitoring: MonitoringConfig = Field(MonitoringConfig(), description="model monitoring")
+    serving: ServingConfig = Field(
+        ServingConfig(), description="real-time serving of the champion (optional)"
+    )
 
     @field_validator("project_name")
     @classmethod
@@ -822,6 +831,16 @@ class StackConfig(Section):
     @property
     def training_job_name(self) -> str:
         return f"{self.prefix}-{self.project_name}-model-training-job"
+
+    @property
+    def serving_endpoint_name(self) -> str:
+        """The serving endpoint's name (``mlops:serving``), derived, never configured."""
+        return endpoint_name(self.prefix, self.project_name)
+
+    @property
+    def serving_scales_to_zero(self) -> bool:
+        """Whether the endpoint scales to zero: configured, else not on prod."""
+        return scales_to_zero(self.serving, self.environment)
 
     @property
     def batch_inference_job_name(self) -> str:
@@ -942,6 +961,14 @@ def _cross_field_problems(cfg: StackConfig) -> list[str]:
             "(dedicated), which runs as the run-as principal"
         )
     problems += _monitoring_problems(cfg)
+    problems += serving_problems(
+        NAMESPACE,
+        cfg.serving,
+        endpoint=cfg.serving_endpoint_name,
+        registry=cfg.model.registry,
+        model_schema=f"{model.catalog}.{model.schema_name}" if unity_catalog else None,
+        readers_group=cfg.access.readers_group,
+    )
     problems += _group_problems(cfg)
     problems += _name_length_problems(cfg)
     root = cfg.workspace_root  # the default, a home folder, is never shared

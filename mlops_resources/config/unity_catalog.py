@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mlops_resources.config.checks import is_uc_table
+from mlops_resources.config.serving import inference_table_schema
 from mlops_resources.config.stack import NAMESPACE, StackConfig
 
 SecurableKind = Literal["catalog", "schema", "table", "model"]
@@ -70,6 +71,7 @@ TRAINING_KEY = f"{NAMESPACE}:training.training_data"
 LOG_KEY = f"{NAMESPACE}:monitoring.inference_log_table"
 BASELINE_KEY = f"{NAMESPACE}:monitoring.baseline_table"
 OUTPUT_SCHEMA_KEY = f"{NAMESPACE}:monitoring.output_schema"
+SERVING_SCHEMA_KEY = f"{NAMESPACE}:serving.inference_table.schema"
 _WRITES = {OUTPUT_KEY: "overwrite it", LOG_KEY: "append its rows to it"}
 """The tables a stack writes, by key, and how."""
 
@@ -147,6 +149,11 @@ def required_objects(cfg: StackConfig) -> list[RequiredObject]:
             # The monitor writes its metric tables there.
             for parent in _parents(cfg.monitor_output_schema):
                 need(parent, OUTPUT_SCHEMA_KEY)
+    serving_schema = inference_table_schema(cfg.serving, schema)
+    if serving_schema:
+        # The endpoint creates its AI Gateway inference table there.
+        for parent in _parents(serving_schema):
+            need(parent, SERVING_SCHEMA_KEY)
     return [RequiredObject(securable, key) for securable, key in found.items()]
 
 
@@ -229,6 +236,13 @@ def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
             # The monitor, owned by the run-as principal, writes its metric tables there.
             use(jobs, cfg.monitor_output_schema)
             grant(jobs, _parents(cfg.monitor_output_schema)[1], "CREATE_TABLE")
+        serving_schema = inference_table_schema(cfg.serving, schema)
+        if serving_schema:
+            # The endpoint's creator (the run-as principal) creates and owns its AI Gateway
+            # inference table: it needs USE CATALOG, USE SCHEMA and CREATE TABLE there
+            # (Databricks docs, "AI Gateway-enabled inference tables", requirements).
+            use(jobs, serving_schema)
+            grant(jobs, _parents(serving_schema)[1], "CREATE_TABLE")
     if access.model_readers_group and schema:
         readers = access.model_readers_group
         use(readers, schema)

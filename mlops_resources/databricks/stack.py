@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 
 from mlops_resources.config.compute import notebook_requirements
+from mlops_resources.config.serving import inference_table_prefix, inference_table_schema
 from mlops_resources.config.stack import (
     DRIFT_METRICS,
     ScheduleConfig,
@@ -17,11 +18,13 @@ from mlops_resources.config.stack import (
 from mlops_resources.config.unity_catalog import (
     Securable,
     grant_plan,
+    model_schema,
     required_objects,
 )
 from mlops_resources.databricks.batch_inference_job import TASKS as BATCH_TASKS
 from mlops_resources.databricks.batch_inference_job import BatchInferenceJob, BatchInferenceJobArgs
 from mlops_resources.databricks.code_source import CodeSource, CodeSourceArgs
+from mlops_resources.databricks.common import MANAGED_BY
 from mlops_resources.databricks.experiment import Experiment, ExperimentArgs
 from mlops_resources.databricks.grants import UnityCatalogGrants, UnityCatalogGrantsArgs
 from mlops_resources.databricks.model import Model, ModelArgs
@@ -37,8 +40,15 @@ from mlops_resources.databricks.prerequisites import (
     require_objects,
     run_as_deployer,
 )
+from mlops_resources.databricks.serving import (
+    InferenceTable,
+    ServedVersion,
+    ServingEndpoint,
+    ServingEndpointArgs,
+    served_version,
+)
+from mlops_resources.databricks.training_job import SERVING_TASK, TrainingJob, TrainingJobArgs
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
-from mlops_resources.databricks.training_job import TrainingJob, TrainingJobArgs
 
 
 def _schedule(cfg: StackConfig, schedule: ScheduleConfig) -> Schedule:
@@ -48,7 +58,38 @@ def _schedule(cfg: StackConfig, schedule: ScheduleConfig) -> Schedule:
 def notebooks(cfg: StackConfig) -> tuple[str, ...]:
     """The notebooks the stack's jobs run (each a file of ``notebooks/``)."""
     keys = [t.key for t in TRAINING_TASKS + BATCH_TASKS]
+    if cfg.serving.enabled:
+        keys.append(SERVING_TASK.key)
     return (*keys, CHECK_TASK) if cfg.monitoring.enabled else tuple(keys)
+
+
+def serving_args(
+    cfg: StackConfig, served: ServedVersion, depends_on: tuple[pulumi.Resource, ...]
+) -> ServingEndpointArgs:
+    """The endpoint of an enabled ``serving`` section, declared at ``served``'s version."""
+    serving = cfg.serving
+    assert serving.query_group is not None  # validated when enabled
+    schema = inference_table_schema(serving, model_schema(cfg))
+    return ServingEndpointArgs(
+        endpoint_name=cfg.serving_endpoint_name,
+        model_name=cfg.model_name,
+        entity_version=served.version,
+        workload_size=serving.workload_size,
+        scale_to_zero=cfg.serving_scales_to_zero,
+        query_group=serving.query_group,
+        readers_group=cfg.access.readers_group,
+        run_as=cfg.run_as,
+        tags={"env": cfg.environment, "managed-by": MANAGED_BY, "project": cfg.project_name},
+        rate_limits=tuple(serving.rate_limits),
+        inference_table=None
+        if schema is None
+        else InferenceTable(
+            catalog=schema.split(".")[0],
+            schema=schema.split(".")[1],
+            table_name_prefix=inference_table_prefix(serving, cfg.environment, cfg.project_name),
+        ),
+        depends_on=depends_on,
+    )
 
 
 def monitoring_args(
@@ -151,6 +192,12 @@ class MlopsStack(pulumi.ComponentResource):
         found = require_objects(stack_file, required_objects(cfg))
         if cfg.monitoring.enabled and not cfg.personal:
             require_deployer(stack_file, cfg.run_as.name)
+        # The champion alias, read at every preview: before the first one, no endpoint yet.
+        served = (
+            served_version(cfg.serving_endpoint_name, cfg.model_name)
+            if cfg.serving.enabled
+            else None
+        )
         super().__init__("mlops:databricks:MlopsStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         access = cfg.access
@@ -212,6 +259,7 @@ class MlopsStack(pulumi.ComponentResource):
                 code=code,
                 settings=settings,
                 depends_on=(experiment.resource, model.resource),
+                serving_endpoint=cfg.serving_endpoint_name if cfg.serving.enabled else None,
             ),
             child,
         )
@@ -233,8 +281,16 @@ class MlopsStack(pulumi.ComponentResource):
             child,
         )
         plan = grant_plan(cfg)
+        grants = None
         if plan:
-            UnityCatalogGrants(f"{name}-grants", UnityCatalogGrantsArgs(plan), child)
+            grants = UnityCatalogGrants(f"{name}-grants", UnityCatalogGrantsArgs(plan), child)
+        self.serving: ServingEndpoint | None = None
+        if served is not None:
+            # After the grants: the endpoint creates its inference table with them.
+            needs = (model.resource,) if grants is None else (model.resource, grants)
+            self.serving = ServingEndpoint(
+                f"{name}-serving", serving_args(cfg, served, needs), child
+            )
         self.monitoring: Monitoring | None = None
         if cfg.monitoring.enabled:
             self.monitoring = Monitoring(

@@ -23,6 +23,10 @@ TASKS = (
     NotebookTask("ModelDeployment", depends_on=("ModelValidation",)),
 )
 """The task graph; each task runs ``notebooks/<key>.py``."""
+SERVING_TASK = NotebookTask("ServingUpdate", depends_on=("ModelDeployment",))
+"""With ``mlops:serving`` on: points the endpoint at the version the ``champion`` alias names,
+after ModelDeployment moved it (it reads the alias, not task values, so a rollback runs it
+alone)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class TrainingJobArgs:
     """Shared job hardening."""
     depends_on: tuple[pulumi.Resource, ...] = ()
     """Resources the parameters name (experiment, model): created before the job."""
+    serving_endpoint: str | None = None
+    """The serving endpoint ServingUpdate moves to the champion; None: serving is off (no
+    task, no parameter)."""
 
 
 def git_source_info(code: CodeSource) -> pulumi.Input[str]:
@@ -112,13 +119,17 @@ class TrainingJob(NotebookJob):
             "model_version": "",
             "git_source_info": git_source_info(args.code),
         }
+        tasks: tuple[NotebookTask, ...] = TASKS
+        if args.serving_endpoint is not None:
+            parameters["serving_endpoint_name"] = args.serving_endpoint
+            tasks = (*TASKS, SERVING_TASK)
         super().__init__(
             "mlops:databricks:TrainingJob",
             name,
             NotebookJobArgs(
                 job_name=args.job_name,
                 cluster_key="model_training_job_cluster",
-                tasks=TASKS,
+                tasks=tasks,
                 parameters=parameters,
                 schedule=args.schedule,
                 code=args.code,

@@ -25,6 +25,7 @@ stack file need not share.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from collections.abc import Callable, Mapping
@@ -64,6 +65,13 @@ JOBS = (
     SmokeJob("batch inference", "batch_inference_job_id"),
 )
 """In order: batch inference scores with the model the training run registered."""
+SERVING_OUTPUT = "serving_endpoint_name"
+"""Stack output of the serving endpoint (``mlops:serving``, once a champion exists)."""
+SERVING_SMOKE = "ServingSmoke"
+"""The notebook that queries the endpoint with one row of the scoring input and checks the
+answer's shape (``notebooks/ServingSmoke.py``). It runs third, with the batch inference job's
+settings (compute, run-as, parameters such as ``input_table_name``), after the training run's
+ServingUpdate task pointed the endpoint at the new champion."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,27 @@ def one_time_tasks(settings: jobs.JobSettings) -> list[jobs.SubmitTask]:
     return tasks
 
 
+def serving_smoke_tasks(settings: jobs.JobSettings, endpoint: str) -> list[jobs.SubmitTask]:
+    """One task: the batch inference job's first notebook task, running :data:`SERVING_SMOKE`
+    from the same folder, with the endpoint's name added to its parameters."""
+    first = one_time_tasks(settings)[0]
+    notebook = first.notebook_task
+    assert notebook is not None  # one_time_tasks refuses other tasks
+    folder = notebook.notebook_path.rsplit("/", 1)[0]
+    return [
+        dataclasses.replace(
+            first,
+            task_key=SERVING_SMOKE,
+            depends_on=None,
+            notebook_task=jobs.NotebookTask(
+                notebook_path=f"{folder}/{SERVING_SMOKE}",
+                source=notebook.source,
+                base_parameters={**(notebook.base_parameters or {}), SERVING_OUTPUT: endpoint},
+            ),
+        )
+    ]
+
+
 def _failed_tasks(client: WorkspaceClient, run: jobs.Run) -> list[str]:
     """One line per task that did not succeed: its key, state, message or error, URL."""
     lines = []
@@ -172,9 +201,10 @@ def run_once(
     timeout: timedelta,
     say: Print,
     code: CodeSource | None = None,
+    tasks: Callable[[jobs.JobSettings], list[jobs.SubmitTask]] = one_time_tasks,
 ) -> bool:
-    """Run the deployed job's tasks once at ``ref`` (of ``code``'s repository, or else the
-    job's own); True when the run succeeded."""
+    """Run the deployed job's tasks (or those ``tasks`` makes of its settings) once at ``ref``
+    (of ``code``'s repository, or else the job's own); True when the run succeeded."""
     settings = client.jobs.get(job_id).settings
     if settings is None or settings.git_source is None:
         raise SmokeError(
@@ -186,7 +216,7 @@ def run_once(
     waiter = client.jobs.submit(
         run_name=f"smoke {ref}: {settings.name}",
         git_source=jobs.GitSource(git_url=repo, git_provider=provider, git_tag=ref),
-        tasks=one_time_tasks(settings),
+        tasks=tasks(settings),
         environments=settings.environments,
         budget_policy_id=settings.budget_policy_id,
         run_as=settings.run_as,
@@ -224,7 +254,8 @@ def smoke(
     code: CodeSource | None = None,
 ) -> bool:
     """Training then batch inference of ``stack``'s deployed jobs, each once at ``ref`` (of
-    ``code``'s repository when given); True when both succeeded."""
+    ``code``'s repository when given), then, when the stack serves the model, a query of its
+    endpoint (:data:`SERVING_SMOKE`); True when all succeeded."""
     missing = [j.output for j in JOBS if not outputs.get(j.output)]
     if missing:
         raise SmokeError(f"the stack has no output {', '.join(missing)}; deploy it first")
@@ -233,7 +264,21 @@ def smoke(
             for skipped in JOBS[index + 1 :]:
                 say(f"{skipped.label}: not run, {job.label} failed")
             return False
-    return True
+    endpoint = outputs.get(SERVING_OUTPUT)
+    if not endpoint:  # serving off, or no champion yet when the stack was last deployed
+        return True
+    batch = SmokeJob("serving", JOBS[-1].output)
+    return run_once(
+        client,
+        stack,
+        batch,
+        int(outputs[batch.output]),
+        ref,
+        timeout,
+        say,
+        code,
+        tasks=lambda settings: serving_smoke_tasks(settings, str(endpoint)),
+    )
 
 
 def main(

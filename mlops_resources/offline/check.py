@@ -87,7 +87,7 @@ def _urns(evaluation: Evaluation, project: str) -> dict[str, str]:
 def _options(resource: DeclaredResource, parent: str | None) -> PolicyResourceOptions:
     return PolicyResourceOptions(
         protect=resource.protect,
-        ignore_changes=[],
+        ignore_changes=list(resource.ignore_changes),
         delete_before_replace=resource.delete_before_replace or None,
         aliases=[],
         custom_timeouts=PolicyCustomTimeouts(0, 0, 0),

@@ -207,6 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "inputs (default); json: every input, sorted and stable, for `diff`",
     )
     render.add_argument("--program", choices=sorted(PROGRAMS), default="mlops", help=program_help)
+    render.add_argument(
+        "--champion",
+        type=int,
+        metavar="VERSION",
+        help="render as if the model's 'champion' alias pointed at VERSION (mlops:serving); "
+        "default: no champion yet, as on a new stack, so no serving endpoint",
+    )
     check = commands.add_parser(
         "check",
         help="run the policy pack over a stack's offline render (exit 1: mandatory)",
@@ -351,7 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     project_dir = PROGRAMS[args.program].project_dir
     try:
-        evaluation = evaluate(args.stack, project_dir)
+        champion = getattr(args, "champion", None)
+        evaluation = evaluate(args.stack, project_dir, champion=champion)
     except (ConfigError, StackFileError) as error:
         print(error, file=sys.stderr)
         return 2

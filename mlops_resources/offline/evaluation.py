@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import runpy
 import uuid
@@ -32,6 +33,11 @@ OFFLINE_HOST = "https://offline.invalid"
 OFFLINE_USER = "developer@offline.invalid"
 """Who deploys a personal stack offline: a preview reads the caller's user name instead."""
 CURRENT_USER = "databricks:index/getCurrentUser:getCurrentUser"
+GET_REGISTERED_MODEL = "databricks:index/getRegisteredModel:getRegisteredModel"
+GET_SERVING_ENDPOINTS = "databricks:index/getServingEndpoints:getServingEndpoints"
+IGNORED = "<ignored after create>"
+"""How the JSON render shows an input in ``ignore_changes``: after create the engine keeps the
+state's value, so what the program computes there (the champion's version) is no change."""
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
 
@@ -52,6 +58,8 @@ class DeclaredResource:
     delete_before_replace: bool = False
     replace_on_changes: tuple[str, ...] = ()
     """Input paths whose change replaces the resource (the ``replace_on_changes`` option)."""
+    ignore_changes: tuple[str, ...] = ()
+    """Input paths the engine takes from the state after create (``ignore_changes``)."""
 
     def input(self, path: str) -> Any:
         """A nested input by dotted wire-name path, e.g. ``schedule.quartzCronExpression``."""
@@ -77,6 +85,8 @@ class Evaluation:
     deploying_user: str | None = None
     """The user a personal stack runs as when its file names none: whoever deploys it, which
     offline is a stand-in (:data:`OFFLINE_USER`); None when the program did not ask."""
+    warnings: tuple[str, ...] = ()
+    """What the program logged as warnings (``pulumi.log.warn``), as a preview shows them."""
 
     def of_type(self, type_: str) -> list[DeclaredResource]:
         return [r for r in self.resources if r.type == type_]
@@ -98,7 +108,7 @@ class Evaluation:
                     "parent": r.parent,
                     "protect": r.protect,
                     "retainOnDelete": r.retain_on_delete,
-                    "inputs": r.inputs,
+                    "inputs": _mask(r.inputs, r.ignore_changes),
                     # Replacement options only where set: renders without them stay as they were.
                     **({"deleteBeforeReplace": True} if r.delete_before_replace else {}),
                     **(
@@ -106,6 +116,7 @@ class Evaluation:
                         if r.replace_on_changes
                         else {}
                     ),
+                    **({"ignoreChanges": list(r.ignore_changes)} if r.ignore_changes else {}),
                 }
                 for r in sorted(self.resources, key=lambda r: (r.type, r.name))
             ],
@@ -117,7 +128,36 @@ class Evaluation:
         }
         if self.deploying_user is not None:
             document["deployingUser"] = self.deploying_user
+        if self.warnings:
+            document["warnings"] = list(self.warnings)
         return json.dumps(document, indent=2, sort_keys=True)
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _mask(inputs: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
+    """``inputs`` with the value at each ignore_changes path (``a.b[0].c``) replaced by
+    :data:`IGNORED`; a path that is not set is left alone."""
+    if not paths:
+        return inputs
+    masked: dict[str, Any] = json.loads(json.dumps(inputs))
+    for path in paths:
+        parts: list[Any] = [
+            int(index) if index else name for name, index in _PATH_PART.findall(path)
+        ]
+        node: Any = masked
+        try:
+            for part in parts[:-1]:
+                node = node[part]
+            last = parts[-1]
+            if (isinstance(node, dict) and last in node) or (
+                isinstance(node, list) and isinstance(last, int) and last < len(node)
+            ):
+                node[last] = IGNORED
+        except (KeyError, IndexError, TypeError):
+            continue
+    return masked
 
 
 @dataclass(frozen=True, order=True)
@@ -187,6 +227,8 @@ class OfflineMocks(pulumi.runtime.Mocks):
         missing: frozenset[str] = frozenset(),
         caller: str = OFFLINE_USER,
         names_run_as: bool = True,
+        champion: int | None = None,
+        endpoints: Mapping[str, str] | None = None,
     ) -> None:
         self.host = host.rstrip("/")
         self.missing = missing
@@ -197,6 +239,10 @@ class OfflineMocks(pulumi.runtime.Mocks):
         self.names: dict[str, str] = {}
         """Name of each id the existence checks answered with."""
         self.asked_for_user = False
+        self.champion = champion
+        """The version the model's ``champion`` alias points at; None: no champion yet."""
+        self.endpoints = dict(endpoints or {})
+        """Serving endpoints that exist: name -> version its ``champion`` entity serves."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -220,6 +266,11 @@ class OfflineMocks(pulumi.runtime.Mocks):
                 driftMetricsTableName=f"{schema}.{short}_drift_metrics",
             )
             outputs["dataProfilingConfig"] = profiling
+        elif args.typ == "databricks:index/modelServing:ModelServing":
+            # The id Permissions takes is the endpoint's id, not its name (provider
+            # serving/resource_model_serving.go: serving_endpoint_id, endpoint_url).
+            outputs["servingEndpointId"] = f"endpoint-{resource_id}"
+            outputs["endpointUrl"] = f"{self.host}/serving-endpoints/{args.inputs['name']}"
         elif args.typ == "databricks:index/registeredModel:RegisteredModel":
             inputs = args.inputs
             outputs["fullName"] = f"{inputs['catalogName']}.{inputs['schemaName']}.{inputs['name']}"
@@ -266,10 +317,12 @@ class OfflineMocks(pulumi.runtime.Mocks):
                 "home": f"/Users/{user}",
                 "aclPrincipalId": f"{kind}/{user}",
             }, []
+        if args.token in (GET_REGISTERED_MODEL, GET_SERVING_ENDPOINTS):
+            return self._serving(args), []
         if args.token not in EXISTENCE_CHECKS:
             raise NotImplementedError(
-                f"the program should call no provider function but existence checks and the "
-                f"current user, got {args.token}"
+                f"the program should call no provider function but existence checks, the "
+                f"current user and the serving look-ups, got {args.token}"
             )
         lookup = Lookup(args.token, _plain(args.args))
         if lookup.name in self.missing:
@@ -294,6 +347,50 @@ class OfflineMocks(pulumi.runtime.Mocks):
             }, []
         return {"id": lookup.name, "name": lookup.name}, []
 
+    def _serving(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        """The champion alias and the serving endpoints, as the provider answers them:
+        ``get_registered_model`` lists the model's aliases (an empty list when there is none,
+        ``pluginfw/products/registered_model/data_registered_model.go``), and
+        ``get_serving_endpoints`` the endpoints with their served entities. Recorded as not
+        checked: offline there is no champion unless a test or ``render --champion`` says so."""
+        plain = _plain(args.args)
+        self.lookups.append(Lookup(args.token, plain))
+        if args.token == GET_REGISTERED_MODEL:
+            aliases = (
+                [{"aliasName": "champion", "versionNum": self.champion}]
+                if self.champion is not None
+                else []
+            )
+            name = str(plain.get("fullName", ""))
+            return {
+                "id": name,
+                "fullName": name,
+                "modelInfos": [{"fullName": name, "aliases": aliases}],
+            }
+        return {
+            "id": "endpoints",
+            "endpoints": [
+                {
+                    "name": name,
+                    "configs": [
+                        {"servedEntities": [{"name": "champion", "entityVersion": version}]}
+                    ],
+                }
+                for name, version in sorted(self.endpoints.items())
+            ],
+        }
+
+
+class _Warnings(logging.Handler):
+    """Keeps the program's warnings (the mock engine logs them at WARNING)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
 
 class RecordingMonitor(runtime_mocks.MockMonitor):
     """A mock monitor that also records resource options mocks don't see."""
@@ -302,6 +399,11 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         super().__init__(mocks)
         self.offline_mocks = mocks
         self.declared: list[DeclaredResource] = []
+        self.warnings = _Warnings()
+        # A logger of its own, outside the logging tree: nothing else writes to it.
+        self.logger = logging.Logger("mlops-offline-engine")
+        self.logger.propagate = False
+        self.logger.addHandler(self.warnings)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -320,6 +422,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                     ),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     replace_on_changes=tuple(request.replaceOnChanges),
+                    ignore_changes=tuple(request.ignoreChanges),
                 )
             )
         return response
@@ -352,6 +455,8 @@ def install_mocks(
     project_dir: Path | None = None,
     missing: frozenset[str] = frozenset(),
     caller: str | None = None,
+    champion: int | None = None,
+    endpoints: Mapping[str, str] | None = None,
 ) -> RecordingMonitor:
     """Point the Pulumi runtime at fresh recording mocks for ``stack``, with ``source``'s config
     as the CLI passes it; return the monitor.
@@ -360,7 +465,9 @@ def install_mocks(
     is who the credentials belong to (a user name, or an application id), which the program
     reads with ``get_current_user``; by default the stack file's run-as service principal, the
     identity a committed stack deploys as, or a stand-in developer (:data:`OFFLINE_USER`) for a
-    stack file that names none. Offline, the read is listed as not performed.
+    stack file that names none. Offline, the read is listed as not performed. ``champion`` is
+    the version the model's ``champion`` alias points at (None: no champion yet), and
+    ``endpoints`` the serving endpoints that exist (name -> served version).
     """
     host = source.values.get("databricks:host", OFFLINE_HOST)
     mocks = OfflineMocks(
@@ -368,6 +475,8 @@ def install_mocks(
         missing,
         (_run_as(source) or OFFLINE_USER) if caller is None else caller,
         names_run_as=bool(_run_as(source) or _access(source).get("run_as_user")),
+        champion=champion,
+        endpoints=endpoints,
     )
     monitor = RecordingMonitor(mocks)
     settings.ROOT.set(None)  # a fresh Stack resource, so outputs of an earlier run don't leak
@@ -376,6 +485,7 @@ def install_mocks(
         project=project_name(project_dir),
         stack=stack,
         preview=False,
+        logger=monitor.logger,
         monitor=monitor,
     )
     # As the CLI does: the program finds its project (Pulumi.yaml) here.
@@ -412,19 +522,26 @@ def run_program(
         _plain(outputs),
         tuple(sorted(mocks.lookups)),
         deploying_user=user,
+        warnings=tuple(monitor.warnings.messages),
     )
 
 
 def evaluate(
-    stack: str, project_dir: Path | None = None, stack_file: StackFile | None = None
+    stack: str,
+    project_dir: Path | None = None,
+    stack_file: StackFile | None = None,
+    champion: int | None = None,
+    endpoints: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Run ``__main__.py`` for ``stack`` under fresh mocks and return what it declared.
 
-    ``stack_file`` replaces reading ``Pulumi.<stack>.yaml`` (tests pass edited config).
+    ``stack_file`` replaces reading ``Pulumi.<stack>.yaml`` (tests pass edited config);
+    ``champion`` and ``endpoints`` are what the serving look-ups answer (:func:`install_mocks`).
     Raises whatever the program raises, e.g. ``ConfigError`` for an invalid stack file.
     """
     source = stack_file or read_stack_file(stack, project_dir or PROJECT_DIR)
-    evaluation = run_program(stack, install_mocks(stack, source, project_dir), project_dir)
+    monitor = install_mocks(stack, source, project_dir, champion=champion, endpoints=endpoints)
+    evaluation = run_program(stack, monitor, project_dir)
     namespace = project_name(project_dir)
     providers = {k: v for k, v in source.values.items() if k.split(":", 1)[0] != namespace}
     return dataclasses.replace(evaluation, provider_config=dict(sorted(providers.items())))

@@ -39,6 +39,13 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "environments.0.spec.environmentVersion",
         "budgetPolicyId",
     ),
+    "databricks:index/modelServing:ModelServing": (
+        "name",
+        "config.servedEntities.0.entityVersion",
+        "config.servedEntities.0.workloadSize",
+        "config.servedEntities.0.scaleToZeroEnabled",
+        "aiGateway.inferenceTableConfig.tableNamePrefix",
+    ),
     "databricks:index/permissions:Permissions": ("accessControls",),
     "databricks:index/grants:Grants": ("model", "grants"),
     "databricks:index/grant:Grant": (
@@ -101,6 +108,9 @@ def key_inputs(resource: DeclaredResource) -> list[tuple[str, str]]:
             value = resource.input(path)
         except (KeyError, IndexError, TypeError):
             continue
+        if path.replace(".0.", "[0].") in resource.ignore_changes:
+            # The engine keeps the state's value after create (the ignore_changes option).
+            value = f"{_compact(value)} (at create, then ignored)"
         found.append((path, _compact(value)))
     return found
 
@@ -179,5 +189,8 @@ def render_tree(evaluation: Evaluation, project: str) -> str:
             "Not checked offline: the caller of an update must be the run-as principal (an "
             "update reads it with the provider and stops before any change otherwise).",
         ]
+    if evaluation.warnings:
+        lines += ["", "Warnings (a preview prints them too):"]
+        lines += [f"    {warning}" for warning in evaluation.warnings]
     lines += ["", f"Resources: {custom} resources in {components} components"]
     return "\n".join(lines)

@@ -526,6 +526,15 @@ def _project_file(backend_url: str) -> str:
         "  options:\n"
         "    toolchain: pip\n"
         "    virtualenv: venv\n"
+        "# Refresh before every update and preview: the serving endpoint's served version is "
+        "moved by the\n"
+        '# training job and ignored by the program after create (README, "Real-time '
+        'serving"), and the\n'
+        "# provider sends the whole endpoint config on any config change, so an update must "
+        "carry the\n"
+        "# live version, not the one of the last `up`.\n"
+        "options:\n"
+        "  refresh: always\n"
         "# Shared state: staging and prod side by side in the bucket that bootstrap/ creates.\n"
         "# PULUMI_BACKEND_URL overrides this (e.g. file://~/.pulumi-state to try the program "
         "locally).\n"

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from mlops_resources.policies import jobs, monitoring, protection, state_backend, workspace
+from mlops_resources.policies import (
+    jobs,
+    monitoring,
+    protection,
+    serving,
+    state_backend,
+    workspace,
+)
 
 PACK_NAME = "mlops-guardrails"
 
@@ -21,6 +28,7 @@ POLICIES: list[Policy] = [
     *jobs.POLICIES,
     *protection.POLICIES,
     *monitoring.POLICIES,
+    *serving.POLICIES,
     *state_backend.POLICIES,
 ]
 """Every policy of the pack, in the order the README's policy table lists them."""

@@ -167,7 +167,7 @@ BAD_CONFIGS = [
         [
             "mlops:trainig: unknown key (did you mean 'training'?); expected one of: access, "
             "batch_inference, cluster, code_source, compute, extra_host_domains, jobs, model, "
-            "monitoring, project_name, protect_ml_assets, training, workspace_root"
+            "monitoring, project_name, protect_ml_assets, serving, training, workspace_root"
         ],
     ),
     (

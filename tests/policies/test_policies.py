@@ -45,6 +45,8 @@ Edit = Callable[[dict[str, DeclaredResource]], None]
 MONITORED, MONITORED_DEV = "staging with monitoring", "dev-x with monitoring"
 """Renders with a data-quality monitor: staging's example file with monitoring on, and the same
 file made ``dev-x``'s (schedules paused)."""
+SERVED = "staging with serving"
+"""Staging's example file with ``mlops:serving`` on, after the first champion (version 3)."""
 CLASSIC = "workspace registry + uploaded notebooks"
 """The classic-compute variant a team uses (tests/stacks.py): the job cluster policies'
 renders."""
@@ -58,6 +60,9 @@ def render(stack: str) -> Evaluation:
         return evaluate("shared", bootstrap_dir(), bootstrap_stack_file())
     if stack == MONITORED:
         return run_stack("staging", {"mlops:monitoring": MONITORING})
+    if stack == SERVED:
+        serving = {"enabled": True, "query_group": "wine-quality-clients"}
+        return run_stack("staging", {"mlops:serving": serving}, champion=3)
     if stack == MONITORED_DEV:
         overrides = {**personal_stack_overrides("x"), "mlops:monitoring": MONITORING}
         return run_stack("staging", overrides, as_stack="dev-x")
@@ -71,7 +76,7 @@ def project(stack: str) -> str:
     return "mlops-bootstrap" if stack == "shared" else "mlops"
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod", "shared"])
+@pytest.mark.parametrize("stack", ["staging", "prod", "shared", SERVED])
 def test_the_example_stacks_break_no_policy(stack: str) -> None:
     """The example project's stacks (``init``'s defaults, tests/stacks.py); the committed
     stack files are checked in tests/repo/test_committed_stacks.py."""
@@ -131,6 +136,7 @@ def add_resource(resource: DeclaredResource) -> Edit:
 
 
 REMOVE = object()
+ENDPOINT, ENDPOINT_ACL = "mlops-serving-endpoint", "mlops-serving-permissions"
 JOB, JOB_ACL = "mlops-training-job", "mlops-training-permissions"
 SP = {
     "staging": "00000000-0000-0000-0000-00000000a001",
@@ -437,6 +443,59 @@ FAILING: list[tuple[str, str, Edit, str]] = [
             )
         ),
         "The quality monitors API is deprecated",
+    ),
+    (
+        "serving-endpoint-name",
+        SERVED,
+        set_input(ENDPOINT, "name", "staging.wine-quality-endpoint"),
+        "expected alphanumeric characters, dashes and underscores",
+    ),
+    ("serving-endpoint-name", SERVED, set_input(ENDPOINT, "name", "e" * 64), "at most 63"),
+    (
+        "serving-entity-version-string",
+        SERVED,
+        set_input(ENDPOINT, "config.servedEntities.0.entityVersion", 3),
+        "must be a model version as a decimal string",
+    ),
+    (
+        "serving-entity-version-ignored",
+        SERVED,
+        options(ENDPOINT, ignore_changes=()),
+        "is not in ignore_changes",
+    ),
+    (
+        "serving-entity-version-ignored",
+        SERVED,
+        set_input(ENDPOINT, "config.servedEntities.0.name", REMOVE),
+        "exactly one served entity, with an explicit name",
+    ),
+    (
+        "serving-no-legacy-or-replacing-inputs",
+        SERVED,
+        set_input(
+            ENDPOINT,
+            "config.autoCaptureConfig",
+            {"catalogName": "staging", "schemaName": "wine_quality", "enabled": True},
+        ),
+        "legacy inference table",
+    ),
+    (
+        "serving-no-legacy-or-replacing-inputs",
+        SERVED,
+        inputs(ENDPOINT, routeOptimized=True),
+        "routeOptimized is ForceNew",
+    ),
+    (
+        "serving-endpoint-permissions",
+        SERVED,
+        set_input(ENDPOINT_ACL, "accessControls.2.permissionLevel", "CAN_QUERY"),
+        "does not list the run-as principal as CAN_MANAGE",
+    ),
+    (
+        "serving-endpoint-permissions",
+        SERVED,
+        set_input(ENDPOINT_ACL, "accessControls.1.permissionLevel", "CAN_RUN"),
+        "CAN_RUN is not a serving endpoint level",
     ),
 ]
 
