@@ -172,14 +172,21 @@ def _stack_file(answers: TeamAnswers, stack: str, secrets_provider: str) -> str:
         f"      quartz_cron: {'0 0 9 ? * MON' if prod else '0 0 9 * * ?'}\n"
         "      timezone: UTC\n"
         "      paused: false\n"
-        "    training_data: /databricks-datasets/wine-quality/winequality-red.csv\n"
-        "    label_column: quality\n"
+        + (
+            "    # Enforced validation needs a row id: the sample CSV has none, so prod trains on "
+            'a table\n    # with one (README, "The model gate on day two").\n'
+            f"    training_data: {catalog}.{answers.schema}.training\n"
+            if prod
+            else "    training_data: /databricks-datasets/wine-quality/winequality-red.csv\n"
+        )
+        + "    label_column: quality\n"
         "    problem_type: classification\n"
         "    positive_threshold: 7\n"
         f"    run_mode: {'enabled' if prod else 'dry_run'}\n"
         "    validation:\n"
         "      holdout_percent: 20\n"
-        "      baseline_check: true\n"
+        + ("      split_key_columns: [wine_id]\n" if prod else "")
+        + "      baseline_check: true\n"
         '      # Predicting "not good" for every wine scores accuracy 0.88 on the red-wine data '
         "but\n"
         "      # roc_auc 0.5 and f1_score 0: these reject it; the forest scores about 0.85-0.88 "
