@@ -13,6 +13,14 @@ them as ``base_parameters`` (a notebook reads both as widgets).
 
 ``Wait.result`` returns when a run terminates, whether it succeeded or not; only the run's
 ``result_state`` says which. On timeout the run is cancelled, so nothing is left running.
+
+The training run's lineage names what ran: its ``git_source_info`` parameter says ``tag:<ref>``
+(the deployed job's says staging's branch), and Train also records the commit the run checked
+out. Staging validates in ``dry_run``, where a FAILED verdict does not fail the task, so the
+smoke run reads the verdict ModelValidation exits with (``runs/get-output``,
+``notebook_output.result``: "The value passed to dbutils.notebook.exit()", databricks-sdk
+``jobs.py``, ``NotebookOutput``), reports it, and fails on FAILED: a tag whose model fails the
+gate does not pass the smoke run.
 """
 
 from __future__ import annotations
@@ -56,6 +64,12 @@ JOBS = (
 )
 """In order: batch inference scores with the model the training run registered."""
 
+VALIDATION_TASK = "ModelValidation"
+"""Task key of the training job's validation task (``training_job.TASKS``); it exits with the
+verdict."""
+GIT_SOURCE_INFO = "git_source_info"
+"""The training job's lineage parameter (``training_job.git_source_info``)."""
+
 
 def stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str, Any]:
     """The stack's outputs: from a file (``pulumi stack output --json``), or the Pulumi CLI."""
@@ -76,10 +90,14 @@ def stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str, Any
     return outputs
 
 
-def one_time_tasks(settings: jobs.JobSettings) -> list[jobs.SubmitTask]:
-    """The job's tasks as a one-time run takes them: own cluster, job parameters inlined."""
+def one_time_tasks(
+    settings: jobs.JobSettings, overrides: Mapping[str, str] | None = None
+) -> list[jobs.SubmitTask]:
+    """The job's tasks as a one-time run takes them: own cluster, job parameters inlined
+    (``overrides`` replace the values of parameters the job declares)."""
     clusters = {c.job_cluster_key: c.new_cluster for c in settings.job_clusters or []}
     parameters = {p.name: p.default for p in settings.parameters or [] if p.name}
+    parameters |= {k: v for k, v in (overrides or {}).items() if k in parameters}
     tasks = []
     for task in settings.tasks or []:
         notebook = task.notebook_task
@@ -129,6 +147,15 @@ def _failed_tasks(client: WorkspaceClient, run: jobs.Run) -> list[str]:
     return lines
 
 
+def _verdict(client: WorkspaceClient, run: jobs.Run) -> str | None:
+    """What the validation task exited with (PASSED, FAILED, SKIPPED), if the run has one."""
+    for task in run.tasks or []:
+        if task.task_key == VALIDATION_TASK and task.run_id is not None:
+            output = client.jobs.get_run_output(task.run_id).notebook_output
+            return output.result if output is not None else None
+    return None
+
+
 def run_once(
     client: WorkspaceClient,
     stack: str,
@@ -146,10 +173,12 @@ def run_once(
             f"out at a git tag: Pulumi.{stack}.yaml: mlops:code_source.type: expected 'git'"
         )
     git = settings.git_source
+    # The lineage the runs record names the tag checked out, not the job's branch.
+    lineage = {GIT_SOURCE_INFO: f"url:{git.git_url}; tag:{ref}"}
     waiter = client.jobs.submit(
         run_name=f"smoke {ref}: {settings.name}",
         git_source=jobs.GitSource(git_url=git.git_url, git_provider=git.git_provider, git_tag=ref),
-        tasks=one_time_tasks(settings),
+        tasks=one_time_tasks(settings, lineage),
         run_as=settings.run_as,
         timeout_seconds=settings.timeout_seconds,
     )
@@ -167,6 +196,12 @@ def run_once(
         return False
     state = run.state.result_state if run.state else None
     if state == jobs.RunResultState.SUCCESS:
+        verdict = _verdict(client, run)
+        if verdict == "FAILED":
+            say(f"{job.label}: FAILED, model validation FAILED {url}")
+            return False
+        if verdict is not None:
+            say(f"{job.label}: model validation {verdict}")
         say(f"{job.label}: SUCCESS {url}")
         return True
     say(f"{job.label}: FAILED ({state.value if state else 'no result'}) {url}")
