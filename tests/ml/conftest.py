@@ -126,6 +126,15 @@ class MlflowEnv:
             client=self.client,
         )
 
+    def copy_version(self, model_name: str, version: str) -> str:
+        """Register version ``version``'s model and run again, as a new version: a version
+        with the same training run and model, without training (tests stay fast)."""
+        registered = self.client.get_model_version(model_name, version)
+        copy = self.client.create_model_version(
+            model_name, str(registered.source), registered.run_id
+        )
+        return str(copy.version)
+
 
 class FakeTaskValues:
     """``dbutils.jobs.taskValues`` for one task: in a job run, or (``in_job=False``) by hand.

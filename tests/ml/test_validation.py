@@ -177,8 +177,8 @@ def test_errors_fail_closed_and_say_what_failed(
 ) -> None:
     mlflow_env.train(MODEL)
     mlflow_env.client.set_registered_model_alias(MODEL, CHAMPION_ALIAS, "1")
-    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
-    mlflow_env.train(MODEL)
+    mlflow_env.copy_version(MODEL, "1")
+    mlflow_env.copy_version(MODEL, "1")
     real_load = mlflow.sklearn.load_model
     outage = [True]
 
