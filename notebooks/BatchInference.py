@@ -7,7 +7,9 @@
 # MAGIC `scoring_timestamp`. The table must have every column of the model's input signature.
 # MAGIC Three-part model names are read from Unity Catalog, plain names from the workspace
 # MAGIC registry. With `inference_log_table` set (monitoring on), the run's rows are also
-# MAGIC appended to that table, which the stack's quality monitor watches.
+# MAGIC appended to that table, which the stack's quality monitor watches; a `label_column` the
+# MAGIC input has is logged in the model's label space (for classification `label >=
+# MAGIC positive_threshold` as 0/1, the target definition of the scoring version's training run).
 
 # COMMAND ----------
 
@@ -31,7 +33,7 @@ import mlflow
 
 # The notebook's own folder is on sys.path in Databricks (git folders and workspace files),
 # so the mlops_ml package next to this notebook imports directly.
-from mlops_ml.inference import score_table
+from mlops_ml.inference import score_table, version_target
 from mlops_ml.monitoring import append_inference_log
 from mlops_ml.registry import registry_uri_for_model
 
@@ -45,7 +47,10 @@ print(
     f"with {model_name} version {result.model_version}"
 )
 if inference_log_table:
-    append_inference_log(spark, output_table_name, inference_log_table, label_column or None)
+    target = version_target(mlflow.MlflowClient(), model_name, result.model_version)
+    append_inference_log(
+        spark, output_table_name, inference_log_table, label_column or None, target
+    )
     print(f"[{env}] appended the {result.rows} rows to the inference log {inference_log_table}")
 
 # COMMAND ----------

@@ -259,7 +259,8 @@ class ValidationConfig(Section):
     split_key_columns: list[Identifier] = Field(
         default_factory=list,
         examples=[["wine_id"]],
-        description="columns that identify a row for the split; default: every column",
+        description="columns that identify a row (an id) for the split; not features; required "
+        "with run_mode 'enabled'; default: every column",
     )
     baseline_check: bool = Field(
         True,
@@ -316,7 +317,8 @@ class TrainingConfig(Section):
     run_mode: Literal["disabled", "dry_run", "enabled"] = Field(
         "dry_run",
         examples=["enabled"],
-        description="validation mode: 'enabled' fails a worse model, 'dry_run' reports",
+        description="validation mode: 'enabled' fails a worse model (needs "
+        "validation.split_key_columns), 'dry_run' reports; a run cannot lower it",
     )
     validation: ValidationConfig = Field(
         ValidationConfig(),
@@ -351,16 +353,39 @@ class TrainingConfig(Section):
 
     @field_validator("validation")
     @classmethod
-    def _metrics_of_problem_type(
-        cls, validation: ValidationConfig, info: ValidationInfo
-    ) -> ValidationConfig:
+    def _fits_training(cls, validation: ValidationConfig, info: ValidationInfo) -> ValidationConfig:
+        """Thresholds of the problem type's metrics; a row key when validation is enforced."""
+        problems: list[tuple[tuple[str, ...], str]] = []
         problem_type = info.data.get("problem_type")
         if problem_type is not None:  # else problem_type itself is reported
             thresholds = {
                 name: (entry.threshold, entry.tolerance)
                 for name, entry in validation.thresholds.items()
             }
-            raise_problems("ValidationConfig", threshold_problems(problem_type, thresholds))
+            problems += threshold_problems(problem_type, thresholds)
+        key = validation.split_key_columns
+        if info.data.get("run_mode") == "enabled" and not key:
+            problems.append(
+                (
+                    ("split_key_columns",),
+                    "required when training.run_mode is 'enabled': the column(s) that identify "
+                    "a row, e.g. [wine_id]. Without them a row's key is all its values, and "
+                    "once the table gains a column or old rows are re-exported with other "
+                    "values the champion's hold-out rows cannot be recomputed, so validation "
+                    "cannot tell which rows it trained on and better retrains fail. Key "
+                    "columns are not features",
+                )
+            )
+        label = info.data.get("label_column")
+        if label is not None and label in key:
+            problems.append(
+                (
+                    ("split_key_columns",),
+                    f"holds the label column {label!r}: a row's key identifies the row, not its "
+                    "outcome (a corrected label would move the row to the other side)",
+                )
+            )
+        raise_problems("ValidationConfig", problems)
         return validation
 
 

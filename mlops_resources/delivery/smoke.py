@@ -21,6 +21,14 @@ stack file need not share.
 
 ``Wait.result`` returns when a run terminates, whether it succeeded or not; only the run's
 ``result_state`` says which. On timeout the run is cancelled, so nothing is left running.
+
+The training run's lineage names what ran: its ``git_source_info`` parameter says ``tag:<ref>``
+(the deployed job's says staging's branch), and Train also records the commit the run checked
+out. Staging validates in ``dry_run``, where a FAILED verdict does not fail the task, so the
+smoke run reads the verdict ModelValidation exits with (``runs/get-output``,
+``notebook_output.result``: "The value passed to dbutils.notebook.exit()", databricks-sdk
+``jobs.py``, ``NotebookOutput``), reports it, and fails on FAILED: a tag whose model fails the
+gate does not pass the smoke run.
 """
 
 from __future__ import annotations
@@ -99,6 +107,13 @@ def code_source_of(stack: str, project_dir: Path | None = None) -> CodeSource:
     return CodeSource(code.url, jobs.GitProvider(code.provider or "gitHub"), code.tag)
 
 
+VALIDATION_TASK = "ModelValidation"
+"""Task key of the training job's validation task (``training_job.TASKS``); it exits with the
+verdict."""
+GIT_SOURCE_INFO = "git_source_info"
+"""The training job's lineage parameter (``training_job.git_source_info``)."""
+
+
 def stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str, Any]:
     """The stack's outputs: from a file (``pulumi stack output --json``), or the Pulumi CLI."""
     if outputs_file is not None:
@@ -118,10 +133,14 @@ def stack_outputs(stack: str, outputs_file: Path | None = None) -> dict[str, Any
     return outputs
 
 
-def one_time_tasks(settings: jobs.JobSettings) -> list[jobs.SubmitTask]:
-    """The job's tasks as a one-time run takes them: own cluster, job parameters inlined."""
+def one_time_tasks(
+    settings: jobs.JobSettings, overrides: Mapping[str, str] | None = None
+) -> list[jobs.SubmitTask]:
+    """The job's tasks as a one-time run takes them: own cluster, job parameters inlined
+    (``overrides`` replace the values of parameters the job declares)."""
     clusters = {c.job_cluster_key: c.new_cluster for c in settings.job_clusters or []}
     parameters = {p.name: p.default for p in settings.parameters or [] if p.name}
+    parameters |= {k: v for k, v in (overrides or {}).items() if k in parameters}
     tasks = []
     for task in settings.tasks or []:
         notebook = task.notebook_task
@@ -192,6 +211,15 @@ def _failed_tasks(client: WorkspaceClient, run: jobs.Run) -> list[str]:
     return lines
 
 
+def _verdict(client: WorkspaceClient, run: jobs.Run) -> str | None:
+    """What the validation task exited with (PASSED, FAILED, SKIPPED), if the run has one."""
+    for task in run.tasks or []:
+        if task.task_key == VALIDATION_TASK and task.run_id is not None:
+            output = client.jobs.get_run_output(task.run_id).notebook_output
+            return output.result if output is not None else None
+    return None
+
+
 def run_once(
     client: WorkspaceClient,
     stack: str,
@@ -201,10 +229,11 @@ def run_once(
     timeout: timedelta,
     say: Print,
     code: CodeSource | None = None,
-    tasks: Callable[[jobs.JobSettings], list[jobs.SubmitTask]] = one_time_tasks,
+    tasks: Callable[[jobs.JobSettings], list[jobs.SubmitTask]] | None = None,
 ) -> bool:
     """Run the deployed job's tasks (or those ``tasks`` makes of its settings) once at ``ref``
-    (of ``code``'s repository, or else the job's own); True when the run succeeded."""
+    (of ``code``'s repository, or else the job's own), its lineage parameter naming that tag;
+    True when the run succeeded."""
     settings = client.jobs.get(job_id).settings
     if settings is None or settings.git_source is None:
         raise SmokeError(
@@ -213,10 +242,12 @@ def run_once(
         )
     git = settings.git_source
     repo, provider = (code.url, code.provider) if code else (git.git_url, git.git_provider)
+    # The lineage the runs record names the tag checked out, not the job's branch.
+    lineage = {GIT_SOURCE_INFO: f"url:{repo}; tag:{ref}"}
     waiter = client.jobs.submit(
         run_name=f"smoke {ref}: {settings.name}",
         git_source=jobs.GitSource(git_url=repo, git_provider=provider, git_tag=ref),
-        tasks=tasks(settings),
+        tasks=tasks(settings) if tasks else one_time_tasks(settings, lineage),
         environments=settings.environments,
         budget_policy_id=settings.budget_policy_id,
         run_as=settings.run_as,
@@ -236,6 +267,12 @@ def run_once(
         return False
     state = run.state.result_state if run.state else None
     if state == jobs.RunResultState.SUCCESS:
+        verdict = _verdict(client, run)
+        if verdict == "FAILED":
+            say(f"{job.label}: FAILED, model validation FAILED {url}")
+            return False
+        if verdict is not None:
+            say(f"{job.label}: model validation {verdict}")
         say(f"{job.label}: SUCCESS {url}")
         return True
     say(f"{job.label}: FAILED ({state.value if state else 'no result'}) {url}")

@@ -171,6 +171,15 @@ class TeamAnswers:
             optional=True,
         ),
     )
+    split_key_column: str = field(
+        default="wine_id",
+        metadata=_ask(
+            "column that identifies a training row (prod's enforced validation needs one; "
+            "empty: prod validates in dry_run)",
+            (PROD_FILE, "mlops:training.validation.split_key_columns", "first"),
+            optional=True,
+        ),
+    )
     readers_group: str = field(
         default="users",
         metadata=_ask("workspace readers group", (STAGING_FILE, "mlops:access.readers_group", "")),
@@ -384,6 +393,19 @@ def _thresholds(answers: TeamAnswers) -> str:
     )
 
 
+def _training_data(answers: TeamAnswers, catalog: str, prod: bool) -> str:
+    """The training data line: the answer, except that prod, which enforces validation and so
+    needs a row id, trains on ``<catalog>.<schema>.training`` while the answer is the sample CSV
+    (it has no id column; README, "The model gate on day two")."""
+    if prod and answers.training_data == WINE["training_data"]:
+        return (
+            "    # Enforced validation needs a row id: the sample CSV has none, so prod trains on "
+            'a table\n    # with one (README, "The model gate on day two").\n'
+            f"    training_data: {_text(f'{catalog}.{answers.schema}.training')}\n"
+        )
+    return f"    training_data: {_text(answers.training_data)}\n"
+
+
 def _compute(answers: TeamAnswers, prod: bool) -> str:
     """The jobs' compute: a pinned serverless environment with the stack's budget policy, or
     classic job clusters of the cloud's node type."""
@@ -450,18 +472,25 @@ def _stack_file(answers: TeamAnswers, stack: str, secrets_provider: str) -> str:
         f"      quartz_cron: {'0 0 9 ? * MON' if prod else '0 0 9 * * ?'}\n"
         "      timezone: UTC\n"
         "      paused: false\n"
-        f"    training_data: {_text(answers.training_data)}\n"
-        f"    label_column: {_text(answers.label_column)}\n"
+        + _training_data(answers, catalog, prod)
+        + f"    label_column: {_text(answers.label_column)}\n"
         f"    problem_type: {_text(answers.problem_type)}\n"
         + (
             _line("    ", "positive_threshold", answers.positive_threshold, raw=True)
             if classification
             else ""
         )
-        + f"    run_mode: {'enabled' if prod else 'dry_run'}\n"
+        + f"    run_mode: {'enabled' if prod and answers.split_key_column else 'dry_run'}\n"
         "    validation:\n"
         "      holdout_percent: 20\n"
-        "      baseline_check: true\n" + _thresholds(answers) + "  mlops:batch_inference:\n"
+        + (
+            f"      split_key_columns: [{_text(answers.split_key_column)}]\n"
+            if answers.split_key_column and (prod or answers.training_data != WINE["training_data"])
+            else ""
+        )
+        + "      baseline_check: true\n"
+        + _thresholds(answers)
+        + "  mlops:batch_inference:\n"
         f"    input_table_name: {_text(f'{catalog}.{answers.schema}.{answers.input_table}')}\n"
         f"    output_table_name: {_text(f'{catalog}.{answers.schema}.{answers.output_table}')}\n"
         "    schedule:\n"

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import functions as F  # noqa: N812 - the usual alias
 
 from mlops_ml.registry import CHAMPION_ALIAS, require_version_by_alias, version_uri
+from mlops_ml.target import Target
 
 PREDICTION_COLUMN = "prediction"
 MODEL_VERSION_COLUMN = "model_version"
@@ -127,3 +128,15 @@ def score_table(
     )
     output.write.mode("overwrite").option("overwriteSchema", "true").saveAsTable(output_table_name)
     return ScoringResult(output_table_name, version, spark.table(output_table_name).count())
+
+
+def version_target(client: MlflowClient, model_name: str, version: str) -> Target | None:
+    """The target definition version ``version`` was trained for (its training run's
+    parameters); None for a version whose run logged none (registered before the gate)."""
+    run_id = client.get_model_version(model_name, version).run_id
+    if not run_id:
+        return None
+    try:
+        return Target.from_params(client.get_run(run_id).data.params)
+    except LookupError:
+        return None

@@ -1,12 +1,16 @@
-"""Lineage of a training run: the code it ran (``git_source_info``) and the data it read.
+"""Lineage of a training run: the code it ran and the data it read.
 
-``git_source_info`` is the job parameter MLOps Stacks calls the same, set by the stack from
-its code source: ``url:<repo>; branch:<b>`` or ``url:<repo>; tag:<t>`` (plus ``commit:<sha>``
-when one is pinned or given for a manual run), or ``workspace:<folder>`` when the stack
-uploads the notebooks. It becomes MLflow's git source tags on the run.
+The code: the commit the job run checked out (``used_commit`` of the run's git snapshot, read
+by :mod:`mlops_ml.job_run`) becomes MLflow's ``mlflow.source.git.commit``. ``git_source_info``,
+the job parameter MLOps Stacks calls the same, says what was asked for: ``url:<repo>;
+branch:<b>`` or ``url:<repo>; tag:<t>`` (plus ``commit:<sha>`` when one is pinned or given for a
+manual run), or ``workspace:<folder>`` when the stack uploads the notebooks; its fields become
+MLflow's other git source tags. A branch moves, so only the snapshot's commit says which code
+ran; without one (a manual run, workspace mode) a ``commit:`` of ``git_source_info`` is used.
 
 The training data is logged as an MLflow dataset input (name, source, digest, schema and row
-count; no rows). Row-level detail of the split is logged as counts and digests of row keys.
+count; no rows), its digest also as the run parameter :data:`DATA_DIGEST_PARAM`. Row-level
+detail of the split is logged as counts and digests of row keys.
 """
 
 from __future__ import annotations
@@ -20,12 +24,15 @@ from mlflow.data.spark_dataset_source import SparkDatasetSource
 
 from mlops_ml.data import is_table_name, spark_path
 
+DATA_DIGEST_PARAM = "training_data_digest"
+"""Run parameter: the MLflow digest of the training dataset (also on its dataset input)."""
+GIT_COMMIT_TAG = "mlflow.source.git.commit"
 GIT_SOURCE_INFO_TAG = "git_source_info"
 """Run tag with the raw ``git_source_info`` parameter."""
 GIT_TAGS = {
     "url": "mlflow.source.git.repoURL",
     "branch": "mlflow.source.git.branch",
-    "commit": "mlflow.source.git.commit",
+    "commit": GIT_COMMIT_TAG,
     "tag": "git_tag",
     "workspace": "workspace_folder",
 }
@@ -50,12 +57,15 @@ def parse_git_source_info(text: str) -> dict[str, str]:
     return fields
 
 
-def lineage_tags(git_source_info: str) -> dict[str, str]:
-    """Run tags for ``git_source_info``: MLflow's git tags plus the raw value."""
+def lineage_tags(git_source_info: str, used_commit: str | None = None) -> dict[str, str]:
+    """Run tags for the code: MLflow's git tags, the raw ``git_source_info``, and the commit
+    the job run executed (``used_commit``), which wins over a ``commit:`` field."""
     fields = parse_git_source_info(git_source_info)
     tags = {GIT_TAGS[k]: v for k, v in fields.items() if k in GIT_TAGS}
     if git_source_info.strip():
         tags[GIT_SOURCE_INFO_TAG] = git_source_info.strip()
+    if used_commit:
+        tags[GIT_COMMIT_TAG] = used_commit
     return tags
 
 

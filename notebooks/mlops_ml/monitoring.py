@@ -18,11 +18,12 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 
+from pyspark.sql import Column, SparkSession
 from pyspark.sql import DataFrame as SparkDataFrame
-from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the usual alias
 
 from mlops_ml.inference import MODEL_VERSION_COLUMN, PREDICTION_COLUMN
+from mlops_ml.target import Target
 
 ALL_MODELS = "*"
 """The monitor's value of the model-id column for rows aggregated over every model version."""
@@ -221,20 +222,51 @@ def check_metric(spark: SparkSession, table: str, check: MetricCheck) -> CheckRe
     return CheckResult(violated, ("violated: " if violated else "not violated: ") + summary, values)
 
 
+def label_in_model_space(label: Column, target: Target) -> Column:
+    """The label as the model predicts it: Spark's form of :meth:`Target.values`.
+
+    Classification models predict ``label >= positive_threshold`` as 0/1 (a good wine is
+    ``quality >= 7``), so the monitor must compare them with that, not with the raw label
+    (3..8), or accuracy collapses once ground truth is joined. Regression keeps the label as a
+    double. A missing label stays missing.
+    """
+    if target.problem_type == "classification":
+        assert target.positive_threshold is not None  # Target checks it
+        return (label.cast("double") >= F.lit(target.positive_threshold)).cast("long")
+    return label.cast("double")
+
+
 def append_inference_log(
-    spark: SparkSession, scored_table: str, log_table: str, label_column: str | None = None
+    spark: SparkSession,
+    scored_table: str,
+    log_table: str,
+    label_column: str | None = None,
+    target: Target | None = None,
 ) -> None:
     """Append the rows batch inference just wrote to the inference log.
 
     The log has the scored columns (features, ``prediction``, ``model_version`` as a string,
     the monitor's model-id column, and ``scoring_timestamp``) and, when a label column is
-    configured, that column empty: ground truth is joined in later, and then the monitor
-    computes model quality.
+    configured, that column in the model's label space (:func:`label_in_model_space`, with
+    ``target``, the scoring version's target definition from its training run), typed like
+    ``prediction``; when the scored rows have no such column it is empty: ground truth is
+    joined in later, and then the monitor computes model quality. A label without a ``target``
+    to translate it is refused rather than logged raw.
     """
     rows = spark.table(scored_table).withColumn(
         MODEL_VERSION_COLUMN, F.col(MODEL_VERSION_COLUMN).cast("string")
     )
-    if label_column and label_column not in rows.columns:
+    if label_column:
         prediction_type = dict(rows.dtypes)[PREDICTION_COLUMN]
-        rows = rows.withColumn(label_column, F.lit(None).cast(prediction_type))
+        if label_column not in rows.columns:
+            rows = rows.withColumn(label_column, F.lit(None).cast(prediction_type))
+        elif target is None:
+            raise ValueError(
+                f"{scored_table} has label column {label_column!r} but the scoring version's "
+                "target definition is unknown (its training run logged none): the label cannot "
+                "be put in the model's label space for the monitor"
+            )
+        else:
+            label = label_in_model_space(F.col(label_column), target)
+            rows = rows.withColumn(label_column, label.cast(prediction_type))
     rows.write.mode("append").option("mergeSchema", "true").saveAsTable(log_table)

@@ -28,6 +28,14 @@ VALIDATION_MODE_TAG = "validation_mode"
 """Model version tag: the run_mode (a :class:`RunMode` value) ModelValidation ran in."""
 VALIDATION_DETAILS_TAG = "validation_details"
 """Model version tag: a short summary of the failed checks (full report is a run artifact)."""
+MAX_TAG_LENGTH = 250
+"""Longest value the gate writes to a version tag (``validation_details``, ``break_glass``): a
+summary to read in the UI (the full report is a run artifact), well within the limits: Unity
+Catalog takes tag values of up to 1000 characters on model versions (Databricks docs, "Apply
+tags to Unity Catalog securable objects",
+https://learn.microsoft.com/azure/databricks/database-objects/tags, "Constraints"),
+MLflow's client checks model version tag values against ``MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH``
+(``mlflow/utils/validation.py``: 5000 in MLflow 2.13.1, 100000 in 3.17.2)."""
 
 
 class RunMode(str, Enum):
@@ -47,6 +55,11 @@ class RunMode(str, Enum):
         except ValueError:
             allowed = [m.value for m in cls]
             raise ValueError(f"run_mode must be one of {allowed}, got {value!r}") from None
+
+    @property
+    def strictness(self) -> int:
+        """Order of the modes: ``disabled`` < ``dry_run`` < ``enabled``."""
+        return list(RunMode).index(self)
 
 
 REGISTRY_URIS = {"unity_catalog": "databricks-uc", "workspace": "databricks"}
@@ -96,17 +109,54 @@ def registry_uri_for_model(model_name: str) -> str:
     return "databricks-uc" if is_unity_catalog_name(model_name) else "databricks"
 
 
+ALIAS_NOT_FOUND_CODES = ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE")
+"""Error codes a registry answers an alias look-up with when it finds nothing. MLflow's own
+(SQL) registry raises ``INVALID_PARAMETER_VALUE`` "Registered model alias <alias> not found."
+(``mlflow/store/model_registry/sqlalchemy_store.py``, ``get_model_version_by_alias``, in 2.13.1
+and 3.x); Unity Catalog answers over REST (``RESOURCE_DOES_NOT_EXIST``/``NOT_FOUND``). Any
+other error (permission, throttling, an outage) is raised as it is: no guess is made."""
+
+
+class AliasUnreadableError(LookupError):
+    """The alias is set, but the version it points at cannot be read."""
+
+
 def version_by_alias(client: MlflowClient, model_name: str, alias: str) -> ModelVersion | None:
-    """The version ``alias`` points at, or None when the model or the alias doesn't exist."""
+    """The version ``alias`` points at; None only when the model or the alias does not exist.
+
+    The version is read by the alias itself (``get_model_version_by_alias``), not through the
+    registered model's alias list: that list is second-hand (Unity Catalog leaves it empty unless
+    asked with ``include_aliases``: MLflow's ``uc_native_rest_store.py``, ``get_registered_model``,
+    "without it the response omits registered-model aliases"; databricks/databricks-sdk-py#868),
+    and trusting an empty list would skip the champion. When the look-up finds nothing, the
+    registered model says why: the model does not exist, or the alias is not set (None); or the
+    alias is set and names a version that cannot be read, which raises
+    :class:`AliasUnreadableError` rather than counting as "no champion" (fail closed). Deleting a
+    version deletes its aliases in both registries (Unity Catalog's "Delete Model Version" API:
+    "Any aliases assigned to the model version will also be deleted";
+    ``sqlalchemy_store.py`` ``delete_model_version``), so an alias naming a missing version is a
+    registry in an unexpected state, not a first model.
+    """
+    try:
+        return client.get_model_version_by_alias(model_name, alias)
+    except MlflowException as error:
+        if error.error_code not in ALIAS_NOT_FOUND_CODES:
+            raise
+        lookup = error
     try:
         model = client.get_registered_model(model_name)
     except MlflowException as error:
         if error.error_code == "RESOURCE_DOES_NOT_EXIST":
             return None
         raise
-    if alias not in (model.aliases or {}):
+    target = (model.aliases or {}).get(alias)
+    if target is None:
         return None
-    return client.get_model_version_by_alias(model_name, alias)
+    raise AliasUnreadableError(
+        f"model {model_name!r}: alias {alias!r} points at version {target}, which cannot be "
+        f"read ({lookup.error_code}: {lookup.message}); point {alias!r} at a version that "
+        "exists (README, 'The model gate on day two') before validating or deploying against it"
+    )
 
 
 def require_version_by_alias(client: MlflowClient, model_name: str, alias: str) -> ModelVersion:

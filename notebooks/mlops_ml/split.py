@@ -1,16 +1,19 @@
 """A stable train / hold-out split: each row's side follows from a hash of its key.
 
-A row's key is the values of ``key_columns`` (default: every column, in name order). Its
-SHA-256 puts it in one of 100 buckets; buckets below ``holdout_percent`` are the hold-out
-set. So the same row falls on the same side in every run, whatever else the table holds:
-when the training table grows, rows an earlier version trained on never move to the hold-out
-set, and validation can score the champion on rows neither version trained on. Changing the
-key columns or the percentage changes the split; every training run logs its split (see
-:meth:`Split.params`), so validation recomputes the champion's own hold-out set and compares
-on the rows in both.
+A row's key is the values of ``key_columns``: an id that names the row whatever else about it
+changes. Its SHA-256 puts it in one of 100 buckets; buckets below ``holdout_percent`` are the
+hold-out set. So the same row falls on the same side in every run, whatever else the table
+holds: when the table grows, gains a column, or has old rows re-exported with other values,
+rows an earlier version trained on never move to the hold-out set, and validation can score
+the champion on rows neither version trained on. Key columns identify rows; they are not
+features (:func:`~mlops_ml.target.split_features` drops them).
 
-With the default key, a row whose values change (a corrected label) is a new row. Name a
-stable id column in ``key_columns`` to keep a row on its side across such edits.
+Without key columns the key is every column (in name order): a row whose values change (a
+corrected label, a re-export) or a table that gains a column gives new keys, so a champion's
+hold-out cannot be recomputed exactly after such a change. The stack config therefore refuses
+``run_mode: enabled`` without ``split_key_columns``; validation treats a champion keyed by
+every column with care (:mod:`mlops_ml.validation`). Every training run logs its split and the
+columns its key was made of (:meth:`Split.params`, :data:`KEY_COLUMNS_USED_PARAM`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,15 @@ import pandas as pd
 SPLIT_SCHEME = "sha256-bucket-v1"
 """Version of the hashing below; a run logged with another scheme cannot be recomputed."""
 BUCKETS = 100
+SPLIT_ARTIFACT = "validation/split.json"
+"""Run artifact: the split, row counts of each side and digests of their row keys."""
+KEY_COLUMNS_USED_PARAM = "split_key_columns_used"
+"""Run parameter: the columns a run's row keys were made of (JSON list, in key order); the
+same as ``split_key_columns`` unless that was empty (every column of the data it read)."""
+TRAINING_DIGEST_PARAM = "split_training_key_digest"
+"""Run parameter: :func:`digest` of the training side's row keys."""
+HOLDOUT_DIGEST_PARAM = "split_holdout_key_digest"
+"""Run parameter: :func:`digest` of the hold-out side's row keys."""
 
 
 def _canonical(value: Any) -> str:
@@ -97,15 +109,23 @@ class Split:
             )
         return cls.from_parameters(params["holdout_percent"], params["split_key_columns"])
 
-    def keys(self, data: pd.DataFrame) -> pd.Series:
-        """The SHA-256 (hex) of each row's key."""
-        columns = list(self.key_columns) or sorted(data.columns)
+    def columns(self, data: pd.DataFrame) -> tuple[str, ...]:
+        """The columns a row's key is made of: ``key_columns``, else every column by name."""
+        columns = self.key_columns or tuple(sorted(data.columns))
+        missing = [c for c in columns if c not in data.columns]
+        if missing:
+            raise ValueError(f"split key columns {missing} are not in the data: {list(data)}")
+        return columns
+
+    def keys(self, data: pd.DataFrame, columns: tuple[str, ...] | None = None) -> pd.Series:
+        """The SHA-256 (hex) of each row's key (``columns``: instead of :meth:`columns`)."""
+        columns = self.columns(data) if columns is None else columns
         missing = [c for c in columns if c not in data.columns]
         if missing:
             raise ValueError(f"split key columns {missing} are not in the data: {list(data)}")
         texts = (
             "\x1f".join(_canonical(v) for v in row)
-            for row in data[columns].itertuples(index=False, name=None)
+            for row in data[list(columns)].itertuples(index=False, name=None)
         )
         return pd.Series(
             [hashlib.sha256(t.encode()).hexdigest() for t in texts], index=data.index, dtype=object
@@ -116,6 +136,15 @@ class Split:
         keys = self.keys(data) if keys is None else keys
         buckets = keys.map(lambda key: int(key[:12], 16) % BUCKETS)
         return (buckets < self.holdout_percent).astype(bool)
+
+    def logged(self, data: pd.DataFrame, keys: pd.Series, holdout: pd.Series) -> dict[str, str]:
+        """Run parameters recording which rows went where: the key columns used and the digests
+        of each side's keys (no rows); validation checks a recomputed split against them."""
+        return {
+            KEY_COLUMNS_USED_PARAM: json.dumps(list(self.columns(data))),
+            TRAINING_DIGEST_PARAM: digest(keys[~holdout]),
+            HOLDOUT_DIGEST_PARAM: digest(keys[holdout]),
+        }
 
     def describe(self) -> str:
         key = ", ".join(self.key_columns) if self.key_columns else "every column"

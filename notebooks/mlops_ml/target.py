@@ -12,7 +12,7 @@ features and the target, for training and validation alike.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -98,14 +98,31 @@ class Target:
         )
 
 
-def split_features(data: pd.DataFrame, target: Target) -> tuple[pd.DataFrame, pd.Series]:
-    """Features (every column but the label, as float64) and the target."""
+def split_features(
+    data: pd.DataFrame, target: Target, key_columns: Sequence[str] = ()
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Features (every column but the label and the row key, as float64) and the target.
+
+    ``key_columns`` (the split's ``split_key_columns``) identify rows: an id says which row it
+    is, not what the row is, so a model must not learn from it (it would also store an id in
+    the model's signature and make scoring tables carry it as a feature). Training and
+    validation drop the same columns, so the model's signature never holds them; batch
+    inference scores the signature's columns and keeps every input column in its output.
+    """
     label = target.label
     if label not in data.columns:
         raise ValueError(f"label column {target.label_column!r} is not in {list(data.columns)}")
-    features = data.drop(columns=[label])
+    if label in key_columns:
+        raise ValueError(
+            f"split_key_columns {list(key_columns)} hold the label column {label!r}: a row's key "
+            "must identify it, not its outcome (a corrected label would move the row)"
+        )
+    missing = [c for c in key_columns if c not in data.columns]
+    if missing:
+        raise ValueError(f"split key columns {missing} are not in the data: {list(data)}")
+    features = data.drop(columns=[label, *key_columns])
     if features.shape[1] == 0:
-        raise ValueError("training data has no feature columns besides the label")
+        raise ValueError("training data has no feature columns besides the label and row key")
     if TARGET_COLUMN in features.columns:
         raise ValueError(f"feature column name {TARGET_COLUMN!r} is reserved")
     non_numeric = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]

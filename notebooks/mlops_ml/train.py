@@ -1,15 +1,25 @@
 """Training: fit a model on the training side of a stable split, log it, register a version.
 
 The target comes from :class:`~mlops_ml.target.Target` (a binary class from a label threshold,
-or the label itself for regression). Features are every other column of the training data;
-they must be numeric and are used as float64 (missing values are imputed with the median).
-The default estimator is a random forest inside a scikit-learn pipeline.
+or the label itself for regression). Features are every other column of the training data but
+the split's key columns (a row's id is not a feature); they must be numeric and are used as
+float64 (missing values are imputed with the median). The default estimator is a random
+forest inside a scikit-learn pipeline.
 
 The run records what validation needs to rebuild everything from the data, and no rows: the
-target definition and split as parameters, the training data as an MLflow dataset input, the
-git source as tags, row counts and key digests of both sides as :data:`SPLIT_ARTIFACT`. The
-new version is tagged ``validation_status=PENDING`` and gets no alias: ModelValidation gives
-it ``challenger`` once it has a verdict.
+target definition and split (with the columns its keys were made of and digests of each side's
+keys) as parameters, the training data as an MLflow dataset input and its digest, the code
+(git source tags and the commit the job run executed), row counts and key digests of both sides
+as :data:`SPLIT_ARTIFACT`. The model's input example is schema-only (zeros), so no value of any
+row is stored with the model. MLflow autologging is switched off first: on Databricks Runtime ML
+(10.4 LTS and above) "Databricks Autologging calls mlflow.autolog()" when a notebook attaches,
+with ``log_models=True`` and ``exclusive=False`` (Databricks docs, "Databricks Autologging",
+https://docs.databricks.com/mlflow/databricks-autologging.html), and ``exclusive=False`` means
+"autologged content is logged to the active fluent run, which may be user-created" (MLflow's
+``mlflow.autolog`` docstring, 2.13.1 and 3.x): a second model and more datasets in this run.
+``mlflow.autolog(disable=True)`` "disables all supported autologging integrations" (same
+docstring). The new version is tagged ``validation_status=PENDING`` and gets no alias:
+ModelValidation gives it ``challenger`` once it passes.
 """
 
 from __future__ import annotations
@@ -28,14 +38,12 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
-from mlops_ml.lineage import lineage_tags, log_training_dataset
+from mlops_ml.lineage import DATA_DIGEST_PARAM, lineage_tags, log_training_dataset
 from mlops_ml.metrics import score_model
 from mlops_ml.registry import VALIDATION_STATUS_TAG, version_uri
-from mlops_ml.split import Split, digest
+from mlops_ml.split import SPLIT_ARTIFACT, Split, digest
 from mlops_ml.target import Target, split_features
 
-SPLIT_ARTIFACT = "validation/split.json"
-"""Run artifact: the split, row counts of each side and digests of their row keys."""
 MODEL_ARTIFACT = "model"
 """Name (MLflow 3) or artifact path (MLflow 2) of the logged model."""
 MIN_ROWS = 10
@@ -87,6 +95,15 @@ def _experiment_id(client: MlflowClient, experiment_name: str) -> str:
     return str(client.create_experiment(experiment_name))
 
 
+def schema_only_example(features: pd.DataFrame) -> pd.DataFrame:
+    """One input row of zeros with the features' names and types: shows the model's input
+    shape without holding any value of any row (a median of an id or a category is a real
+    value)."""
+    return pd.DataFrame([[0.0] * len(features.columns)], columns=list(features.columns)).astype(
+        features.dtypes.to_dict()
+    )
+
+
 def _log_sklearn_model(model: Any, signature: Any, input_example: pd.DataFrame) -> Any:
     """Log the model under :data:`MODEL_ARTIFACT`, with MLflow 2 and 3 keyword names.
 
@@ -115,22 +132,28 @@ def train_model(
     split: Split | None = None,
     training_data: str = "",
     git_source_info: str = "",
+    used_commit: str | None = None,
     estimator: Any = None,
     random_state: int = 42,
     client: MlflowClient | None = None,
 ) -> TrainingResult:
     """Fit on the training side of ``split``, log to ``experiment_name``, register a version.
 
-    Logs parameters (target definition, split, estimator, row counts), hold-out metrics,
-    lineage (git source tags, the training data as a dataset input, :data:`SPLIT_ARTIFACT`)
-    and the model with its signature. The input example is one synthetic row (the feature
-    medians), so no training row is stored with the model. Registers a new ``model_name``
-    version tagged ``validation_status=PENDING``, without alias. Uses the current tracking
-    and registry URIs; ``estimator`` replaces :func:`default_estimator` (it is cloned).
+    Logs parameters (target definition, split, estimator, row counts, data digest), hold-out
+    metrics, lineage (git source tags and ``used_commit``, the commit the job run executed; the
+    training data as a dataset input; :data:`SPLIT_ARTIFACT`) and the model with its signature
+    and a schema-only input example. The split's key columns are not features. Registers a new
+    ``model_name`` version tagged ``validation_status=PENDING``, without alias. Uses the current
+    tracking and registry URIs; ``estimator`` replaces :func:`default_estimator` (it is cloned).
     """
+    # One model and one dataset per run (see the module docstring). mlflow.autolog leaves alone
+    # an integration whose own autolog was called (``setup_autologging`` in MLflow's
+    # ``tracking/fluent.py``), so scikit-learn's is switched off by name too.
+    mlflow.autolog(disable=True)
+    mlflow.sklearn.autolog(disable=True)
     client = client or MlflowClient()
     split = split or Split()
-    features, y = split_features(data, target)
+    features, y = split_features(data, target, split.key_columns)
     keys = split.keys(data)
     holdout = split.holdout(data, keys)
     sides = {"training": int((~holdout).sum()), "holdout": int(holdout.sum())}
@@ -154,20 +177,22 @@ def train_model(
     experiment_id = _experiment_id(client, experiment_name)
 
     with mlflow.start_run(experiment_id=experiment_id) as run:
-        mlflow.set_tags({"model_name": model_name, **lineage_tags(git_source_info)})
+        mlflow.set_tags({"model_name": model_name, **lineage_tags(git_source_info, used_commit)})
+        dataset = log_training_dataset(data, training_data, target.label)
         mlflow.log_params(
             {
                 **target.params(),
                 **split.params(),
+                **split.logged(data, keys, holdout),
                 "estimator": type(model).__name__,
                 "features": len(features.columns),
                 "training_rows": sides["training"],
                 "holdout_rows": sides["holdout"],
                 "random_state": random_state,
                 "training_data": training_data or "(in-memory)",
+                DATA_DIGEST_PARAM: dataset.digest,
             }
         )
-        log_training_dataset(data, training_data, target.label)
         model.fit(x_train, y_train)
         metrics = score_model(model, features[holdout], y[holdout], target.problem_type)
         mlflow.log_metrics(metrics)
@@ -183,7 +208,7 @@ def train_model(
             SPLIT_ARTIFACT,
         )
         signature = infer_signature(x_train, model.predict(x_train))
-        model_info = _log_sklearn_model(model, signature, x_train.median().to_frame().T)
+        model_info = _log_sklearn_model(model, signature, schema_only_example(x_train))
 
     version = mlflow.register_model(model_info.model_uri, model_name)
     client.set_model_version_tag(model_name, version.version, VALIDATION_STATUS_TAG, "PENDING")

@@ -13,22 +13,34 @@ parameters, reloads the training data and scores:
   recomputed from the champion's logged split); the candidate must not be worse on any
   configured metric nor on the primary metric by more than that metric's tolerance.
 
+Finding the champion's hold-out rows in today's table is exact when the champion was split by
+key columns (an id): a row keeps its key when the table gains a column or old rows are
+re-exported with other values. A champion split by every column (no key columns when it
+trained) is exact only while the table is unchanged (its logged key digests still match);
+otherwise rows it trained on may count as unseen, which can only flatter it, so the candidate
+still passes when it is no worse even so, and a loss is reported as inconclusive with what to
+do, never as the candidate being worse. A champion whose key columns are gone fails the check
+with what to do. A candidate split by every column must still find its own split in the data.
+
 It fails closed: an error anywhere (reading a run, loading data, loading or scoring either
-model) and a metric that cannot be computed are failed checks that say what failed.
-``run_mode``: ``disabled`` records SKIPPED without checking; ``dry_run`` records the verdict
-and never raises; ``enabled`` records it and raises :class:`ModelValidationError` on FAILED.
-The verdict goes to version tags (``validation_status``, ``validation_mode``,
-``validation_details``) and the full report to the training run (``validation/report.json``).
-A version that PASSED, or was validated in ``dry_run``, gets the ``challenger`` alias; one that
-FAILED in ``enabled`` mode never gets it and loses it if it had it.
+model, a champion alias naming a version that cannot be read) and a metric that cannot be
+computed are failed checks that say what failed. ``run_mode``: ``disabled`` records SKIPPED
+without checking; ``dry_run`` records the verdict and never raises; ``enabled`` records it and
+raises :class:`ModelValidationError` on FAILED. The verdict goes to version tags
+(``validation_status``, ``validation_mode``, ``validation_details``) and the full report to the
+training run (``validation/report.json``). It is a fact about the version: one FAILED in
+``enabled`` mode is never re-decided (a repair run, ``dry_run`` or ``disabled`` leaves it
+FAILED). Only a version that PASSED gets the ``challenger`` alias; one that FAILED loses it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import mlflow.sklearn
@@ -40,6 +52,7 @@ from mlops_ml.metrics import PRIMARY_METRIC, Metric, get_metric, metric_names, s
 from mlops_ml.registry import (
     CHALLENGER_ALIAS,
     CHAMPION_ALIAS,
+    MAX_TAG_LENGTH,
     VALIDATION_DETAILS_TAG,
     VALIDATION_MODE_TAG,
     VALIDATION_STATUS_TAG,
@@ -47,18 +60,18 @@ from mlops_ml.registry import (
     version_by_alias,
     version_uri,
 )
-from mlops_ml.split import Split, digest
+from mlops_ml.split import (
+    HOLDOUT_DIGEST_PARAM,
+    KEY_COLUMNS_USED_PARAM,
+    SPLIT_ARTIFACT,
+    TRAINING_DIGEST_PARAM,
+    Split,
+    digest,
+)
 from mlops_ml.target import Target, split_features
 
 REPORT_ARTIFACT = "validation/report.json"
 """Run artifact with the full :class:`ValidationReport`."""
-MAX_TAG_LENGTH = 250
-"""Longest ``validation_details`` tag value: a summary to read in the UI (the full report is
-:data:`REPORT_ARTIFACT`), well within the limits: Unity Catalog takes tag values of up to 1000
-characters on model versions (Databricks docs, "Apply tags to Unity Catalog securable
-objects", https://learn.microsoft.com/azure/databricks/database-objects/tags, "Constraints"),
-MLflow's client checks model version tag values against ``MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH``
-(``mlflow/utils/validation.py``: 5000 in MLflow 2.13.1, 100000 in 3.17.2)."""
 MIN_COMPARISON_ROWS = 20
 """Fewest rows unseen by both versions that a champion comparison accepts."""
 
@@ -116,6 +129,8 @@ class ValidationReport:
     holdout_rows: int = 0
     holdout_key_digest: str = ""
     comparison_rows: int = 0
+    comparison_basis: str = ""
+    """How the champion's hold-out rows were found in today's data (exact or not)."""
 
     @property
     def failed_checks(self) -> tuple[Check, ...]:
@@ -307,11 +322,148 @@ class _Evaluation:
         self.add(Check(kind, metric, None, None, False, message))
 
 
-def _training_run(client: MlflowClient, run_id: str | None) -> tuple[Target, Split, str]:
+@dataclass(frozen=True)
+class _TrainingRun:
+    """What a version's training run recorded: enough to rebuild its target and its split."""
+
+    target: Target
+    split: Split
+    training_data: str
+    key_columns_used: tuple[str, ...] | None
+    """The columns its row keys were made of (None: a run from before they were logged)."""
+    training_digest: str | None
+    """:func:`~mlops_ml.split.digest` of its training side's keys (None: not logged)."""
+    holdout_digest: str | None
+
+
+def _training_run(client: MlflowClient, run_id: str | None) -> _TrainingRun:
     if not run_id:
         raise LookupError("the version has no training run")
     params = client.get_run(run_id).data.params
-    return Target.from_params(params), Split.from_params(params), params.get("training_data", "")
+    target, split = Target.from_params(params), Split.from_params(params)
+    used = params.get(KEY_COLUMNS_USED_PARAM)
+    training, holdout = params.get(TRAINING_DIGEST_PARAM), params.get(HOLDOUT_DIGEST_PARAM)
+    if training is None or holdout is None:
+        # Runs from before the digests were parameters have them in the split artifact only.
+        logged: dict[str, Any] = {}
+        with tempfile.TemporaryDirectory() as directory:
+            try:
+                path = client.download_artifacts(run_id, SPLIT_ARTIFACT, directory)
+                logged = json.loads(Path(path).read_text())
+            except Exception:  # no artifact: the digests are unknown, which is what None says
+                pass
+        training = training or logged.get("training_key_digest")
+        holdout = holdout or logged.get("holdout_key_digest")
+    return _TrainingRun(
+        target,
+        split,
+        params.get("training_data", ""),
+        tuple(json.loads(used)) if used else None,
+        training,
+        holdout,
+    )
+
+
+class KeyMismatchError(LookupError):
+    """The rows a version trained on cannot be identified in today's data."""
+
+
+@dataclass(frozen=True)
+class _ChampionRows:
+    """The champion's hold-out rows in today's data, and how sure that is."""
+
+    holdout: pd.Series
+    exact: bool
+    """True: exactly the rows the champion did not train on. False: rows it trained on may be
+    among them (its key was every column and the table changed since), which can only make
+    the champion look better than it is."""
+    basis: str
+    """How they were found, for the report."""
+
+
+def _unchanged(run: _TrainingRun, keys: pd.Series, holdout: pd.Series) -> bool:
+    """Whether recomputed keys give exactly the sides the run logged (same rows, same values)."""
+    return (
+        run.training_digest is not None
+        and run.holdout_digest is not None
+        and digest(keys[~holdout]) == run.training_digest
+        and digest(keys[holdout]) == run.holdout_digest
+    )
+
+
+def _champion_rows(
+    data: pd.DataFrame,
+    run: _TrainingRun,
+    load_incumbent: Callable[[], Any],
+    label: str,
+    version: str,
+) -> _ChampionRows:
+    """The rows champion ``version`` held out, recomputed from its own logged split.
+
+    With key columns (an id), a row keeps its key whatever columns the table gained or values
+    were re-exported: exact. Without (every column was its key), its keys are recomputed over
+    the columns it had (logged; for older runs its features plus the label): exact when that
+    reproduces the digests it logged (the table is unchanged), approximate otherwise, since an
+    edited value gives a row a new key. Raises :class:`KeyMismatchError` when its key columns
+    are not all in the data. ``load_incumbent`` loads the champion's model, needed only for a
+    run that did not log its key columns.
+    """
+    split = run.split
+    if split.key_columns:
+        missing = [c for c in split.key_columns if c not in data.columns]
+        if missing:
+            raise KeyMismatchError(
+                f"champion v{version} was split by key columns {list(split.key_columns)}, and "
+                f"{missing} are not in the training data any more (columns: {list(data)}), so "
+                "the rows it trained on cannot be identified; restore the column(s), or replace "
+                "the champion with break-glass after reviewing this version's other checks "
+                "(README, 'The model gate on day two')"
+            )
+        holdout = split.holdout(data)
+        basis = f"by its key columns {list(split.key_columns)}: exact"
+        return _ChampionRows(holdout, True, basis)
+    columns = run.key_columns_used
+    if columns is None:  # a run from before the key columns were logged: features + label
+        names = getattr(load_incumbent(), "feature_names_in_", None)
+        if names is None:
+            raise KeyMismatchError(
+                f"champion v{version} was split by every column, and neither its run nor its "
+                "model says which columns it had; its training rows cannot be identified"
+            )
+        columns = tuple(sorted({*map(str, names), label}))
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise KeyMismatchError(
+            f"champion v{version} was split by the values of every column it had, and "
+            f"{missing} are not in the training data any more, so the rows it trained on "
+            "cannot be identified; set training.validation.split_key_columns (an id column) "
+            "and replace the champion with break-glass after reviewing this version's other "
+            "checks (README, 'The model gate on day two')"
+        )
+    keys = split.keys(data, columns)
+    holdout = split.holdout(data, keys)
+    if _unchanged(run, keys, holdout):
+        return _ChampionRows(holdout, True, "by every column it had; the table is unchanged: exact")
+    basis = (
+        "by every column it had, and the table changed since it trained (its key digests do not "
+        "match): rows it trained on may count as unseen, which can only flatter it"
+    )
+    return _ChampionRows(holdout, False, basis)
+
+
+def _inconclusive(check: Check, champion_version: str) -> Check:
+    """A failed comparison with a champion found only approximately: not the candidate's fault."""
+    return replace(
+        check,
+        message=(
+            f"{check.message}; inconclusive, not a verdict on this version: champion "
+            f"v{champion_version} was split by every column (no split_key_columns) and the table "
+            "changed since, so some rows it trained on may be among the comparison rows and "
+            "flatter it. Set training.validation.split_key_columns (an id column) and replace "
+            "the champion with break-glass after reviewing this version's other checks "
+            "(README, 'The model gate on day two')"
+        ),
+    )
 
 
 def _evaluate(
@@ -325,15 +477,16 @@ def _evaluate(
     baseline: bool,
 ) -> None:
     found.stage = f"reading the training run of version {version}"
-    target, split, training_data = _training_run(client, run_id)
+    run = _training_run(client, run_id)
+    target, split = run.target, run.split
     problem_type = target.problem_type
     found.stage = "reading validation_thresholds"
     configured = parse_thresholds(thresholds)
 
-    found.stage = f"loading the training data {training_data!r}"
-    data = load_data(training_data, target.label_column)
+    found.stage = f"loading the training data {run.training_data!r}"
+    data = load_data(run.training_data, target.label_column)
     found.stage = "splitting the training data"
-    features, y = split_features(data, target)
+    features, y = split_features(data, target, split.key_columns)
     keys = split.keys(data)
     holdout = split.holdout(data, keys)
     holdout_rows = int(holdout.sum())
@@ -342,6 +495,18 @@ def _evaluate(
     )
     if holdout_rows == 0:
         raise ValueError(f"no hold-out rows ({split.describe()}) in {len(data)} rows")
+    if not split.key_columns and not _unchanged(run, keys, holdout):
+        # Keyed by every value, a row edited since training has a new key and may have moved
+        # to the hold-out side: the version would be scored on rows it trained on.
+        found.fail(
+            "error",
+            "",
+            f"the training data changed since version {version} was trained (its split, by "
+            "every column, no longer gives the key digests its run logged), so its hold-out "
+            "rows cannot be recomputed; run the whole job again to train and validate a new "
+            "version on today's data, or set training.validation.split_key_columns",
+        )
+        return
 
     found.stage = f"loading version {version}"
     candidate = mlflow.sklearn.load_model(version_uri(model_name, version))
@@ -364,34 +529,50 @@ def _evaluate(
     label = f"champion v{champion.version}"
     found.report = replace(found.report, champion_version=str(champion.version))
     found.stage = f"reading the training run of {label}"
-    champion_target, champion_split, _ = _training_run(client, champion.run_id)
-    if champion_target.problem_type != problem_type:
+    champion_run = _training_run(client, champion.run_id)
+    if champion_run.target.problem_type != problem_type:
         found.fail(
             "champion",
             PRIMARY_METRIC[problem_type],
-            f"{label} is a {champion_target.problem_type} model and the candidate a "
+            f"{label} is a {champion_run.target.problem_type} model and the candidate a "
             f"{problem_type} model; they cannot be compared",
         )
         return
+    loaded: list[Any] = []
+
+    def load_incumbent() -> Any:
+        if not loaded:
+            found.stage = f"loading {label}"
+            loaded.append(mlflow.sklearn.load_model(version_uri(model_name, champion.version)))
+        return loaded[0]
+
     found.stage = f"recomputing the rows {label} held out"
-    # A row's key depends on the key columns only: the same columns, the same keys.
-    same_keys = champion_split.key_columns == split.key_columns
-    rows = holdout & champion_split.holdout(data, keys if same_keys else None)
+    try:
+        rows_of_champion = _champion_rows(
+            data, champion_run, load_incumbent, target.label, str(champion.version)
+        )
+    except KeyMismatchError as error:
+        found.fail("champion", PRIMARY_METRIC[problem_type], str(error))
+        return
+    rows = holdout & rows_of_champion.holdout
     comparison_rows = int(rows.sum())
-    found.report = replace(found.report, comparison_rows=comparison_rows)
+    found.report = replace(
+        found.report, comparison_rows=comparison_rows, comparison_basis=rows_of_champion.basis
+    )
     if comparison_rows < MIN_COMPARISON_ROWS:
         found.fail(
             "champion",
             PRIMARY_METRIC[problem_type],
             f"only {comparison_rows} rows are held out by both the candidate "
-            f"({split.describe()}) and {label} ({champion_split.describe()}); need "
+            f"({split.describe()}) and {label} ({champion_run.split.describe()}); need "
             f"{MIN_COMPARISON_ROWS} to compare them on rows neither trained on",
         )
         return
-    found.stage = f"loading {label}"
-    incumbent = mlflow.sklearn.load_model(version_uri(model_name, champion.version))
+    incumbent = load_incumbent()
     found.stage = f"scoring {label} on the rows neither version trained on"
-    champion_metrics = score_model(incumbent, features[rows], y[rows], problem_type)
+    # The champion reads its own features (its key columns are not among them).
+    champion_features, _ = split_features(data, target, champion_run.split.key_columns)
+    champion_metrics = score_model(incumbent, champion_features[rows], y[rows], problem_type)
     found.report = replace(found.report, champion_metrics=champion_metrics)
     found.stage = f"scoring version {version} on the rows neither version trained on"
     comparison_metrics = score_model(candidate, features[rows], y[rows], problem_type)
@@ -399,10 +580,19 @@ def _evaluate(
     known = set(metric_names(problem_type))
     tolerances = {m: t.tolerance for m, t in configured.items() if m in known}
     tolerances.setdefault(PRIMARY_METRIC[problem_type], 0.0)
-    found.add(
-        *champion_checks(
-            problem_type, comparison_metrics, champion_metrics, tolerances, str(champion.version)
-        )
+    checks = champion_checks(
+        problem_type, comparison_metrics, champion_metrics, tolerances, str(champion.version)
+    )
+    if not rows_of_champion.exact:
+        checks = [c if c.passed else _inconclusive(c, str(champion.version)) for c in checks]
+    found.add(*checks)
+
+
+def _final_verdict(tags: Mapping[str, str]) -> bool:
+    """Whether the version's recorded verdict is final: FAILED in ``enabled`` mode."""
+    return (
+        tags.get(VALIDATION_STATUS_TAG) == "FAILED"
+        and tags.get(VALIDATION_MODE_TAG) == RunMode.ENABLED.value
     )
 
 
@@ -419,12 +609,16 @@ def _record(client: MlflowClient, report: ValidationReport, run_id: str | None) 
     client.set_model_version_tag(name, version, VALIDATION_DETAILS_TAG, details)
     if run_id:
         client.log_dict(run_id, asdict(report), REPORT_ARTIFACT)
-    if report.status == "PASSED" or report.run_mode == RunMode.DRY_RUN.value:
+    if report.status == "PASSED":
         client.set_registered_model_alias(name, CHALLENGER_ALIAS, version)
     elif report.status == "FAILED":
-        holder = version_by_alias(client, name, CHALLENGER_ALIAS)
-        if holder is not None and str(holder.version) == version:
-            client.delete_registered_model_alias(name, CHALLENGER_ALIAS)
+        _drop_challenger(client, name, version)
+
+
+def _drop_challenger(client: MlflowClient, name: str, version: str) -> None:
+    holder = version_by_alias(client, name, CHALLENGER_ALIAS)
+    if holder is not None and str(holder.version) == version:
+        client.delete_registered_model_alias(name, CHALLENGER_ALIAS)
 
 
 def validate_version(
@@ -444,11 +638,35 @@ def validate_version(
     run names. Raises :class:`ModelValidationError` (after recording) when ``run_mode`` is
     ``enabled`` and the verdict is FAILED; a missing version raises in every mode, since there
     is nothing to record the verdict on.
+
+    A verdict is a fact about the version: one FAILED in ``enabled`` mode is final, and a later
+    validation (a repair run, another mode) neither re-evaluates nor overwrites it; ``disabled``
+    does not overwrite a FAILED verdict either. A FAILED ``dry_run`` verdict may be re-evaluated
+    (e.g. after a transient error). Only a PASSED version gets ``challenger``.
     """
     mode = RunMode.parse(run_mode)
     client = client or MlflowClient()
     registered = client.get_model_version(model_name, version)
     run_id = registered.run_id
+    tags = dict(registered.tags or {})
+    recorded = tags.get(VALIDATION_STATUS_TAG, "")
+    if _final_verdict(tags) or (mode is RunMode.DISABLED and recorded == "FAILED"):
+        message = (
+            f"version {version} already FAILED validation in {tags.get(VALIDATION_MODE_TAG)} "
+            f"mode ({tags.get(VALIDATION_DETAILS_TAG, 'no details')}); a verdict is not "
+            "re-decided by a later run: run the whole job to train and validate a new version"
+        )
+        report = ValidationReport(
+            model_name,
+            version,
+            mode.value,
+            "FAILED",
+            checks=(Check("recorded", "", None, None, False, message),),
+        )
+        _drop_challenger(client, model_name, version)
+        if mode is RunMode.ENABLED:
+            raise ModelValidationError(report.summary())
+        return report
     if mode is RunMode.DISABLED:
         report = ValidationReport(model_name, version, mode.value, "SKIPPED")
         _record(client, report, run_id)

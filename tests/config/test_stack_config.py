@@ -563,6 +563,29 @@ BAD_CONFIGS = [
         ],
     ),
     (
+        # Keyed by all its values, a row changes key when the table gains a column or the row
+        # is re-exported: the champion's rows cannot be found again (tests/ml/test_day_two.py).
+        "enforced validation without a row key",
+        raw({"mlops:training.run_mode": "enabled"}),
+        [
+            "mlops:training.validation.split_key_columns: required when training.run_mode is "
+            "'enabled': the column(s) that identify a row, e.g. [wine_id]. Without them a row's "
+            "key is all its values, and once the table gains a column or old rows are "
+            "re-exported with other values the champion's hold-out rows cannot be recomputed, "
+            "so validation cannot tell which rows it trained on and better retrains fail. Key "
+            "columns are not features"
+        ],
+    ),
+    (
+        "the label as a row key",
+        raw({"mlops:training.validation.split_key_columns": ["wine_id", "quality"]}),
+        [
+            "mlops:training.validation.split_key_columns: holds the label column 'quality': a "
+            "row's key identifies the row, not its outcome (a corrected label would move the row "
+            "to the other side)"
+        ],
+    ),
+    (
         "threshold on a metric training does not log",
         raw({"mlops:training.validation.thresholds": {"accuracy": {"threshold": 0.9}}}),
         [

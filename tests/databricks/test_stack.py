@@ -115,12 +115,16 @@ def test_training_parameters_match_config(result: Evaluation, stack: str) -> Non
         "experiment_name": f"{HOME[stack]}/wine-quality/{stack}/{stack}-wine-quality-experiment",
         "model_name": f"{stack}.wine_quality.{stack}_wine_quality_model",
         "model_registry": "unity_catalog",
-        "training_data": "/databricks-datasets/wine-quality/winequality-red.csv",
+        # Prod enforces validation, which needs a row id: the sample CSV has none.
+        "training_data": {
+            "staging": "/databricks-datasets/wine-quality/winequality-red.csv",
+            "prod": "prod.wine_quality.training",
+        }[stack],
         "label_column": "quality",
         "problem_type": "classification",
         "positive_threshold": "7",
         "holdout_percent": "20",
-        "split_key_columns": "[]",
+        "split_key_columns": {"staging": "[]", "prod": '["wine_id"]'}[stack],
         "run_mode": {"staging": "dry_run", "prod": "enabled"}[stack],
         "validation_thresholds": json.dumps(
             {
@@ -321,6 +325,12 @@ def test_unity_catalog_grants_go_to_account_groups(result: Evaluation, stack: st
         f"catalog-{stack}@{jobs}": (jobs, ["USE_CATALOG"]),
         f"schema-{stack}.wine_quality@{jobs}": (jobs, ["CREATE_TABLE", "USE_SCHEMA"]),
         f"table-{stack}.wine_quality.scoring_input@{jobs}": (jobs, ["SELECT"]),
+        # Prod trains on a table with a row id (run_mode enabled needs split_key_columns).
+        **(
+            {f"table-{stack}.wine_quality.training@{jobs}": (jobs, ["SELECT"])}
+            if stack == "prod"
+            else {}
+        ),
         f"catalog-{stack}@{readers}": (readers, ["USE_CATALOG"]),
         f"schema-{stack}.wine_quality@{readers}": (readers, ["USE_SCHEMA"]),
         f"model-{model}@{readers}": (readers, ["EXECUTE"]),

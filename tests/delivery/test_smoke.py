@@ -16,7 +16,9 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import compute, jobs
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
 from mlops_resources.delivery.smoke import (
+    VALIDATION_TASK,
     CodeSource,
     SmokeError,
     code_source_of,
@@ -59,6 +61,9 @@ SETTINGS = {
         parameters=[
             jobs.JobParameterDefinition(name="env", default="staging"),
             jobs.JobParameterDefinition(name="model_name", default="staging.wine_quality.m"),
+            jobs.JobParameterDefinition(
+                name="git_source_info", default=f"url:{GIT.git_url}; branch:main"
+            ),
         ],
         tasks=[
             notebook_task("ModelDeployment", "training", after="ModelValidation"),
@@ -109,11 +114,13 @@ class FakeWait:
 
 @dataclass
 class FakeJobs:
-    """The few Jobs API calls the smoke run makes; each submit gets the next outcome."""
+    """The few Jobs API calls the smoke run makes; each submit gets the next outcome. A task
+    run in ``exits`` ended with ``dbutils.notebook.exit(<value>)``."""
 
     outcomes: list[jobs.Run | BaseException]
     submitted: list[dict[str, Any]] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
+    exits: dict[int, str] = field(default_factory=dict)
 
     def get(self, job_id: int) -> jobs.Job:
         return jobs.Job(job_id=job_id, settings=SETTINGS[job_id])
@@ -126,6 +133,8 @@ class FakeJobs:
         return jobs.Run(run_id=run_id, run_page_url=f"https://ws/#run/{run_id}")
 
     def get_run_output(self, run_id: int) -> jobs.RunOutput:
+        if run_id in self.exits:
+            return jobs.RunOutput(notebook_output=jobs.NotebookOutput(result=self.exits[run_id]))
         return jobs.RunOutput(error=f"AssertionError in run {run_id}")
 
     def cancel_run(self, run_id: int) -> None:
@@ -137,8 +146,10 @@ class FakeClient:
     jobs: FakeJobs
 
 
-def run_smoke(*outcomes: jobs.Run | BaseException) -> tuple[bool, FakeJobs, list[str]]:
-    fake = FakeJobs(list(outcomes))
+def run_smoke(
+    *outcomes: jobs.Run | BaseException, exits: dict[int, str] | None = None
+) -> tuple[bool, FakeJobs, list[str]]:
+    fake = FakeJobs(list(outcomes), exits=exits or {})
     said: list[str] = []
     client = cast(WorkspaceClient, FakeClient(fake))
     ok = smoke(client, "staging", OUTPUTS, "v1.2.0", timedelta(minutes=5), said.append)
@@ -178,7 +189,11 @@ def test_one_time_tasks_get_their_job_cluster_and_the_job_parameters() -> None:
     assert deployment.notebook_task == jobs.NotebookTask(
         notebook_path="notebooks/ModelDeployment",
         source=jobs.Source.GIT,
-        base_parameters={"env": "staging", "model_name": "staging.wine_quality.m"},
+        base_parameters={
+            "env": "staging",
+            "model_name": "staging.wine_quality.m",
+            "git_source_info": f"url:{GIT.git_url}; branch:main",
+        },
     )
 
 
@@ -215,6 +230,39 @@ def test_a_serverless_job_runs_once_in_its_environment_with_its_budget_policy(
         for task in submitted["tasks"]:
             assert task.environment_key == "default"
             assert task.new_cluster is None and task.existing_cluster_id is None
+
+
+def test_the_training_run_records_the_tag_it_checked_out_and_reports_the_verdict() -> None:
+    """The runs are tagged with what they ran: the tag, not the staging job's branch (the
+    smoke run used to record ``branch:main`` for code checked out at a tag)."""
+    ran = finished(task_run("Train", SUCCESS, 11), task_run("ModelValidation", SUCCESS, 12))
+    ok, fake, said = run_smoke(
+        ran, finished(task_run("BatchInference", SUCCESS, 21)), exits={12: "PASSED"}
+    )
+    assert ok
+    for task in fake.submitted[0]["tasks"]:
+        assert task.notebook_task.base_parameters["git_source_info"] == (
+            f"url:{GIT.git_url}; tag:v1.2.0"
+        )
+    batch = fake.submitted[1]["tasks"][0].notebook_task.base_parameters
+    assert "git_source_info" not in batch  # only parameters the job declares are replaced
+    assert said[1:3] == ["training: model validation PASSED", "training: SUCCESS https://ws/#run/1"]
+
+
+def test_a_tag_whose_model_fails_validation_fails_the_smoke_run() -> None:
+    """Staging validates in dry_run, where a FAILED verdict does not fail the task: the smoke
+    run reads the verdict the task exited with, and fails on it."""
+    ran = finished(task_run("Train", SUCCESS, 11), task_run("ModelValidation", SUCCESS, 12))
+    ok, fake, said = run_smoke(ran, exits={12: "FAILED"})
+    assert not ok and len(fake.submitted) == 1
+    assert said[1:] == [
+        "training: FAILED, model validation FAILED https://ws/#run/1",
+        "batch inference: not run, training failed",
+    ]
+
+
+def test_the_validation_task_is_the_training_job_s() -> None:
+    assert VALIDATION_TASK in [task.key for task in TRAINING_TASKS]
 
 
 def test_a_failed_task_is_named_and_batch_inference_does_not_run() -> None:

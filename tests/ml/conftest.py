@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 # MLflow 3 reports usage over the network unless told not to; tests have no network.
@@ -126,6 +127,15 @@ class MlflowEnv:
             client=self.client,
         )
 
+    def copy_version(self, model_name: str, version: str) -> str:
+        """Register version ``version``'s model and run again, as a new version: a version
+        with the same training run and model, without training (tests stay fast)."""
+        registered = self.client.get_model_version(model_name, version)
+        copy = self.client.create_model_version(
+            model_name, str(registered.source), registered.run_id
+        )
+        return str(copy.version)
+
 
 class FakeTaskValues:
     """``dbutils.jobs.taskValues`` for one task: in a job run, or (``in_job=False``) by hand.
@@ -204,6 +214,59 @@ class Dbutils:
         self.widgets = Widgets(parameters)
         self.jobs = self.Jobs(task_values)
         self.notebook = self.Notebook()
+
+
+@dataclass
+class FakeJobsApi:
+    """``WorkspaceClient().jobs`` as a notebook task of one job run sees it: ``get_run`` and
+    ``get``, answering with objects shaped like the Databricks SDK's (``Run.job_run_id``,
+    ``Run.job_id``, ``Run.run_type.value``, ``Run.git_source.git_snapshot.used_commit``,
+    ``Job.settings.parameters[].name/default``; ``test_gate_parts`` checks these names against
+    the SDK's dataclasses where it is installed). The task run and the job run are different
+    runs, as in a multi-task job."""
+
+    declared: dict[str, str]
+    """The job's parameters as it declares them (what the stack file deployed)."""
+    used_commit: str | None = "5e1f0c9d2b7a4e3f8a6b1c0d9e8f7a6b5c4d3e2f"
+    run_type: str = "JOB_RUN"
+    job_id: int = 41
+    job_run_id: int = 5000
+    task_run_id: int = 5001
+
+    def get_run(self, run_id: int) -> SimpleNamespace:
+        if run_id not in (self.job_run_id, self.task_run_id):
+            raise LookupError(f"run {run_id} does not exist")
+        # The git snapshot is on the job run ("only included on job runs").
+        snapshot = SimpleNamespace(used_commit=self.used_commit)
+        return SimpleNamespace(
+            run_id=run_id,
+            job_id=self.job_id,
+            job_run_id=self.job_run_id,
+            run_type=SimpleNamespace(value=self.run_type),
+            git_source=SimpleNamespace(
+                git_snapshot=snapshot if run_id == self.job_run_id else None
+            ),
+        )
+
+    def get(self, job_id: int) -> SimpleNamespace:
+        assert job_id == self.job_id, f"read job {job_id}, not the run's job {self.job_id}"
+        parameters = [SimpleNamespace(name=k, default=v) for k, v in self.declared.items()]
+        return SimpleNamespace(job_id=job_id, settings=SimpleNamespace(parameters=parameters))
+
+
+def in_job_run(monkeypatch: pytest.MonkeyPatch, jobs: FakeJobsApi) -> None:
+    """Make the notebooks run as a task of ``jobs``'s job run: MLflow's context helper gives the
+    task run's id (``databricks_utils.get_job_run_id``, what MLflow tags runs with) and
+    ``databricks.sdk.WorkspaceClient().jobs`` is ``jobs`` (the SDK the runtime bundles; the
+    Databricks Runtime 15.4 library set of these tests has none)."""
+    from mlflow.utils import databricks_utils
+
+    monkeypatch.setattr(databricks_utils, "get_job_run_id", lambda: str(jobs.task_run_id))
+    sdk = ModuleType("databricks.sdk")
+    sdk.WorkspaceClient = lambda: SimpleNamespace(jobs=jobs)  # type: ignore[attr-defined]
+    if "databricks" not in sys.modules:
+        monkeypatch.setitem(sys.modules, "databricks", ModuleType("databricks"))
+    monkeypatch.setitem(sys.modules, "databricks.sdk", sdk)
 
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from mlops_ml.handoff import ModelRef, handed_off_version, publish
+from mlops_ml.job_run import NOT_A_JOB_RUN, gate_settings, read_job_run
 from mlops_ml.lineage import lineage_tags, parse_git_source_info
 from mlops_ml.metrics import (
     METRICS,
@@ -27,7 +29,7 @@ from mlops_ml.validation import (
     threshold_checks,
 )
 
-from tests.ml.conftest import FakeTaskValues, normalized_wine_frame
+from tests.ml.conftest import FakeJobsApi, FakeTaskValues, normalized_wine_frame
 
 
 def test_a_row_stays_on_its_side_whatever_else_the_table_holds() -> None:
@@ -213,6 +215,81 @@ def test_git_source_info_becomes_mlflow_git_tags() -> None:
     assert lineage_tags("") == {}
     with pytest.raises(ValueError, match="'main' is not 'key:value'"):
         parse_git_source_info("url:https://x/y; main")
+    # The commit the job run checked out wins: a branch moves, and a pinned commit is only
+    # what was asked for.
+    ran = "5e1f0c9d2b7a4e3f8a6b1c0d9e8f7a6b5c4d3e2f"
+    assert lineage_tags(info, ran)["mlflow.source.git.commit"] == ran
+    assert lineage_tags("url:https://github.com/example-org/wine; tag:v1.2.0", ran) == {
+        "mlflow.source.git.repoURL": "https://github.com/example-org/wine",
+        "git_tag": "v1.2.0",
+        "mlflow.source.git.commit": ran,
+        "git_source_info": "url:https://github.com/example-org/wine; tag:v1.2.0",
+    }
+
+
+GATE = {"run_mode": "enabled", "validation_thresholds": '{"roc_auc": {"threshold": 0.75}}'}
+"""What a prod job declares (among its parameters) for the gate."""
+
+
+def test_a_job_run_applies_the_gate_settings_its_job_declares() -> None:
+    """Run-now and repair both take ``job_parameters`` ("Job-level parameters used in the run",
+    databricks-sdk ``jobs.py``, ``JobsAPI.run_now``/``JobsAPI.repair_run``), so anyone who may
+    run the job could lower the gate for one run. In a job run the job's declaration applies;
+    ``run_mode`` may be raised, not lowered."""
+    jobs = FakeJobsApi({**GATE, "baseline_check": "true", "env": "prod"})
+    job_run = read_job_run(jobs, jobs.task_run_id)
+    assert (job_run.run_id, job_run.job_id, job_run.one_time) == (5000, 41, False)
+    assert job_run.used_commit == jobs.used_commit
+    assert job_run.declared["run_mode"] == "enabled"
+
+    repair = {"run_mode": "dry_run", "validation_thresholds": "{}", "baseline_check": "false"}
+    gate = gate_settings(repair, job_run)
+    assert gate.run_mode is RunMode.ENABLED
+    assert gate.values == {**GATE, "baseline_check": "true"}
+    assert gate.notes == (
+        "validation_thresholds='{}' given for this run is not applied: the job declares "
+        '\'{"roc_auc": {"threshold": 0.75}}\' (change it in the stack file)',
+        "baseline_check='false' given for this run is not applied: the job declares 'true' "
+        "(change it in the stack file)",
+        "run_mode='dry_run' given for this run is not applied: the job declares 'enabled', and a "
+        "run may raise run_mode but not lower it (break-glass: README, 'The model gate on day "
+        "two')",
+    )
+    assert gate_settings({"run_mode": "disabled"}, job_run).run_mode is RunMode.ENABLED
+    # Raising it is allowed: staging (dry_run) can be run once in enabled mode.
+    staging = read_job_run(FakeJobsApi({"run_mode": "dry_run"}), 5001)
+    assert gate_settings({"run_mode": "enabled"}, staging).run_mode is RunMode.ENABLED
+    # Outside a job run (by hand) and in a one-time run (runs/submit, whose submitter sets
+    # every parameter and must be allowed to run as the run-as principal), the widgets apply.
+    assert gate_settings({"run_mode": "dry_run"}, NOT_A_JOB_RUN).run_mode is RunMode.DRY_RUN
+    one_time = read_job_run(FakeJobsApi(GATE, run_type="SUBMIT_RUN"), 5001)
+    assert (one_time.one_time, one_time.declared) == (True, {})
+    assert gate_settings({"run_mode": "dry_run"}, one_time).run_mode is RunMode.DRY_RUN
+    with pytest.raises(LookupError, match="run 9 does not exist"):  # read errors are raised
+        read_job_run(jobs, 9)
+
+
+def test_the_fake_jobs_api_has_the_sdk_s_field_names() -> None:
+    """``FakeJobsApi`` answers with the attribute names of the Databricks SDK's dataclasses
+    (checked where the SDK is installed: the latest library set; the runtime bundles it)."""
+    sdk_jobs = pytest.importorskip("databricks.sdk.service.jobs")
+    fields = {
+        cls: {f.name for f in dataclasses.fields(cls)}
+        for cls in (
+            sdk_jobs.Run,
+            sdk_jobs.GitSource,
+            sdk_jobs.GitSnapshot,
+            sdk_jobs.Job,
+            sdk_jobs.JobSettings,
+            sdk_jobs.JobParameterDefinition,
+        )
+    }
+    assert {"run_id", "job_id", "job_run_id", "run_type", "git_source"} <= fields[sdk_jobs.Run]
+    assert "git_snapshot" in fields[sdk_jobs.GitSource]
+    assert "used_commit" in fields[sdk_jobs.GitSnapshot]
+    assert "settings" in fields[sdk_jobs.Job] and "parameters" in fields[sdk_jobs.JobSettings]
+    assert {"name", "default"} <= fields[sdk_jobs.JobParameterDefinition]
+    assert sdk_jobs.RunType.SUBMIT_RUN.value == "SUBMIT_RUN"
 
 
 def test_the_version_is_handed_off_by_task_values_with_widget_fallback() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import mlflow.sklearn
 import pandas as pd
 import pytest
+from mlflow.models import get_model_info
 from mlops_ml.deployment import deploy_version
 from mlops_ml.inference import SchemaMismatchError, TableNotFoundError, score_table
+from mlops_ml.split import Split
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T  # noqa: N812 - the usual alias
 
-from tests.ml.conftest import MlflowEnv, NotebookRunner, normalized_wine_frame
+from tests.ml.conftest import CLASSIFICATION, MlflowEnv, NotebookRunner, normalized_wine_frame
 
 MODEL = "wine_model"
 INPUT = "default.scoring_input"
@@ -18,9 +20,12 @@ OUTPUT = "default.predictions"
 LOG = "default.predictions_log"
 
 
-def write_input_table(spark: SparkSession, rows: int = 25) -> list[str]:
-    """Scoring rows: the features plus an id; alcohol is an integer column (model: double)."""
-    frame = normalized_wine_frame(rows=rows, seed=11).drop(columns=["quality"])
+def write_input_table(spark: SparkSession, rows: int = 25, labels: bool = False) -> list[str]:
+    """Scoring rows: the features plus an id; alcohol is an integer column (model: double).
+    With ``labels`` the raw label (quality 3..8) is there too, as ground truth joined early."""
+    frame = normalized_wine_frame(rows=rows, seed=11)
+    if not labels:
+        frame = frame.drop(columns=["quality"])
     frame.insert(0, "wine_id", range(rows))
     frame["alcohol"] = frame["alcohol"].round().astype("int32")
     spark.createDataFrame(frame).write.mode("overwrite").saveAsTable(INPUT)
@@ -31,7 +36,9 @@ def test_the_batch_notebook_scores_with_the_champion_and_overwrites_the_output(
     run_notebook: NotebookRunner, spark: SparkSession, mlflow_env: MlflowEnv
 ) -> None:
     spark.sql(f"DROP TABLE IF EXISTS {LOG}")
-    mlflow_env.train(MODEL)
+    # Trained keyed by the id, which is not a feature: scoring needs no id, and keeps it.
+    keyed = normalized_wine_frame().assign(wine_id=range(1000, 1300))
+    mlflow_env.train(MODEL, data=keyed, split=Split(20, ("wine_id",)))
     deploy_version(MODEL, "1", "disabled")
     input_columns = write_input_table(spark)
     assert dict(spark.table(INPUT).dtypes)["alcohol"] in ("int", "bigint")
@@ -63,23 +70,31 @@ def test_the_batch_notebook_scores_with_the_champion_and_overwrites_the_output(
     assert scored["scoring_timestamp"].nunique() == 1
     # Same predictions as the registered model itself gives for the same (cast) features.
     model = mlflow.sklearn.load_model(f"models:/{MODEL}/1")
+    signature = get_model_info(f"models:/{MODEL}/1").signature
+    assert signature is not None and "wine_id" not in signature.inputs.input_names()
     features = scored[input_columns[1:]].astype("float64")
     assert scored["prediction"].tolist() == model.predict(features).tolist()
     assert set(scored["prediction"]) <= {0, 1}
 
     # A new champion: the next run overwrites every row with its predictions, and the
-    # inference log, which the monitor needs, keeps both runs.
+    # inference log, which the monitor needs, keeps both runs. This time the input has the raw
+    # label (quality 3..8): the log holds it as the model predicts it, quality >= 7 as 0/1
+    # (the previous log kept 3..8 next to 0/1 predictions, and the monitor's accuracy
+    # collapsed once labels were joined).
     mlflow_env.train(MODEL, data=normalized_wine_frame(seed=8))
     deploy_version(MODEL, "2", "disabled")
+    write_input_table(spark, labels=True)
     assert run_notebook("BatchInference", parameters, {}) == "25"
     versions: pd.DataFrame = spark.table(OUTPUT).select("model_version").toPandas()
     assert versions["model_version"].tolist() == [2] * 25
-    logged = spark.table(LOG)
-    assert dict(logged.dtypes)["model_version"] == "string"
-    assert sorted(r["model_version"] for r in logged.select("model_version").collect()) == (
-        ["1"] * 25 + ["2"] * 25
-    )
-    assert {r["quality"] for r in logged.select("quality").collect()} == {None}
+    log: pd.DataFrame = spark.table(LOG).toPandas()
+    logged = log.sort_values(["model_version", "wine_id"])
+    assert dict(spark.table(LOG).dtypes)["model_version"] == "string"
+    assert logged["model_version"].tolist() == ["1"] * 25 + ["2"] * 25
+    assert logged["quality"].iloc[:25].isna().all()
+    raw = normalized_wine_frame(rows=25, seed=11)["quality"]
+    assert set(raw) - {0, 1}, "the input must hold raw labels for this check to mean anything"
+    assert logged["quality"].iloc[25:].tolist() == CLASSIFICATION.values(raw).tolist()
 
 
 def test_bad_inputs_are_refused_naming_the_table_and_the_model(

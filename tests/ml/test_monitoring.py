@@ -28,6 +28,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+import pandas as pd
 import pytest
 from mlops_ml.monitoring import (
     CheckResult,
@@ -36,12 +37,15 @@ from mlops_ml.monitoring import (
     MetricNotFoundError,
     append_inference_log,
     check_metric,
+    label_in_model_space,
     metric_kind,
 )
+from mlops_ml.target import Target
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F  # noqa: N812 - the usual alias
 from pyspark.sql import types as T  # noqa: N812 - the usual alias
 
-from tests.ml.conftest import NotebookRunner
+from tests.ml.conftest import CLASSIFICATION, NotebookRunner
 
 # Temporary views: they read like the monitor's tables and cost no table write.
 PROFILE = "scores_log_profile_metrics"
@@ -268,20 +272,34 @@ def test_metric_kinds() -> None:
         metric_kind("auc")
 
 
-def test_the_inference_log_label_column_has_the_prediction_type(tables: SparkSession) -> None:
-    """The label is empty until ground truth is joined, typed like the prediction (the monitor
-    compares the two). That each run is appended, with empty labels and the model version as a
-    string, is checked end to end in ``test_inference.py``."""
+def test_the_inference_log_label_is_in_the_model_s_label_space(tables: SparkSession) -> None:
+    """A classification model predicts ``quality >= 7`` as 0/1, and the monitor compares its
+    predictions with the log's label column: a raw label (3..8) there made accuracy collapse
+    once ground truth was joined, and retraining fire on every check. The label is translated
+    with the target definition the trainer used (:meth:`Target.values`), typed like the
+    prediction. That an empty label is logged empty, each run appended and the model version
+    a string, is checked end to end in ``test_inference.py``."""
+    raw = [3, 6, 7, 8, None]
     scored = tables.createDataFrame(
-        [(1, 0.5, 1, 2, dt.datetime(2026, 11, 2))],
+        [(i, 0.5, 1, 2, dt.datetime(2026, 11, 2), q) for i, q in enumerate(raw)],
         "wine_id long, alcohol double, prediction long, model_version long, "
-        "scoring_timestamp timestamp",
+        "scoring_timestamp timestamp, quality long",
     )
     scored.write.saveAsTable("default.scores")
-    append_inference_log(tables, "default.scores", "default.scores_log", "quality")
-    types = dict(tables.table("default.scores_log").dtypes)
+    with pytest.raises(ValueError, match="target definition is unknown"):
+        append_inference_log(tables, "default.scores", "default.scores_log", "quality")
+    append_inference_log(tables, "default.scores", "default.scores_log", "quality", CLASSIFICATION)
+
+    log = tables.table("default.scores_log")
+    types = dict(log.dtypes)
     assert (types["model_version"], types["quality"], types["prediction"]) == (
         "string",
         "bigint",
         "bigint",
     )
+    logged = [r["quality"] for r in log.orderBy("wine_id").collect()]
+    expected = CLASSIFICATION.values(pd.Series(raw[:4], name="quality")).tolist()
+    assert logged == [*expected, None] == [0, 0, 1, 1, None]
+    regression = Target("regression", "quality")
+    values = scored.select(label_in_model_space(F.col("quality"), regression).alias("q"))
+    assert [r["q"] for r in values.collect()] == [3.0, 6.0, 7.0, 8.0, None]

@@ -22,7 +22,15 @@ from mlops_ml.deployment import DeploymentRefusedError
 from mlops_ml.registry import CHALLENGER_ALIAS, CHAMPION_ALIAS
 from mlops_ml.validation import ModelValidationError
 
-from tests.ml.conftest import NOTEBOOKS, MlflowEnv, NotebookRunner, wine_frame, write_wine_csv
+from tests.ml.conftest import (
+    NOTEBOOKS,
+    FakeJobsApi,
+    MlflowEnv,
+    NotebookRunner,
+    in_job_run,
+    wine_frame,
+    write_wine_csv,
+)
 
 TRAINING_NOTEBOOKS = ("Train", "ModelValidation", "ModelDeployment")
 ALL_NOTEBOOKS = (*TRAINING_NOTEBOOKS, "BatchInference", "MonitoredMetricCheck")
@@ -79,10 +87,15 @@ def aliases(env: MlflowEnv) -> dict[str, str]:
 
 
 def test_a_job_run_hands_its_version_from_train_to_deployment(
-    run_notebook: NotebookRunner, mlflow_env: MlflowEnv, tmp_path: Path
+    run_notebook: NotebookRunner,
+    mlflow_env: MlflowEnv,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     csv = write_wine_csv(tmp_path / "winequality-red.csv", wine_frame())
     parameters = job_parameters(mlflow_env, csv)
+    job = FakeJobsApi(declared=dict(parameters))  # the job declares what the stack deployed
+    in_job_run(monkeypatch, job)
     store: dict[str, Any] = {}
 
     assert run_notebook("Train", parameters, store) == f"models:/{MODEL}/1"
@@ -103,18 +116,28 @@ def test_a_job_run_hands_its_version_from_train_to_deployment(
     assert aliases(mlflow_env) == {CHAMPION_ALIAS: "1"}
     assert run_notebook.registry_uris == ["databricks-uc"] * 3
 
-    # The next scheduled run trains v2, which fails an (impossible) threshold: the task
-    # fails, v2 never becomes challenger, and a repair run of ModelDeployment refuses it.
+    # The next scheduled run trains v2, which fails an (impossible) threshold the stack now
+    # declares: the task fails and v2 never becomes challenger.
     failing = job_parameters(
         mlflow_env, csv, validation_thresholds=json.dumps({"roc_auc": {"threshold": 0.999}})
     )
+    in_job_run(monkeypatch, FakeJobsApi(declared=dict(failing), job_run_id=6000, task_run_id=6001))
     store = {}
     assert run_notebook("Train", failing, store) == f"models:/{MODEL}/2"
     with pytest.raises(ModelValidationError, match=r"roc_auc: .* < threshold 0\.9990"):
         run_notebook("ModelValidation", failing, store)
-    with pytest.raises(DeploymentRefusedError, match="version 2 failed validation"):
-        run_notebook("ModelDeployment", failing, store)
+    # Someone who may run the job repairs it with the gate lowered for the run (run-now and
+    # repair take job_parameters): the job's declaration applies, and v2's verdict stands.
+    lowered = failing | {"run_mode": "dry_run", "validation_thresholds": "{}"}
+    with pytest.raises(ModelValidationError, match="version 2 already FAILED validation"):
+        run_notebook("ModelValidation", lowered, store)
+    for mode in ("dry_run", "disabled"):
+        with pytest.raises(DeploymentRefusedError, match="version 2 failed validation"):
+            run_notebook("ModelDeployment", failing | {"run_mode": mode}, store)
     assert aliases(mlflow_env) == {CHAMPION_ALIAS: "1"}
+
+    # Lineage: the commit the first job run checked out, from its git snapshot.
+    assert run.data.tags["mlflow.source.git.commit"] == job.used_commit
 
 
 def test_tasks_run_by_hand_act_on_the_version_their_parameters_name(

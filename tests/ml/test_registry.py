@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, RESOURCE_DOES_NOT_EXIST
 from mlops_ml.registry import (
     CHALLENGER_ALIAS,
+    AliasUnreadableError,
     registry_uri,
     registry_uri_for_model,
     version_by_alias,
@@ -50,3 +56,31 @@ def test_alias_lookup_of_a_missing_model_or_alias(mlflow_env: MlflowEnv) -> None
     assert version_by_alias(mlflow_env.client, "wine_model", "champion") is None
     found = version_by_alias(mlflow_env.client, "wine_model", CHALLENGER_ALIAS)
     assert found is not None and str(found.version) == "1"
+
+
+class Registry(MlflowClient):
+    """The test's store, with the by-alias read failing with ``error_code``."""
+
+    error_code = RESOURCE_DOES_NOT_EXIST
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> Any:
+        raise MlflowException(f"alias {alias} read failed", error_code=self.error_code)
+
+
+def test_an_alias_naming_a_version_that_cannot_be_read_is_not_a_missing_alias(
+    mlflow_env: MlflowEnv,
+) -> None:
+    """Not found by the alias read: the registered model says whether the alias is set. Set,
+    its version unreadable: an error naming both (the previous lookup raised MLflow's error,
+    and treated the model's own not-found as "no champion"). Any other error is raised as is."""
+    mlflow_env.client.create_registered_model("wine_model")
+    mlflow_env.client.create_model_version("wine_model", str(mlflow_env.artifact_root / "none"))
+    registry = Registry(mlflow_env.uri, mlflow_env.uri)
+    assert version_by_alias(registry, "wine_model", "champion") is None  # not set
+    assert version_by_alias(registry, "no_such_model", "champion") is None
+    mlflow_env.client.set_registered_model_alias("wine_model", "champion", "1")
+    with pytest.raises(AliasUnreadableError, match="alias 'champion' points at version 1, which"):
+        version_by_alias(registry, "wine_model", "champion")
+    registry.error_code = PERMISSION_DENIED
+    with pytest.raises(MlflowException, match="alias champion read failed"):
+        version_by_alias(registry, "wine_model", "champion")

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 
+import mlflow
+import mlflow.sklearn
 import pandas as pd
 import pytest
 from mlflow.artifacts import download_artifacts
 from mlflow.models import Model, get_model_info
 from mlops_ml.metrics import metric_names
 from mlops_ml.registry import VALIDATION_STATUS_TAG
-from mlops_ml.split import Split, digest
+from mlops_ml.split import SPLIT_ARTIFACT, Split, digest
 from mlops_ml.target import Target, split_features
-from mlops_ml.train import SPLIT_ARTIFACT, train_model
+from mlops_ml.train import default_estimator, train_model
 
 from tests.ml.conftest import MlflowEnv, normalized_wine_frame
 
@@ -79,11 +81,61 @@ def test_training_registers_a_pending_version_with_lineage_and_no_rows(
     info = get_model_info(f"models:/{MODEL}/1")
     assert info.signature is not None
     assert info.signature.inputs.input_names() == [c for c in data.columns if c != "quality"]
+
+
+def test_a_keyed_run_logs_one_model_without_the_key_and_no_row_values(
+    mlflow_env: MlflowEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Databricks switches autologging on in ML runtime notebooks with ``exclusive=False``
+    (https://docs.databricks.com/mlflow/databricks-autologging.html), which logged a second
+    model and more datasets into the run; the input example held feature medians (a median of
+    an id or of a discrete column is a real value); the split's id column was a feature."""
+    data = normalized_wine_frame().assign(wine_id=range(1000, 1300))
+    commit = "5e1f0c9d2b7a4e3f8a6b1c0d9e8f7a6b5c4d3e2f"
+    # Databricks calls mlflow.autolog() before the notebook runs; scikit-learn's integration is
+    # what logs the second model (a global call would also hook pyspark in this process).
+    # MLflow 2.13 enables it by importing every scikit-learn module, setuptools' among them,
+    # whose distutils shim refuses to load once MLflow 2.13 has imported the stdlib distutils
+    # (it does when it logs a model): keep the stdlib one for this call.
+    monkeypatch.setenv("SETUPTOOLS_USE_DISTUTILS", "stdlib")
+    mlflow.sklearn.autolog()
+    try:
+        result = train_model(
+            data,
+            Target("classification", "quality", 7),
+            mlflow_env.experiment_name,
+            MODEL,
+            split=Split(20, ("wine_id",)),
+            training_data="staging.wine_quality.training",
+            git_source_info="url:https://github.com/example-org/wine; tag:v1.2.0",
+            used_commit=commit,
+            estimator=default_estimator(n_estimators=10),
+            client=mlflow_env.client,
+        )
+    finally:
+        mlflow.autolog(disable=True)
+    run = mlflow_env.client.get_run(result.run_id)
+    assert not [m for m in run.data.metrics if m.startswith("training_")]  # no autologged run
+    assert run.inputs is not None and len(run.inputs.dataset_inputs) == 1
+    (dataset_input,) = run.inputs.dataset_inputs
+    params = run.data.params
+    assert params["training_data_digest"] == dataset_input.dataset.digest
+    assert run.data.tags["mlflow.source.git.commit"] == commit
+    # The split records its key columns and each side's key digests, for validation.
+    keys = Split(20, ("wine_id",)).keys(data)
+    holdout = Split(20, ("wine_id",)).holdout(data, keys)
+    assert json.loads(params["split_key_columns_used"]) == ["wine_id"]
+    assert params["split_holdout_key_digest"] == digest(keys[holdout])
+    assert params["split_training_key_digest"] == digest(keys[~holdout])
+
+    features = [c for c in data.columns if c not in ("quality", "wine_id")]
+    info = get_model_info(f"models:/{MODEL}/1")
+    assert info.signature is not None and info.signature.inputs.input_names() == features
     local = download_artifacts(f"models:/{MODEL}/1", dst_path=str(mlflow_env.artifact_root / "m"))
     example = Model.load(local).load_input_example(local)
-    assert isinstance(example, pd.DataFrame) and len(example) == 1
-    features = data.drop(columns=["quality"]).astype("float64")
-    assert not (features == example.iloc[0]).all(axis=1).any()  # not a training row
+    assert isinstance(example, pd.DataFrame)
+    assert list(example.columns) == features
+    assert example.to_numpy().tolist() == [[0.0] * len(features)]  # no value of any row
 
 
 def test_regression_trains_on_the_label_itself(mlflow_env: MlflowEnv) -> None:
@@ -109,7 +161,7 @@ def test_training_refuses_data_it_cannot_split_or_learn(mlflow_env: MlflowEnv) -
     assert mlflow_env.client.search_registered_models() == []
 
 
-def test_features_are_every_other_column_as_float() -> None:
+def test_features_are_every_other_column_but_the_key_as_float() -> None:
     target = Target("classification", "quality", 7)
     frame = pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5], "quality": [5, 7]})
     features, y = split_features(frame, target)
@@ -122,3 +174,7 @@ def test_features_are_every_other_column_as_float() -> None:
         split_features(frame, Target("classification", "score", 7))
     with pytest.raises(ValueError, match="'_target' is reserved"):
         split_features(frame.assign(_target=1), target)
+    keyed = frame.assign(wine_id=[10, 11])
+    assert list(split_features(keyed, target, ("wine_id",))[0].columns) == ["a", "b"]
+    with pytest.raises(ValueError, match=r"split_key_columns \['quality'\] hold the label"):
+        split_features(frame, target, ("quality",))

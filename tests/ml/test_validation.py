@@ -8,7 +8,9 @@ from typing import Any
 import mlflow.sklearn
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 from mlops_ml.registry import (
     CHALLENGER_ALIAS,
     CHAMPION_ALIAS,
@@ -99,13 +101,14 @@ def test_a_constant_classifier_is_skipped_failed_or_recorded_as_each_run_mode_sa
     assert tags(mlflow_env, "1")[VALIDATION_STATUS_TAG] == "FAILED"
     assert aliases(mlflow_env) == {}
 
-    # dry_run records the same verdict, does not raise, and marks it challenger (dry-run).
+    # dry_run records the same verdict and does not raise; a FAILED version is no challenger
+    # (dry_run used to give it the alias, and then deploy it).
     mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
     report = validate("2", "dry_run")
     assert report.status == "FAILED"
     assert {c.metric for c in report.failed_checks} == {"f1_score", "roc_auc"}
     assert tags(mlflow_env, "2")[VALIDATION_MODE_TAG] == "dry_run"
-    assert aliases(mlflow_env) == {CHALLENGER_ALIAS: "2"}
+    assert aliases(mlflow_env) == {}
 
     # Without thresholds the baseline check (on by default) still rejects it...
     assert validate("2", "dry_run", {}).status == "FAILED"
@@ -174,8 +177,8 @@ def test_errors_fail_closed_and_say_what_failed(
 ) -> None:
     mlflow_env.train(MODEL)
     mlflow_env.client.set_registered_model_alias(MODEL, CHAMPION_ALIAS, "1")
-    mlflow_env.train(MODEL, estimator=ALWAYS_NOT_GOOD)
-    mlflow_env.train(MODEL)
+    mlflow_env.copy_version(MODEL, "1")
+    mlflow_env.copy_version(MODEL, "1")
     real_load = mlflow.sklearn.load_model
     outage = [True]
 
@@ -186,25 +189,26 @@ def test_errors_fail_closed_and_say_what_failed(
 
     # A transient error loading the champion: it used to count as a pass.
     monkeypatch.setattr(mlflow.sklearn, "load_model", flaky_load)
+    report = validate("3", "dry_run")
+    assert report.status == "FAILED"
+    assert [c.kind for c in report.checks] == ["threshold", "threshold", "baseline", "error"]
+    assert "loading champion v1 failed: OSError: connection reset" in report.checks[-1].message
+    # The report keeps what was found before the error, and nothing after it.
+    assert report.candidate_metrics and report.baseline_metrics and report.holdout_rows > 0
+    assert report.champion_version == "1" and report.comparison_rows > 0
+    assert report.champion_metrics == {} and report.candidate_comparison_metrics == {}
     with pytest.raises(
         ModelValidationError, match="loading champion v1 failed: OSError: connection reset"
     ):
         validate("3", "enabled")
     assert tags(mlflow_env, "3")[VALIDATION_STATUS_TAG] == "FAILED"
     assert "OSError" in tags(mlflow_env, "3")[VALIDATION_DETAILS_TAG]
-    report = validate("3", "dry_run")
-    assert report.status == "FAILED"
-    assert [c.kind for c in report.checks] == ["threshold", "threshold", "baseline", "error"]
-    # The report keeps what was found before the error, and nothing after it.
-    assert report.candidate_metrics and report.baseline_metrics and report.holdout_rows > 0
-    assert report.champion_version == "1" and report.comparison_rows > 0
-    assert report.champion_metrics == {} and report.candidate_comparison_metrics == {}
     outage[0] = False
 
     def gone(source: str, label: str) -> pd.DataFrame:
         raise LookupError(f"training data table {source!r} does not exist")
 
-    report = validate("3", "dry_run", load_data=gone)
+    report = validate("2", "dry_run", load_data=gone)
     assert report.failed_checks[0].message == (
         "loading the training data 'synthetic' failed: LookupError: training data table "
         "'synthetic' does not exist"
@@ -226,17 +230,59 @@ def test_errors_fail_closed_and_say_what_failed(
             validate("9", mode)
 
 
+class AliasesUnlisted(MlflowClient):
+    """A registry whose registered-model reads leave the alias list empty, as Unity Catalog
+    does unless asked with ``include_aliases`` (MLflow's ``uc_native_rest_store.py``,
+    ``get_registered_model``: "without it the response omits registered-model aliases";
+    databricks/databricks-sdk-py#868, "RegisteredModelInfo.aliases is empty despite registered
+    aliases existing")."""
+
+    def get_registered_model(self, name: str) -> Any:
+        model = super().get_registered_model(name)
+        model._aliases = {}
+        return model
+
+
+class ChampionVersionUnreadable(MlflowClient):
+    """The champion alias is set but the version it names cannot be read: the by-alias read
+    answers RESOURCE_DOES_NOT_EXIST, as a registry does for a missing version."""
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> Any:
+        raise MlflowException(
+            f"Model version for alias {alias} not found.", error_code=RESOURCE_DOES_NOT_EXIST
+        )
+
+
 def test_a_worse_challenger_fails_against_the_champion(mlflow_env: MlflowEnv) -> None:
     mlflow_env.train(MODEL)
     mlflow_env.client.set_registered_model_alias(MODEL, CHAMPION_ALIAS, "1")
     mlflow_env.train(MODEL, estimator=KNeighborsClassifier(n_neighbors=1))
-    report = validate("2", "dry_run", {"roc_auc": {"tolerance": 0.01}}, baseline=False)
+    thresholds = {"roc_auc": {"tolerance": 0.01}}
+    report = validate("2", "dry_run", thresholds, baseline=False)
     assert report.status == "FAILED"
     (check,) = report.failed_checks
     assert (check.kind, check.metric) == ("champion", "roc_auc")
     assert check.reference is not None and check.candidate is not None
     assert check.candidate < check.reference - 0.01
     assert "is worse than champion v1" in check.message
+
+    # The champion is read by its alias, not looked up in the model's alias list: with that
+    # list empty the previous gate saw no champion and passed this version.
+    unlisted = AliasesUnlisted(mlflow_env.uri, mlflow_env.uri)
+    report = validate("2", "dry_run", thresholds, baseline=False, client=unlisted)
+    assert report.status == "FAILED" and report.champion_version == "1"
+
+    # The alias is set but its version cannot be read: that fails closed, saying so; it is not
+    # "no champion yet" (which passed any version).
+    unreadable = ChampionVersionUnreadable(mlflow_env.uri, mlflow_env.uri)
+    report = validate("2", "dry_run", thresholds, baseline=False, client=unreadable)
+    assert report.status == "FAILED"
+    assert report.failed_checks[0].message == (
+        "looking up the champion failed: AliasUnreadableError: model 'wine_model': alias "
+        "'champion' points at version 1, which cannot be read (RESOURCE_DOES_NOT_EXIST: Model "
+        "version for alias champion not found.); point 'champion' at a version that exists "
+        "(README, 'The model gate on day two') before validating or deploying against it"
+    )
 
 
 def test_regression_thresholds_where_lower_is_better(mlflow_env: MlflowEnv) -> None:

@@ -38,7 +38,7 @@ def test_render_prints_the_tree_and_outputs(capsys: pytest.CaptureFixture[str]) 
     model = next(line for line in out if " mlops-model-model" in line)
     assert model.endswith("mlops-model-model  [protected, retained on delete]")
     assert '    model_name             : "prod.wine_quality.prod_wine_quality_model"' in out
-    assert out[-1] == "Resources: 15 resources in 7 components"
+    assert out[-1] == "Resources: 16 resources in 7 components"
 
 
 @pytest.mark.usefixtures("example")

@@ -34,7 +34,7 @@ def test_identical_renders_have_no_changes(prod: Evaluation) -> None:
     assert diff.empty
     assert to_markdown(diff) == (
         "### Offline render: `prod`\n\n"
-        "No changes: base and head declare identical resources (22).\n"
+        "No changes: base and head declare identical resources (23).\n"
     )
 
 
@@ -127,7 +127,7 @@ def test_cli_diff_and_exit_code(
     assert "| `tasks[0].maxRetries` | `2` | `3` |" in out
     # A base without a renderer (the PR that introduces it): everything is added.
     assert main(["diff", str(empty), str(head)]) == 0
-    assert "**22 to add, 0 to remove, 0 to change**" in capsys.readouterr().out
+    assert "**23 to add, 0 to remove, 0 to change**" in capsys.readouterr().out
     assert main(["diff", str(tmp_path / "missing.json"), str(head)]) == 2
 
 
