@@ -685,3 +685,17 @@ def test_pull_requests_check_every_stack_file_against_the_policies_offline() -> 
     assert 'check --stack "$stack"' in check["run"] and "for stack in staging prod" in check["run"]
     assert "check --program bootstrap --stack shared" in check["run"]
     assert 'exit "$status"' in check["run"]
+
+
+def test_the_preview_creates_the_folder_its_plan_is_saved_into() -> None:
+    """``pulumi preview --save-plan`` creates the plan file with a bare ``os.Create``
+    (pulumi/pulumi ``pkg/cmd/pulumi/plan/plan.go``, ``Write``), and neither pulumi/actions nor
+    the automation API creates its folder: without this step every preview job fails."""
+    steps = load("deploy-stack.yml")["jobs"]["preview"]["steps"]
+    names = [str(step.get("name", "")) for step in steps]
+    preview = next(i for i, name in enumerate(names) if "--save-plan" in name)
+    folder = names.index("The plan's folder")
+    assert folder < preview
+    assert steps[folder]["run"] == 'mkdir -p "$PLAN_DIR"'
+    assert steps[preview]["with"]["plan"] == "${{ runner.temp }}/plan/plan.json"
+    assert steps[folder]["env"]["PLAN_DIR"] == "${{ runner.temp }}/plan"
