@@ -147,6 +147,12 @@ def _dev_config(
     if user:
         access["run_as_user"] = user
     config[f"{NAMESPACE}:access"] = access
+    compute = _section(config, "compute")
+    if compute:
+        # Staging's budget policy: using one takes its User role, which the guide gives the
+        # run-as principal only (docs, "Attribute usage with serverless budget policies").
+        compute.pop("budget_policy_id", None)
+        config[f"{NAMESPACE}:compute"] = compute
     jobs = _section(config, "jobs")
     if jobs:
         jobs.pop("on_failure_emails", None)  # the team's on-call; the developer is emailed

@@ -66,6 +66,9 @@ def test_the_dev_stack_is_paused_writes_its_own_table_and_grants_nothing(project
     batch = result.get("mlops-batch-inference-job").inputs["parameters"]
     assert {p["name"]: p["default"] for p in batch}["output_table_name"] == dev.output_table
     assert result.of_type("databricks:index/grant:Grant") == []
+    # Staging's budget policy is not the developer's to use (its User role is the run-as
+    # principal's: docs, "Attribute usage with serverless budget policies").
+    assert {"budgetPolicyId" in job.inputs for job in jobs} == {False}
     assert {job.inputs["name"] for job in jobs} == {
         "dev-alice-wine-quality-model-training-job",
         "dev-alice-wine-quality-batch-inference-job",
