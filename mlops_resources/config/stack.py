@@ -510,7 +510,7 @@ class AccessConfig(Section):
         description="account-level group that may load the Unity Catalog model (EXECUTE, and "
         "USE_CATALOG/USE_SCHEMA on its parents)",
     )
-    preview_group: NonEmpty | None = Field(
+    preview_group: PrincipalName | None = Field(
         None,
         examples=["wine-quality-staging-preview"],
         description="account-level group holding the read-only preview principal; gets what a "

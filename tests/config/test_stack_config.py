@@ -866,6 +866,14 @@ WORKSPACE_REFUSES = [
         ],
     ),
     (
+        "an invisible character in the preview group",
+        raw({"mlops:access.preview_group": "wine-preview\u200b"}),
+        [
+            "mlops:access.preview_group: principal name 'wine-preview\\u200b' contains "
+            "invisible characters (U+200B ZERO WIDTH SPACE); retype the name"
+        ],
+    ),
+    (
         "a no-break space in a group",
         raw({"mlops:access.readers_group": "data\xa0scientists"}),
         [
