@@ -70,7 +70,8 @@ class MissingObjectsError(pulumi.RunError):
         )
 
 
-def _first_line(error: Exception) -> str:
+def first_line(error: Exception) -> str:
+    """An API error's first line (its message), or its type when it says nothing."""
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
@@ -84,7 +85,7 @@ def require_objects(stack_file: str, objects: Sequence[RequiredObject]) -> dict[
         try:
             found[required.securable] = lookup(name=required.securable.name)
         except Exception as error:  # the invoke's provider error, whatever its class
-            missing.append((required, _first_line(error)))
+            missing.append((required, first_line(error)))
     if missing:
         raise MissingObjectsError(stack_file, missing)
     return found

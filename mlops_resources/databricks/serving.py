@@ -41,6 +41,7 @@ import pulumi_databricks as databricks
 from mlops_resources.config.serving import SERVED_ENTITY_NAME, RateLimitConfig
 from mlops_resources.config.stack import Principal
 from mlops_resources.databricks.common import access_controls
+from mlops_resources.databricks.prerequisites import first_line
 
 CHAMPION_ALIAS = "champion"
 ENTITY_VERSION_PATH = "config.servedEntities[0].entityVersion"
@@ -64,11 +65,6 @@ class ServedVersion:
     """True: the ``champion`` alias; False: the live endpoint's (the alias is gone)."""
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def champion_version(model_name: str) -> str | None:
     """The version the ``champion`` alias points at, None when there is none yet.
 
@@ -86,7 +82,7 @@ def champion_version(model_name: str) -> str | None:
             return None
         raise ServingLookupError(
             f"serving: cannot read the aliases of model {model_name!r} "
-            f"({_first_line(error)}); the preview principal needs EXECUTE on it "
+            f"({first_line(error)}); the preview principal needs EXECUTE on it "
             "(access.preview_group) and USE_CATALOG/USE_SCHEMA on its parents"
         ) from None
     for info in result.model_infos or []:
