@@ -43,7 +43,7 @@ from mlops_resources.config.reading import Section
 
 MAX_ENDPOINT_NAME = 63
 """Our cap on the endpoint name's length (none is documented)."""
-_ENDPOINT_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+ENDPOINT_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 SERVED_ENTITY_NAME = "champion"
 """The endpoint's one served entity: a fixed name, so the deployment task and the provider's
 ``preserveConfigOrder`` (served entities matched by name) always find it, whatever version it
@@ -149,7 +149,7 @@ def inference_table_prefix(serving: ServingConfig, environment: str, project: st
 
 def endpoint_name_problem(name: str) -> str | None:
     """Why a workspace would refuse ``name`` as an endpoint name (or our length cap), if so."""
-    if not _ENDPOINT_NAME.match(name):
+    if not ENDPOINT_NAME.match(name):
         return (
             f"{name!r}: an endpoint name consists of alphanumeric characters, dashes and "
             "underscores (Model Serving API)"

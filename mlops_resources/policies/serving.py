@@ -4,8 +4,6 @@ is terraform-provider-databricks v1.118.0 ``serving/resource_model_serving.go`` 
 
 from __future__ import annotations
 
-import re
-
 from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
@@ -15,6 +13,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from mlops_resources.config.serving import ENDPOINT_NAME, MAX_ENDPOINT_NAME
 from mlops_resources.policies.support import (
     MODEL_SERVING,
     PERMISSIONS,
@@ -24,8 +23,6 @@ from mlops_resources.policies.support import (
     run_as_principals,
 )
 
-MAX_ENDPOINT_NAME = 63
-_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 ENTITY_VERSION_PATH = "config.servedEntities[0].entityVersion"
 ENDPOINT_LEVELS = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
 
@@ -34,7 +31,7 @@ def _name(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != MODEL_SERVING:
         return
     name = str(args.props.get("name") or "")
-    if not _NAME.match(name) or len(name) > MAX_ENDPOINT_NAME:
+    if not ENDPOINT_NAME.match(name) or len(name) > MAX_ENDPOINT_NAME:
         report(
             f"Endpoint name {name!r}: expected alphanumeric characters, dashes and underscores "
             f"(ModelServingArgs.name), at most {MAX_ENDPOINT_NAME} characters (our cap; none is "
