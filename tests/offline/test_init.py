@@ -522,3 +522,24 @@ def test_team_init_then_one_answer_then_a_dev_stack_keep_every_other_value(
     assert "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d" not in rendered
     assert COMMITTED_PRINCIPALS[0] not in rendered and "/Users/00000000-" not in rendered
     assert json.loads(rendered)["deployingUser"] == dev.deploying_user
+
+
+@pytest.mark.parametrize("key", ["customer_id", ""], ids=["with a row id", "without one"])
+def test_a_teams_own_training_table_sets_prods_row_key_or_keeps_prod_in_dry_run(
+    project: Path, key: str
+) -> None:
+    """``run_mode: enabled`` needs ``split_key_columns`` (config refuses it otherwise, issue 17):
+    a team's own table with an id column validates prod in ``enabled`` mode on that key, in
+    both stacks (the key must be a column of the data each trains on); without one, prod
+    validates in ``dry_run`` rather than failing init. Re-read, the answer is what was given."""
+    answers = dataclasses.replace(
+        current_answers(project), training_data="staging.churn.customers", split_key_column=key
+    )
+    init_team(answers, project_dir=project)
+    for path in ("Pulumi.staging.yaml", "Pulumi.prod.yaml"):
+        training = config_of(project, path)["mlops:training"]
+        assert training["training_data"] == "staging.churn.customers"
+        assert training["validation"].get("split_key_columns") == ([key] if key else None)
+    prod = config_of(project, "Pulumi.prod.yaml")["mlops:training"]
+    assert prod["run_mode"] == ("enabled" if key else "dry_run")
+    assert current_answers(project).split_key_column == key
