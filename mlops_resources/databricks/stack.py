@@ -8,13 +8,10 @@ from typing import Any
 import pulumi
 
 from mlops_resources.config.compute import notebook_requirements
+from mlops_resources.config.monitoring import DRIFT_METRICS, monitored_metric_direction
+from mlops_resources.config.schedule import ScheduleConfig
 from mlops_resources.config.serving import inference_table_prefix, inference_table_schema
-from mlops_resources.config.stack import (
-    DRIFT_METRICS,
-    ScheduleConfig,
-    StackConfig,
-    monitored_metric_direction,
-)
+from mlops_resources.config.stack import StackConfig
 from mlops_resources.config.unity_catalog import (
     Securable,
     grant_plan,

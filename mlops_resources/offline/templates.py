@@ -36,8 +36,9 @@ from mlops_resources.config.bootstrap import (
     BootstrapConfig,
     validate_bootstrap,
 )
+from mlops_resources.config.load import validate
+from mlops_resources.config.namespace import NAMESPACE
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import NAMESPACE, validate
 from mlops_resources.config.stack_files import (
     StackFileError,
     encode_config,

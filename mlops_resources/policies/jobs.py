@@ -17,7 +17,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mlops_resources.config.stack import SCHEDULED_STACKS
+from mlops_resources.config.namespace import SCHEDULED_STACKS
 from mlops_resources.policies.support import (
     ENVIRONMENT_SCHEMA,
     JOB,

@@ -13,13 +13,9 @@ from mlops_ml import metrics
 from mlops_ml.validation import parse_thresholds, threshold_checks
 
 from mlops_resources.config.checks import METRICS, MetricRange
+from mlops_resources.config.load import committed_stacks, validate, validated_stacks
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import (
-    StackConfig,
-    committed_stacks,
-    validate,
-    validated_stacks,
-)
+from mlops_resources.config.stack import StackConfig
 from mlops_resources.config.stack_files import (
     StackFile,
     StackFileError,

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import RawConfig
-from mlops_resources.config.stack import StackConfig, validate
+from mlops_resources.config.stack import StackConfig
 from mlops_resources.config.stack_files import read_stack_file
 from mlops_resources.offline.check import Violation, run_policies
 from mlops_resources.offline.evaluation import DeclaredResource, Evaluation, evaluate
