@@ -11,10 +11,27 @@ ran; without one (a manual run, workspace mode) a ``commit:`` of ``git_source_in
 The training data is logged as an MLflow dataset input (name, source, digest, schema and row
 count; no rows), its digest also as the run parameter :data:`DATA_DIGEST_PARAM`. Row-level
 detail of the split is logged as counts and digests of row keys.
+
+Where the installed MLflow has logged models (MLflow 3: ``log_model`` returns a ``model_id``,
+``mlflow.log_metrics`` takes ``model_id=`` and ``dataset=``, ``mlflow.set_logged_model_tags``
+exists; detected by feature, :func:`has_logged_models`), the same lineage is also attached to
+the logged model, which is what a registered version points at on MLflow 3
+(:func:`log_model_lineage`): the hold-out metrics are logged with ``model_id=`` and
+``dataset=`` the training dataset, so ``mlflow.get_logged_model(model_id).metrics`` carry its
+name and digest (the way MLflow 3 links a model to the data it was evaluated on: "link metrics
+to datasets", https://mlflow.org/docs/3.3.2/genai/mlflow-3/deep-learning, and the
+``model_id``/``dataset_name``/``dataset_digest`` fields of the REST ``log-metric`` call,
+https://docs.databricks.com/api/experiments/v1/log-metric.md), and the code tags and the data
+digest are set as the logged model's tags. ``mlflow.log_input(..., model=LoggedModelInput)``
+is not used: it records a model a run *consumed* (``RUN_INPUT`` -> ``MODEL_INPUT`` in MLflow's
+``store/tracking/sqlalchemy_store.py`` ``_log_inputs_impl``), the wrong direction for the run
+that trained it (the logged model is that run's output). MLflow 2.13 has none of this and keeps
+the run-level lineage only.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import mlflow
@@ -90,3 +107,37 @@ def log_training_dataset(data: pd.DataFrame, training_data: str, target_column: 
     )
     mlflow.log_input(dataset, context="training")
     return dataset
+
+
+def has_logged_models() -> bool:
+    """Whether the installed MLflow links metrics and tags to logged models (MLflow 3).
+
+    By feature, not version: ``mlflow.log_metrics(..., model_id=, dataset=)`` and
+    ``mlflow.set_logged_model_tags`` (MLflow 3's ``mlflow/tracking/fluent.py``); MLflow 2.13
+    has neither.
+    """
+    parameters = inspect.signature(mlflow.log_metrics).parameters
+    return (
+        "model_id" in parameters
+        and "dataset" in parameters
+        and callable(getattr(mlflow, "set_logged_model_tags", None))
+    )
+
+
+def log_model_lineage(
+    model_info: Any, metrics: dict[str, float], dataset: Any, tags: dict[str, str]
+) -> str:
+    """Log ``metrics`` to the active run and, on MLflow 3, link them and the lineage to the
+    logged model of ``model_info``; return its ``model_id`` ("" on MLflow 2).
+
+    On MLflow 3 the metrics are logged with ``model_id=`` and ``dataset=`` (they land on the
+    run too, each carrying the model id and the dataset's name and digest), and ``tags`` (the
+    code: :func:`lineage_tags`) plus :data:`DATA_DIGEST_PARAM` become the logged model's tags.
+    """
+    model_id = str(getattr(model_info, "model_id", None) or "")
+    if not model_id or not has_logged_models():
+        mlflow.log_metrics(metrics)
+        return ""
+    mlflow.log_metrics(metrics, model_id=model_id, dataset=dataset)
+    mlflow.set_logged_model_tags(model_id, {**tags, DATA_DIGEST_PARAM: dataset.digest})
+    return model_id
