@@ -43,6 +43,7 @@ from sklearn.pipeline import Pipeline
 
 from mlops_ml.lineage import (
     DATA_DIGEST_PARAM,
+    IN_MEMORY,
     lineage_tags,
     log_model_lineage,
     log_training_dataset,
@@ -200,7 +201,7 @@ def train_model(
                 "training_rows": sides["training"],
                 "holdout_rows": sides["holdout"],
                 "random_state": random_state,
-                "training_data": training_data or "(in-memory)",
+                "training_data": training_data or IN_MEMORY,
                 DATA_DIGEST_PARAM: dataset.digest,
             }
         )
