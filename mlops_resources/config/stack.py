@@ -338,7 +338,7 @@ def cross_field_problems(cfg: StackConfig) -> list[str]:
                     "remove it or set code_source.type to 'git'"
                 )
     problems += compute_problems(
-        NAMESPACE, cfg.compute, cfg.cluster is not None, cfg.model.registry
+        NAMESPACE, cfg.compute, cfg.cluster is not None, cfg.model.registry, not cfg.personal
     )
     cluster = cfg.cluster
     if cluster is not None and cluster.num_workers > cluster.max_num_workers:

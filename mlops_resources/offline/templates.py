@@ -234,7 +234,8 @@ class TeamAnswers:
     staging_budget_policy: str = field(
         default="00000000-0000-0000-0000-00000000c001",
         metadata=_ask(
-            "staging serverless budget policy id (its User role to the run-as; empty: none)",
+            "staging serverless budget policy id (its User role to the run-as; "
+            "required if serverless)",
             (STAGING_FILE, "mlops:compute.budget_policy_id", ""),
             optional=True,
         ),
@@ -242,7 +243,8 @@ class TeamAnswers:
     prod_budget_policy: str = field(
         default="00000000-0000-0000-0000-00000000d001",
         metadata=_ask(
-            "prod serverless budget policy id (its User role to the run-as; empty: none)",
+            "prod serverless budget policy id (its User role to the run-as; "
+            "required if serverless)",
             (PROD_FILE, "mlops:compute.budget_policy_id", ""),
             optional=True,
         ),
