@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import StackConfig, validate
+from mlops_resources.config.stack import StackConfig
 from mlops_resources.config.unity_catalog import (
     LOG_KEY,
     PAYLOAD_KEY,
