@@ -137,16 +137,14 @@ def test_a_re_run_appends_only_new_requests_with_the_label_in_the_model_s_space(
     requests carry (quality 3..8) is logged as the classifier predicts it (``quality >= 7``
     as 0/1, the version's target definition), typed like the prediction, with the version a
     string: the batch inference log's columns and rule (:func:`mlops_ml.monitoring.log_rows`,
-    whose empty-label branch the batch log's end-to-end test covers)."""
+    whose refusal of a label without a target is tested in test_monitoring.py and whose empty
+    label the batch log's end-to-end test covers)."""
     asked: list[str] = []
 
     def target(version: str) -> Any:
         asked.append(version)
         return CLASSIFICATION
 
-    # As for batch, a raw label is never logged: without the version's target, no row is.
-    with pytest.raises(ValueError, match="target definition is unknown"):
-        append_serving_log(payload, PAYLOAD, LOG, VERSIONS, "quality")
     first = append_serving_log(payload, PAYLOAD, LOG, VERSIONS, "quality", target)
     again = append_serving_log(payload, PAYLOAD, LOG, VERSIONS, "quality", target)
     assert (first.appended, again.appended) == (2, 0)
