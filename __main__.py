@@ -28,3 +28,6 @@ if stack.monitoring is not None:
 if stack.serving is not None:
     pulumi.export("serving_endpoint_name", stack.serving.endpoint_name)
     pulumi.export("serving_endpoint_url", stack.serving.endpoint_url)
+if stack.serving_log is not None:
+    pulumi.export("serving_log_job_id", stack.serving_log.job_id)
+    pulumi.export("serving_log_job_url", stack.serving_log.url)

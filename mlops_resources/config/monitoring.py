@@ -16,6 +16,7 @@ from mlops_resources.config.model import ModelConfig
 from mlops_resources.config.namespace import NAMESPACE
 from mlops_resources.config.reading import Section
 from mlops_resources.config.schedule import ScheduleConfig
+from mlops_resources.config.serving import MonitoredSource
 from mlops_resources.config.training import TrainingConfig
 
 GRANULARITIES = (
@@ -129,14 +130,23 @@ class MonitoringConfig(Section):
     log_inferences: bool | None = Field(
         None,
         examples=[True],
-        description="batch inference appends each run's rows to the inference log; default: "
-        "as enabled",
+        description="fill the inference log: batch inference appends each run's rows (with "
+        "source 'serving': the serving inference log job appends the endpoint's requests); "
+        "default: as enabled",
+    )
+    source: MonitoredSource = Field(
+        "batch_inference",
+        examples=["serving"],
+        description="what fills the monitored table: 'batch_inference' (each batch run's rows) "
+        "or 'serving' (the serving endpoint's AI Gateway inference table, unpacked by the "
+        "serving inference log job; needs serving.enabled and serving.inference_table.enabled)",
     )
     inference_log_table: TableName | None = Field(
         None,
         examples=["staging.wine_quality.predictions_log"],
-        description="table batch inference appends each run's rows to, which the monitor "
-        "watches; default: <output_table_name>_log",
+        description="table batch inference (or, with source 'serving', the serving inference "
+        "log job) appends rows to, which the monitor watches; default: "
+        "<output_table_name>_log, or with source 'serving' <inference table prefix>_processed",
     )
     output_schema: NonEmpty | None = Field(
         None,

@@ -230,3 +230,62 @@ def inference_table_schema(serving: ServingConfig, model_schema: str | None) -> 
         return None
     default_catalog, _, default_schema = (model_schema or ".").partition(".")
     return f"{table.catalog or default_catalog}.{table.schema_name or default_schema}".lower()
+
+
+MonitoredSource = Literal["batch_inference", "serving"]
+"""What fills the table the monitor watches (``mlops:monitoring.source``)."""
+PAYLOAD_SUFFIX = "_payload"
+"""What AI Gateway appends to ``table_name_prefix`` (databricks-sdk
+``AiGatewayInferenceTableConfig.table_name_prefix``)."""
+PROCESSED_SUFFIX = "_processed"
+"""The default monitored table of ``source: serving``: ``<prefix>_processed``, beside the
+payload table, which the ``ServingInferenceLog`` task unpacks into it."""
+
+
+def payload_table(
+    serving: ServingConfig, model_schema: str | None, environment: str, project: str
+) -> str | None:
+    """``<catalog>.<schema>.<prefix>_payload``, the endpoint's AI Gateway inference table
+    (lowercase), None when serving or its inference table is off."""
+    schema = inference_table_schema(serving, model_schema)
+    if schema is None:
+        return None
+    prefix = inference_table_prefix(serving, environment, project)
+    return f"{schema}.{prefix}{PAYLOAD_SUFFIX}".lower()
+
+
+def monitoring_source_problems(
+    namespace: str,
+    source: MonitoredSource,
+    serving: ServingConfig,
+    *,
+    filled: bool,
+    monitored_table: str,
+    payload: str | None,
+) -> list[str]:
+    """Why ``monitoring.source`` cannot work with the rest of the stack file. ``filled``: the
+    monitored table is filled (monitoring.enabled or log_inferences); ``payload``: the
+    endpoint's payload table, None when serving or its inference table is off."""
+    key = f"{namespace}:monitoring.source"
+    if source != "serving":
+        return []
+    if not filled:
+        return [
+            f"{key}: 'serving' is only used when monitoring.enabled or monitoring.log_inferences "
+            "is true (it chooses what fills the monitored table); remove it or enable one"
+        ]
+    if not serving.enabled or not serving.inference_table.enabled:
+        off = "serving.enabled" if not serving.enabled else "serving.inference_table.enabled"
+        return [
+            f"{key}: 'serving' unpacks the serving endpoint's AI Gateway inference table "
+            f"(<catalog>.<schema>.<prefix>{PAYLOAD_SUFFIX}) into the monitored table, but {off} "
+            "is false; expected serving.enabled and serving.inference_table.enabled true, or "
+            "source 'batch_inference' (the default)"
+        ]
+    if payload is not None and monitored_table.lower() == payload:
+        return [
+            f"{namespace}:monitoring.inference_log_table: must differ from the endpoint's "
+            f"inference table {payload!r}: the endpoint writes that table (raw JSON) and the "
+            "ServingInferenceLog task appends the unpacked rows to the monitored one"
+        ]
+    return []

@@ -57,8 +57,12 @@ from mlops_resources.config.namespace import NAMESPACE, SCHEDULED_STACKS
 from mlops_resources.config.reading import Namespace, ReferenceEntry, Section
 from mlops_resources.config.schedule import ScheduleConfig
 from mlops_resources.config.serving import (
+    PAYLOAD_SUFFIX,
+    PROCESSED_SUFFIX,
     ServingConfig,
     endpoint_name,
+    monitoring_source_problems,
+    payload_table,
     scales_to_zero,
     serving_problems,
 )
@@ -205,10 +209,39 @@ class StackConfig(Section):
         return self.monitoring.enabled if configured is None else configured
 
     @property
+    def batch_logs_inferences(self) -> bool:
+        """Whether batch inference appends its rows to the inference log (source
+        ``batch_inference``)."""
+        return self.logs_inferences and self.monitoring.source == "batch_inference"
+
+    @property
+    def serving_payload_table(self) -> str | None:
+        """The serving endpoint's AI Gateway inference table, None when it is off."""
+        schema = (
+            f"{self.model.catalog}.{self.model.schema_name}"
+            if self.model.registry == "unity_catalog"
+            else None
+        )
+        return payload_table(self.serving, schema, self.environment, self.project_name)
+
+    @property
+    def serving_logs_inferences(self) -> bool:
+        """Whether the serving inference log job unpacks the endpoint's inference table into
+        the inference log (source ``serving``, its table on)."""
+        serving = self.logs_inferences and self.monitoring.source == "serving"
+        return serving and self.serving_payload_table is not None
+
+    @property
     def inference_log_table(self) -> str:
-        """The table the monitor watches: configured, or the output table's name + ``_log``."""
+        """The table the monitor watches: configured, or the output table's name + ``_log``
+        (source ``serving``: the payload table's prefix + ``_processed``)."""
         configured = self.monitoring.inference_log_table
-        return configured or f"{self.batch_inference.output_table_name}_log"
+        payload = self.serving_payload_table
+        if configured:
+            return configured
+        if self.monitoring.source == "serving" and payload:
+            return payload.removesuffix(PAYLOAD_SUFFIX) + PROCESSED_SUFFIX
+        return f"{self.batch_inference.output_table_name}_log"
 
     @property
     def monitor_output_schema(self) -> str:
@@ -234,6 +267,11 @@ class StackConfig(Section):
     def serving_scales_to_zero(self) -> bool:
         """Whether the endpoint scales to zero: configured, else not on prod."""
         return scales_to_zero(self.serving, self.environment)
+
+    @property
+    def serving_log_job_name(self) -> str:
+        """The serving inference log job's name (``monitoring.source: serving``)."""
+        return f"{self.prefix}-{self.project_name}-serving-log-job"
 
     @property
     def batch_inference_job_name(self) -> str:
@@ -362,6 +400,14 @@ def cross_field_problems(cfg: StackConfig) -> list[str]:
         model_schema=f"{model.catalog}.{model.schema_name}" if unity_catalog else None,
         readers_group=cfg.access.readers_group,
     )
+    problems += monitoring_source_problems(
+        NAMESPACE,
+        cfg.monitoring.source,
+        cfg.serving,
+        filled=cfg.logs_inferences,
+        monitored_table=cfg.inference_log_table,
+        payload=cfg.serving_payload_table,
+    )
     problems += group_problems(cfg)
     problems += _name_length_problems(cfg)
     root = cfg.workspace_root  # the default, a home folder, is never shared
@@ -389,6 +435,8 @@ def _name_length_problems(cfg: StackConfig) -> list[str]:
         key = (
             "monitoring.inference_log_table"
             if cfg.monitoring.inference_log_table
+            else "serving.inference_table.table_name_prefix"
+            if cfg.serving_logs_inferences
             else "batch_inference.output_table_name"
         )
         derived.append((key, cfg.inference_log_table))

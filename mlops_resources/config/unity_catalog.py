@@ -73,6 +73,10 @@ LOG_KEY = f"{NAMESPACE}:monitoring.inference_log_table"
 BASELINE_KEY = f"{NAMESPACE}:monitoring.baseline_table"
 OUTPUT_SCHEMA_KEY = f"{NAMESPACE}:monitoring.output_schema"
 SERVING_SCHEMA_KEY = f"{NAMESPACE}:serving.inference_table.schema"
+PAYLOAD_KEY = f"{NAMESPACE}:serving.inference_table.table_name_prefix"
+"""The endpoint's AI Gateway inference table (``<prefix>_payload``), with ``monitoring.source:
+serving`` read by the serving inference log job like the batch input table: it must exist (the
+endpoint creates it) and the jobs group gets SELECT on it."""
 _WRITES = {OUTPUT_KEY: "overwrite it", LOG_KEY: "append its rows to it"}
 """The tables a stack writes, by key, and how."""
 
@@ -90,6 +94,9 @@ def tables(cfg: StackConfig) -> list[tuple[str, str]]:
         found.append((TRAINING_KEY, cfg.training.training_table_name))
     if cfg.logs_inferences:
         found.append((LOG_KEY, cfg.inference_log_table))
+    payload = cfg.serving_payload_table
+    if cfg.serving_logs_inferences and payload:
+        found.append((PAYLOAD_KEY, payload))
     if monitoring.enabled and monitoring.baseline_table:
         found.append((BASELINE_KEY, monitoring.baseline_table))
     return [(key, table.lower()) for key, table in found]

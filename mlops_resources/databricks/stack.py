@@ -44,6 +44,8 @@ from mlops_resources.databricks.serving import (
     ServingEndpointArgs,
     served_version,
 )
+from mlops_resources.databricks.serving_log_job import TASKS as SERVING_LOG_TASKS
+from mlops_resources.databricks.serving_log_job import ServingLogJob, ServingLogJobArgs
 from mlops_resources.databricks.training_job import SERVING_TASK, TrainingJob, TrainingJobArgs
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
 
@@ -57,6 +59,8 @@ def notebooks(cfg: StackConfig) -> tuple[str, ...]:
     keys = [t.key for t in TRAINING_TASKS + BATCH_TASKS]
     if cfg.serving.enabled:
         keys.append(SERVING_TASK.key)
+    if cfg.serving_logs_inferences:
+        keys += [t.key for t in SERVING_LOG_TASKS]
     return (*keys, CHECK_TASK) if cfg.monitoring.enabled else tuple(keys)
 
 
@@ -268,8 +272,10 @@ class MlopsStack(pulumi.ComponentResource):
                 model_name=cfg.model_name,
                 input_table_name=batch.input_table_name,
                 output_table_name=batch.output_table_name,
-                inference_log_table=cfg.inference_log_table if cfg.logs_inferences else "",
-                label_column=(cfg.monitoring.label_column or "") if cfg.logs_inferences else "",
+                inference_log_table=cfg.inference_log_table if cfg.batch_logs_inferences else "",
+                label_column=(cfg.monitoring.label_column or "")
+                if cfg.batch_logs_inferences
+                else "",
                 schedule=_schedule(cfg, batch.schedule),
                 code=code,
                 settings=settings,
@@ -277,6 +283,24 @@ class MlopsStack(pulumi.ComponentResource):
             ),
             child,
         )
+        self.serving_log: ServingLogJob | None = None
+        payload = cfg.serving_payload_table
+        if cfg.serving_logs_inferences and payload:
+            self.serving_log = ServingLogJob(
+                f"{name}-serving-log",
+                ServingLogJobArgs(
+                    job_name=cfg.serving_log_job_name,
+                    model_name=cfg.model_name,
+                    endpoint_name=cfg.serving_endpoint_name,
+                    payload_table=payload,
+                    inference_log_table=cfg.inference_log_table,
+                    label_column=cfg.monitoring.label_column or "",
+                    schedule=_schedule(cfg, batch.schedule),
+                    code=code,
+                    settings=settings,
+                ),
+                child,
+            )
         plan = grant_plan(cfg)
         grants = None
         if plan:

@@ -13,8 +13,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mlops_resources.config.serving import ENDPOINT_NAME, MAX_ENDPOINT_NAME
+from mlops_resources.config.serving import ENDPOINT_NAME, MAX_ENDPOINT_NAME, PAYLOAD_SUFFIX
 from mlops_resources.policies.support import (
+    JOB,
     MODEL_SERVING,
     PERMISSIONS,
     get,
@@ -170,7 +171,59 @@ SERVING_ENDPOINT_PERMISSIONS = StackValidationPolicy(
     validate=_permissions,
 )
 
+
+def _payload_tables(args: StackValidationArgs) -> set[str]:
+    """``<catalog>.<schema>.<prefix>_payload`` of every declared endpoint's inference table."""
+    tables = set()
+    for endpoint in of_type(args.resources, MODEL_SERVING):
+        table = get(endpoint.props, "aiGateway.inferenceTableConfig") or {}
+        if table.get("enabled"):
+            parts = (
+                table.get("catalogName"),
+                table.get("schemaName"),
+                table.get("tableNamePrefix"),
+            )
+            tables.add(".".join(str(p) for p in parts).lower() + PAYLOAD_SUFFIX)
+    return tables
+
+
+def _serving_log(args: StackValidationArgs, report: ReportViolation) -> None:
+    endpoints = of_type(args.resources, MODEL_SERVING)
+    payloads = _payload_tables(args)
+    for job in of_type(args.resources, JOB):
+        values = {p.get("name"): p.get("default") for p in job.props.get("parameters") or []}
+        payload = str(values.get("payload_table") or "").lower()
+        if not payload:
+            continue
+        if payload == str(values.get("inference_log_table") or "").lower():
+            report(
+                f"Job '{job.name}' appends the unpacked rows to the table it reads, {payload!r}: "
+                "the endpoint writes that table (raw request/response JSON, a fixed schema).",
+                job.urn,
+            )
+        # Before the first champion no endpoint is declared yet: nothing to compare with.
+        if endpoints and payload not in payloads:
+            report(
+                f"Job '{job.name}' reads {payload!r}, which is not the inference table of any "
+                f"declared endpoint ({', '.join(sorted(payloads)) or 'none enabled'}): the "
+                "monitored table would stay empty.",
+                job.urn,
+            )
+
+
+SERVING_LOG_READS_THE_ENDPOINT_TABLE = StackValidationPolicy(
+    name="serving-log-reads-the-endpoint-table",
+    description="The serving inference log job reads the endpoint's AI Gateway inference table, "
+    "<catalog>.<schema>.<table_name_prefix>_payload (databricks-sdk "
+    "AiGatewayInferenceTableConfig), and appends to another table: the payload table holds raw "
+    "JSON in a fixed schema (Databricks docs, 'Monitor served models using AI Gateway-enabled "
+    "inference tables').",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_serving_log,
+)
+
 POLICIES = [
+    SERVING_LOG_READS_THE_ENDPOINT_TABLE,
     SERVING_ENDPOINT_NAME,
     SERVING_ENTITY_VERSION_STRING,
     SERVING_ENTITY_VERSION_IGNORED,

@@ -254,20 +254,30 @@ def append_inference_log(
     joined in later, and then the monitor computes model quality. A label without a ``target``
     to translate it is refused rather than logged raw.
     """
-    rows = spark.table(scored_table).withColumn(
-        MODEL_VERSION_COLUMN, F.col(MODEL_VERSION_COLUMN).cast("string")
-    )
+    rows = log_rows(spark.table(scored_table), scored_table, label_column, target)
+    rows.write.mode("append").option("mergeSchema", "true").saveAsTable(log_table)
+
+
+def log_rows(
+    rows: SparkDataFrame, source: str, label_column: str | None, target: Target | None
+) -> SparkDataFrame:
+    """Scored rows of one model version as the inference log holds them: ``model_version`` a
+    string and, with a label column, that column in the model's label space typed like
+    ``prediction`` (empty when the rows have none; refused without a ``target``). ``source``
+    names the rows in the error. The batch log and the serving log
+    (:mod:`mlops_ml.serving_log`) both go through here: one label rule for both."""
+    rows = rows.withColumn(MODEL_VERSION_COLUMN, F.col(MODEL_VERSION_COLUMN).cast("string"))
     if label_column:
         prediction_type = dict(rows.dtypes)[PREDICTION_COLUMN]
         if label_column not in rows.columns:
             rows = rows.withColumn(label_column, F.lit(None).cast(prediction_type))
         elif target is None:
             raise ValueError(
-                f"{scored_table} has label column {label_column!r} but the scoring version's "
+                f"{source} has label column {label_column!r} but the scoring version's "
                 "target definition is unknown (its training run logged none): the label cannot "
                 "be put in the model's label space for the monitor"
             )
         else:
             label = label_in_model_space(F.col(label_column), target)
             rows = rows.withColumn(label_column, label.cast(prediction_type))
-    rows.write.mode("append").option("mergeSchema", "true").saveAsTable(log_table)
+    return rows

@@ -33,7 +33,12 @@ from tests.ml.conftest import (
 )
 
 TRAINING_NOTEBOOKS = ("Train", "ModelValidation", "ModelDeployment")
-ALL_NOTEBOOKS = (*TRAINING_NOTEBOOKS, "BatchInference", "MonitoredMetricCheck")
+ALL_NOTEBOOKS = (
+    *TRAINING_NOTEBOOKS,
+    "BatchInference",
+    "MonitoredMetricCheck",
+    "ServingInferenceLog",
+)
 _WIDGET = re.compile(r"""dbutils\.widgets\.(text|get)\(\s*["']([^"']+)["']""")
 
 

@@ -48,6 +48,9 @@ MONITORED, MONITORED_DEV = "staging with monitoring", "dev-x with monitoring"
 file made ``dev-x``'s (schedules paused)."""
 SERVED = "staging with serving"
 """Staging's example file with ``mlops:serving`` on, after the first champion (version 3)."""
+SERVED_MONITORED = "staging monitoring its endpoint"
+"""Staging with serving and its inference table on, the monitor fed by the endpoint
+(``monitoring.source: serving``), after the first champion."""
 CLASSIC = "workspace registry + uploaded notebooks"
 """The classic-compute variant a team uses (tests/stacks.py): the job cluster policies'
 renders."""
@@ -64,6 +67,15 @@ def render(stack: str) -> Evaluation:
     if stack == SERVED:
         serving = {"enabled": True, "query_group": "wine-quality-clients"}
         return run_stack("staging", {"mlops:serving": serving}, champion=3)
+    if stack == SERVED_MONITORED:
+        serving = {
+            "enabled": True,
+            "query_group": "wine-quality-clients",
+            "inference_table": {"enabled": True},
+        }
+        monitoring = {**MONITORING, "source": "serving"}
+        overrides = {"mlops:serving": serving, "mlops:monitoring": monitoring}
+        return run_stack("staging", overrides, champion=3)
     if stack == MONITORED_DEV:
         overrides = {**personal_stack_overrides("x"), "mlops:monitoring": MONITORING}
         return run_stack("staging", overrides, as_stack="dev-x")
@@ -77,7 +89,7 @@ def project(stack: str) -> str:
     return "mlops-bootstrap" if stack == "shared" else "mlops"
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod", "shared", SERVED])
+@pytest.mark.parametrize("stack", ["staging", "prod", "shared", SERVED, SERVED_MONITORED])
 def test_the_example_stacks_break_no_policy(stack: str) -> None:
     """The example project's stacks (``init``'s defaults, tests/stacks.py); the committed
     stack files are checked in tests/repo/test_committed_stacks.py."""
@@ -138,6 +150,7 @@ def add_resource(resource: DeclaredResource) -> Edit:
 
 REMOVE = object()
 ENDPOINT, ENDPOINT_ACL = "mlops-serving-endpoint", "mlops-serving-permissions"
+SERVING_LOG_JOB = "mlops-serving-log-job"
 JOB, JOB_ACL = "mlops-training-job", "mlops-training-permissions"
 SP = {
     "staging": "00000000-0000-0000-0000-00000000a001",
@@ -444,6 +457,22 @@ FAILING: list[tuple[str, str, Edit, str]] = [
             )
         ),
         "The quality monitors API is deprecated",
+    ),
+    (
+        "serving-log-reads-the-endpoint-table",
+        SERVED_MONITORED,
+        set_input(SERVING_LOG_JOB, "parameters.4.default", "staging.wine_quality.other_payload"),
+        "which is not the inference table of any declared endpoint",
+    ),
+    (
+        "serving-log-reads-the-endpoint-table",
+        SERVED_MONITORED,
+        set_input(
+            SERVING_LOG_JOB,
+            "parameters.1.default",
+            "staging.wine_quality.staging_wine_quality_serving_payload",
+        ),
+        "appends the unpacked rows to the table it reads",
     ),
     (
         "serving-endpoint-name",
