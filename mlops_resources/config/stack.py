@@ -49,6 +49,7 @@ from mlops_resources.config.compute import (
     compute_problems,
     notebook_requirements,
 )
+from mlops_resources.config.models import at_model, model_entries, split_models
 from mlops_resources.config.reading import (
     ConfigError,
     Namespace,
@@ -743,6 +744,16 @@ class StackConfig(Section):
     serving: ServingConfig = Field(
         ServingConfig(), description="real-time serving of the champion (optional)"
     )
+    model_key: str | None = Field(
+        None,
+        description="derived: this model's key under mlops:models (several models per stack); "
+        "None in the one-model form, whose names stay as they were",
+    )
+    model_configs: tuple[StackConfig, ...] = Field(
+        (),
+        description="derived: every model's config, one per key of mlops:models (empty in the "
+        "one-model form); the stack-level config is the first model's",
+    )
 
     @field_validator("project_name")
     @classmethod
@@ -791,7 +802,21 @@ class StackConfig(Section):
         """This personal stack's config run as ``user_name``, the user whose credentials
         deploy it (a stack file that names no ``access.run_as_user``)."""
         access = self.access.model_copy(update={"run_as_user": user_name})
-        return self.model_copy(update={"access": access})
+        views = tuple(view.with_run_as_user(user_name) for view in self.model_configs)
+        return self.model_copy(update={"access": access, "model_configs": views})
+
+    def model_views(self) -> tuple[StackConfig, ...]:
+        """Each model's config: the models of ``mlops:models``, or this config alone."""
+        return self.model_configs or (self,)
+
+    @property
+    def model_project(self) -> str:
+        """The per-model naming hook: the project name, followed by the model key when the
+        stack declares several models, in every name a model has of its own (jobs,
+        experiment, endpoint, Unity Catalog model)."""
+        if self.model_key is None:
+            return self.project_name
+        return f"{self.project_name}-{self.model_key}"
 
     @property
     def failure_emails(self) -> tuple[str, ...]:
@@ -815,12 +840,12 @@ class StackConfig(Section):
 
     @property
     def experiment_name(self) -> str:
-        return f"{self.stack_dir}/{self.prefix}-{self.project_name}-experiment"
+        return f"{self.stack_dir}/{self.prefix}-{self.model_project}-experiment"
 
     @property
     def model_name(self) -> str:
         """Name the jobs use: three-part in Unity Catalog, plain in the workspace registry."""
-        base = self.model.name or f"{self.project_name.replace('-', '_')}_model"
+        base = self.model.name or f"{self.model_project.replace('-', '_')}_model"
         if self.model.registry == "unity_catalog":
             env = self.environment.replace("-", "_")
             return f"{self.model.catalog}.{self.model.schema_name}.{env}_{base}"
@@ -828,7 +853,7 @@ class StackConfig(Section):
 
     @property
     def retraining_job_name(self) -> str:
-        return f"{self.prefix}-{self.project_name}-retraining-job"
+        return f"{self.prefix}-{self.model_project}-retraining-job"
 
     @property
     def logs_inferences(self) -> bool:
@@ -855,12 +880,12 @@ class StackConfig(Section):
 
     @property
     def training_job_name(self) -> str:
-        return f"{self.prefix}-{self.project_name}-model-training-job"
+        return f"{self.prefix}-{self.model_project}-model-training-job"
 
     @property
     def serving_endpoint_name(self) -> str:
         """The serving endpoint's name (``mlops:serving``), derived, never configured."""
-        return endpoint_name(self.prefix, self.project_name)
+        return endpoint_name(self.prefix, self.model_project)
 
     @property
     def serving_scales_to_zero(self) -> bool:
@@ -869,7 +894,7 @@ class StackConfig(Section):
 
     @property
     def batch_inference_job_name(self) -> str:
-        return f"{self.prefix}-{self.project_name}-batch-inference-job"
+        return f"{self.prefix}-{self.model_project}-batch-inference-job"
 
     def schedule_paused(self, schedule: ScheduleConfig) -> bool:
         if schedule.paused is not None:
@@ -1253,7 +1278,7 @@ def host_domain_problem(host: str, extra_domains: Iterable[str] = ()) -> str | N
 MLOPS = Namespace(
     NAMESPACE,
     StackConfig,
-    {"environment": "", "host": DATABRICKS_HOST_KEY},
+    {"environment": "", "host": DATABRICKS_HOST_KEY, "model_key": "", "model_configs": ""},
     (
         ReferenceEntry(
             DATABRICKS_HOST_KEY,
@@ -1283,8 +1308,40 @@ def validate(
     """Validate raw runtime config for ``stack``; raise ConfigError listing every problem.
 
     ``others`` are the committed stacks (file name, config) a personal stack must not collide
-    with (:func:`~mlops_resources.config.unity_catalog.collision_problems`).
+    with (:func:`~mlops_resources.config.unity_catalog.collision_problems`). A stack of several
+    models (``mlops:models``, :mod:`~mlops_resources.config.models`) is validated model by
+    model, each in the one-model form with its key; the result is the first model's config
+    with every model's in ``model_configs``.
     """
+    others = list(others)
+    split = split_models(raw, NAMESPACE)
+    if split is None:
+        cfg, problems = _validated(raw, stack, others)
+    else:
+        per_model, problems = split
+        entries = model_entries(raw, NAMESPACE)
+        views: list[StackConfig] = []
+        for key, model_raw in per_model.items():
+            view, found = _validated(model_raw, stack, others, key)
+            problems += [at_model(p, NAMESPACE, key, entries[key]) for p in found]
+            if view is not None:
+                views.append(view)
+        problems = list(dict.fromkeys(problems))  # a shared key's problem, once
+        if not problems:
+            # Imported here: unity_catalog derives from StackConfig, defined above.
+            from mlops_resources.config.unity_catalog import model_collisions
+
+            problems += model_collisions(views)
+        cfg = views[0].model_copy(update={"model_configs": tuple(views)}) if views else None
+    if problems or cfg is None:
+        raise ConfigError(f"Pulumi.{stack}.yaml", problems)
+    return cfg
+
+
+def _validated(
+    raw: RawConfig, stack: str, others: list[tuple[str, StackConfig]], model_key: str | None = None
+) -> tuple[StackConfig | None, list[str]]:
+    """One model's config (None if invalid) and every problem found."""
     problems = credential_problems(raw) + MLOPS.namespace_problems(raw)
     stack_problem = _stack_name_problem(stack)
     if stack_problem:
@@ -1293,7 +1350,11 @@ def validate(
     host_problem = _host_problem(host)
     if host_problem:
         problems.append(host_problem)
-    injected = {"environment": stack, "host": (host or "https://invalid").rstrip("/")}
+    injected = {
+        "environment": stack,
+        "host": (host or "https://invalid").rstrip("/"),
+        "model_key": model_key,
+    }
     cfg, model_problems = MLOPS.build(raw, injected)
     problems += model_problems
     if isinstance(cfg, StackConfig):
@@ -1312,9 +1373,7 @@ def validate(
 
             problems += collision_problems(cfg, others)
         problems += identity_problems(cfg)
-    if problems or not isinstance(cfg, StackConfig):
-        raise ConfigError(f"Pulumi.{stack}.yaml", problems)
-    return cfg
+    return (cfg if isinstance(cfg, StackConfig) else None), problems
 
 
 def validated_stacks(
