@@ -132,6 +132,9 @@ def at_model(problem: str, namespace: str, key: str, entry: Mapping[str, Any]) -
     sections (and the shared ones it overrides) under ``<namespace>:models.<key>``."""
     owned = [*MODEL_SECTIONS, *(name for name in SHARED_SECTIONS if name in entry)]
     pattern = rf"^{re.escape(namespace)}:({'|'.join(owned)})\b"
+    if problem.startswith(f"{namespace}:project_name:"):
+        # A name derived from the project name, which in this model's names has its key too.
+        return f"{problem} (model {key!r} of {namespace}:{MODELS}: its key is in the name)"
     return re.sub(pattern, rf"{namespace}:{MODELS}.{key}.\1", problem)
 
 
