@@ -271,7 +271,8 @@ def models_overrides(stack: str, models: Mapping[str, Mapping[str, Any]]) -> dic
             for name in MODEL_SECTIONS
             if f"mlops:{name}" in source.values
         }
-        entry["batch_inference"]["output_table_name"] = f"{catalog_schema}.{key}_predictions"
+        table = key.replace("-", "_")
+        entry["batch_inference"]["output_table_name"] = f"{catalog_schema}.{table}_predictions"
         entry.update(changes)
         entries[key] = {name: value for name, value in entry.items() if value is not None}
     return {
