@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.config.reading import ConfigError
-from mlops_resources.config.stack_files import parse_config, read_stack_file
+from mlops_resources.config.reading import ConfigError, RawConfig
+from mlops_resources.config.stack import validate
+from mlops_resources.config.stack_files import encode_config, parse_config, read_stack_file
+from mlops_resources.config.unity_catalog import stack_grant_plan
 from mlops_resources.offline.cli import main
 from mlops_resources.offline.evaluation import evaluate
 from mlops_resources.offline.init import InitError, init_dev, suggest_name
@@ -543,3 +546,34 @@ def test_a_teams_own_training_table_sets_prods_row_key_or_keeps_prod_in_dry_run(
     prod = config_of(project, "Pulumi.prod.yaml")["mlops:training"]
     assert prod["run_mode"] == ("enabled" if key else "dry_run")
     assert current_answers(project).split_key_column == key
+
+
+def test_init_dev_copies_every_model_of_a_stack_of_several(project: Path) -> None:
+    """Each model's sections and overrides made the developer's: its own output table,
+    schedules paused, no grants (a model's own readers group included)."""
+    path = project / "Pulumi.staging.yaml"
+    document = yaml.safe_load(path.read_text())
+    config = document["config"]
+    sections = {name: config.pop(f"mlops:{name}") for name in ("training", "batch_inference")}
+    models = {}
+    for key in ("churn", "fraud"):
+        entry = json.loads(json.dumps(sections))
+        entry["batch_inference"]["output_table_name"] += f"_{key}"
+        models[key] = entry
+    models["fraud"]["access"] = {"model_readers_group": "fraud-readers"}
+    config["mlops:models"] = models
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    with pytest.raises(InitError, match="several models"):
+        init_dev("alice", branch="b", output_table="x.y.z", project_dir=project)
+    dev = init_dev("alice", branch="alice/feature", project_dir=project)
+    assert dev.output_table == (
+        "staging.wine_quality.dev_alice_predictions_churn, "
+        "staging.wine_quality.dev_alice_predictions_fraud"
+    )
+    written = parse_config(dev.path.read_text(), dev.path.name, "mlops")
+    assert "access" not in written["mlops:models"]["fraud"]
+    cfg = validate(RawConfig(*encode_config(written)), "dev-alice")
+    for view in cfg.model_views():
+        assert cfg.schedule_paused(view.training.schedule)
+        assert cfg.schedule_paused(view.batch_inference.schedule)
+        assert stack_grant_plan(view) == {}
