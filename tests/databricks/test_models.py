@@ -65,7 +65,7 @@ def test_each_model_has_its_resources_under_its_own_component(three: Evaluation)
     ]
     # 3 x (experiment, model, 2 jobs) + white's endpoint, monitor and retraining job.
     assert len(per_model) == 3 * 4 + 3
-    owners = Counter()
+    owners: Counter[str] = Counter()
     for resource in per_model:
         model = next(p for p in _ancestors(three, resource) if p in {c.name for c in components})
         assert resource.name.startswith(f"{model}-"), resource.name

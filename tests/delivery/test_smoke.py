@@ -426,7 +426,7 @@ def test_every_model_of_a_stack_of_several_runs_and_a_failed_one_does_not_stop_t
     assert said[0] == "model churn:"
     assert "batch inference: not run, training failed" in said
     assert "model fraud:" in said and said[-1] == "batch inference: SUCCESS https://ws/#run/3"
-    with pytest.raises(SmokeError, match="no output models.fraud.batch_inference_job_id"):
+    with pytest.raises(SmokeError, match=r"no output models\.fraud\.batch_inference_job_id"):
         smoke(
             client,
             "staging",
