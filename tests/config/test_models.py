@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from mlops_resources import PROJECT_DIR
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import StackConfig, validate
+from mlops_resources.config.stack_files import encode_config, parse_config
 from mlops_resources.config.unity_catalog import grant_plan, stack_grant_plan
 from tests.stacks import (
     example_stack_file,
@@ -151,3 +153,13 @@ def test_the_stacks_grant_plan_merges_every_models_privileges_per_securable() ->
             assert set(privileges) <= set(plan[key])
     assert set(plan) == set(grant_plan(churn)) | set(grant_plan(fraud))
     assert stack_grant_plan(churn) == grant_plan(churn)
+
+
+def test_the_readmes_three_model_example_validates() -> None:
+    readme = (PROJECT_DIR / "README.md").read_text()
+    section = readme.split("## Several models in one stack")[1]
+    example = section.split("```yaml\n")[1].split("```")[0]
+    values, secret = encode_config(parse_config(example, "README.md", "mlops"))
+    cfg = validate(RawConfig(values, secret), "staging")
+    assert [view.model_key for view in cfg.model_views()] == ["red", "white", "rose"]
+    assert cfg.model_views()[2].access.model_readers_group == "wine-quality-rose-readers"
