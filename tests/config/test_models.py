@@ -11,7 +11,12 @@ from mlops_resources import PROJECT_DIR
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack import StackConfig, validate
 from mlops_resources.config.stack_files import encode_config, parse_config
-from mlops_resources.config.unity_catalog import grant_plan, stack_grant_plan
+from mlops_resources.config.unity_catalog import (
+    GrantKey,
+    Securable,
+    grant_plan,
+    stack_grant_plan,
+)
 from tests.stacks import (
     example_stack_file,
     models_overrides,
@@ -138,16 +143,27 @@ def test_a_personal_stack_writing_a_models_table_of_staging_is_refused() -> None
 
 def test_the_stacks_grant_plan_merges_every_models_privileges_per_securable() -> None:
     """``databricks.Grant`` is authoritative for its principal on its securable
-    (terraform-provider-databricks ``catalog/resource_grant.go``): one plan entry, the union."""
-    batch = section("staging", "batch_inference", output_table_exists=True)
+    (terraform-provider-databricks ``catalog/resource_grant.go``): one plan entry, the union.
+    Here the jobs group needs CREATE_TABLE on the schema for churn's new output table, while
+    fraud's output table pre-dates its job (MODIFY and SELECT on it, USE_SCHEMA only)."""
+    batch = section("staging", "batch_inference")
     cfg = _validate(
         {
-            "churn": {"batch_inference": {**batch, "output_table_name": "staging.a.out"}},
-            "fraud": {},
+            "churn": {},
+            "fraud": {
+                "batch_inference": {
+                    **batch,
+                    "output_table_exists": True,
+                    "output_table_name": "staging.wine_quality.fraud_out",
+                }
+            },
         }
     )
     churn, fraud = cfg.model_views()
     plan = stack_grant_plan(cfg)
+    schema = GrantKey("wine-quality-staging-jobs", Securable("schema", "staging.wine_quality"))
+    assert grant_plan(fraud)[schema] == ("USE_SCHEMA",)
+    assert plan[schema] == ("CREATE_TABLE", "USE_SCHEMA")
     for view in (churn, fraud):
         for key, privileges in grant_plan(view).items():
             assert set(privileges) <= set(plan[key])
