@@ -577,3 +577,29 @@ def test_init_dev_copies_every_model_of_a_stack_of_several(project: Path) -> Non
         assert cfg.schedule_paused(view.training.schedule)
         assert cfg.schedule_paused(view.batch_inference.schedule)
         assert stack_grant_plan(view) == {}
+
+
+def test_init_asks_for_the_models_and_writes_several_under_mlops_models(project: Path) -> None:
+    """One model by default (the one-model form, as committed); model keys move each stack
+    file's training and batch inference sections under ``mlops:models``, read back as the
+    answer, each model with an output table of its own."""
+    assert current_answers(project).models == ""
+    with pytest.raises(AnswerError, match="models: expected a model key"):
+        init_team(
+            dataclasses.replace(current_answers(project), models="churn,Fraud"), project_dir=project
+        )
+    init_team(
+        dataclasses.replace(current_answers(project), models="churn,fraud"), project_dir=project
+    )
+    assert current_answers(project).models == "churn,fraud"
+    for stack in ("staging", "prod"):
+        written = config_of(project, f"Pulumi.{stack}.yaml")
+        assert "mlops:training" not in written
+        cfg = validate(RawConfig(*encode_config(written)), stack)
+        assert [v.batch_inference.output_table_name for v in cfg.model_views()] == [
+            f"{stack}.wine_quality.churn_predictions",
+            f"{stack}.wine_quality.fraud_predictions",
+        ]
+    init_team(dataclasses.replace(current_answers(project), models=""), project_dir=project)
+    assert "mlops:models" not in config_of(project, "Pulumi.staging.yaml")
+    assert current_answers(project) == TeamAnswers()
