@@ -1,6 +1,7 @@
 """A stack of several models (``mlops:models``), rendered once for the whole module: three
 models of the example staging file, one with monitoring and serving (at champion version 3),
-one with its own model readers group (an ``access`` override).
+one with its own model readers group and git branch (``access`` and ``code_source``
+overrides).
 
 ``databricks.Grant`` is authoritative for its principal on its securable: it revokes that
 principal's undeclared privileges there (terraform-provider-databricks
@@ -31,7 +32,10 @@ def three() -> Evaluation:
     models = {
         "red": {},
         "white": {"monitoring": MONITORING, "serving": SERVING},
-        "rose": {"access": {"model_readers_group": "wine-quality-rose-readers"}},
+        "rose": {
+            "access": {"model_readers_group": "wine-quality-rose-readers"},
+            "code_source": {"branch": "rose-experiments"},
+        },
     }
     return run_stack("staging", models_overrides("staging", models), champion=3)
 
@@ -97,7 +101,21 @@ def test_no_two_models_share_a_databricks_name(three: Evaluation) -> None:
 
 
 def test_the_folder_code_source_and_grants_are_the_stacks_and_shared(three: Evaluation) -> None:
-    assert [c.name for c in three.of_type("mlops:databricks:CodeSource")] == ["mlops-code"]
+    # rose overrides code_source (another branch): a code source of its own.
+    assert sorted((c.name, c.parent) for c in three.of_type("mlops:databricks:CodeSource")) == [
+        ("mlops-code", "mlops"),
+        ("mlops-rose-code", "mlops"),
+    ]
+    branches = {
+        job.name: job.inputs["gitSource"]["branch"]
+        for job in three.of_type(JOB)
+        if job.name.endswith("-training-job")
+    }
+    assert branches == {
+        "mlops-red-training-job": "main",
+        "mlops-white-training-job": "main",
+        "mlops-rose-training-job": "rose-experiments",
+    }
     directories = three.of_type("databricks:index/directory:Directory")
     assert [(d.name, d.parent) for d in directories] == [("mlops-directory", "mlops")]
     assert [(g.name, g.parent) for g in three.of_type("mlops:databricks:UnityCatalogGrants")] == [
