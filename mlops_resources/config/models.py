@@ -33,9 +33,15 @@ MODEL_SECTIONS = ("training", "batch_inference", "monitoring", "serving")
 SHARED_SECTIONS = ("model", "compute", "cluster", "jobs", "access", "code_source")
 """Top-level sections a model may override, key by key."""
 
-FIXED_ACCESS_KEYS = ("run_as_service_principal", "run_as_user")
-"""Keys of ``access`` a model may not override: the stack runs as one principal, whose home
-holds the stack's one folder (experiments, uploaded notebooks)."""
+FIXED_ACCESS_KEYS = {
+    "run_as_service_principal": "the stack's models run as one principal, whose home holds "
+    "the stack's one folder",
+    "run_as_user": "the stack's models run as one principal, whose home holds the stack's one "
+    "folder",
+    "readers_group": "the stack's one folder holds every model's experiment, and what is in a "
+    "folder inherits its readers (workspace ACL docs), so one group reads them all",
+}
+"""Keys of ``access`` a model may not override, and why."""
 
 MODEL_KEY = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 MAX_MODEL_KEY = 20
@@ -105,11 +111,11 @@ def split_models(raw: RawConfig, namespace: str) -> tuple[dict[str, RawConfig], 
             )
         fixed = entry.get("access")
         if isinstance(fixed, dict):
-            for name in FIXED_ACCESS_KEYS:
+            for name, why in FIXED_ACCESS_KEYS.items():
                 if name in fixed:
                     problems.append(
-                        f"{where}.access.{name}: the stack's models run as one principal "
-                        f"(set it in {namespace}:access); remove it here"
+                        f"{where}.access.{name}: {why}; set it in {namespace}:access only and "
+                        "remove it here"
                     )
         values = dict(shared)
         for name in (*MODEL_SECTIONS, *SHARED_SECTIONS):
