@@ -135,7 +135,11 @@ class MlopsStack(pulumi.ComponentResource):
                 assert key is not None  # every model of mlops:models has its key
                 own_code = code
                 if view.code_source != cfg.code_source:
-                    # A model with a code source of its own gets its own checkout or upload.
+                    # A model with a code source of its own gets its own checkout or upload,
+                    # in a folder of its own under the stack's: its Directory is created with
+                    # the Workspace API's mkdirs, which "Creates the specified directory (and
+                    # necessary parent directories if they do not exist)" (databricks-sdk
+                    # ``service/workspace.py``, ``WorkspaceAPI.mkdirs``).
                     own_code = CodeSource(
                         f"{name}-{key}-code",
                         code_source_args(view, folder, f"{cfg.stack_dir}/{key}/notebooks"),
