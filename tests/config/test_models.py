@@ -17,7 +17,13 @@ from mlops_resources.config.unity_catalog import (
     grant_plan,
     stack_grant_plan,
 )
+from mlops_resources.policies.cross_stack import (
+    SHARED_GRANTS,
+    SHARED_TABLES,
+    cross_stack_violations,
+)
 from tests.stacks import (
+    MODEL_SECTIONS,
     example_stack_file,
     models_overrides,
     personal_stack_overrides,
@@ -179,3 +185,24 @@ def test_the_readmes_three_model_example_validates() -> None:
     cfg = validate(RawConfig(values, secret), "staging")
     assert [view.model_key for view in cfg.model_views()] == ["red", "white", "rose"]
     assert cfg.model_views()[2].access.model_readers_group == "wine-quality-rose-readers"
+
+
+def test_the_cross_stack_check_compares_every_model_of_both_stacks() -> None:
+    """The offline ``check`` over the committed files: a table one stack's model writes that
+    the other's reads, and a grant both manage (merged plans on both sides)."""
+    staging = _validate({"churn": {}, "fraud": {}})
+    personal = personal_stack_overrides("x", jobs_group="wine-quality-staging-jobs")
+    shared = {k: v for k, v in personal.items() if k.split(":")[1] not in MODEL_SECTIONS}
+    other = _validate({"fraud": {}}, shared, as_stack="dev-x")
+    found = cross_stack_violations([("Pulumi.staging.yaml", staging), ("Pulumi.dev-x.yaml", other)])
+    assert any(
+        v.policy == SHARED_TABLES
+        and v.stack == "Pulumi.dev-x.yaml"
+        and v.message.startswith("mlops:models.fraud.batch_inference.output_table_name: ")
+        for v in found
+    )
+    assert any(
+        v.policy == SHARED_GRANTS
+        and v.message.startswith("mlops:access.jobs_group: Pulumi.staging.yaml already manages")
+        for v in found
+    )
