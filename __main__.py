@@ -6,7 +6,7 @@ differs between environments is in ``Pulumi.<stack>.yaml``.
 
 import pulumi
 
-from mlops_resources.config.stack import load_config
+from mlops_resources.config.load import load_config
 from mlops_resources.databricks.stack import MlopsStack
 
 config = load_config()

@@ -35,6 +35,15 @@ Serverless, per the evidence below:
   ``budget_policy_id`` (provider ``docs/resources/job.md``) carries it. The run-as principal
   needs the policy's User role to use it (same docs page, "Manage serverless budget policy
   permissions").
+- Staging and prod must name one. Without ``budget_policy_id`` "a default budget policy may be
+  applied when creating or modifying the job. See ``effective_budget_policy_id`` for the budget
+  policy used by this workload" (databricks-sdk ``jobs.JobSettings.budget_policy_id``): the
+  creator's only policy, or with several the alphabetically first (docs, "Attribute usage with
+  serverless budget policies"), so the attribution would follow whoever ran the deploy and
+  their grants that day, unreviewed and without a diff. Creating a policy is a one-time admin
+  step, like the staging and prod run-as service principal the stack already requires, and
+  ``init`` asks for each stack's. A personal stack may leave it out (its developer may hold no
+  policy's User role; the default applies).
 - Serverless compute requires a Unity Catalog workspace and reaches data through Unity Catalog
   (docs, "Serverless compute limitations": "You must use Unity Catalog to connect to external
   data sources"; "Connect to serverless compute", requirements). The workspace model registry is
@@ -86,7 +95,8 @@ class ComputeConfig(Section):
         None,
         examples=["3c5e1a2b-7d4f-4e6a-9b8c-1d2e3f4a5b6c"],
         description="id of the serverless budget policy the jobs carry (cost attribution); "
-        "an admin creates it and gives the run-as principal its User role; serverless only",
+        "an admin creates it and gives the run-as principal its User role; serverless only, "
+        "required in staging and prod",
     )
 
     @field_validator("environment_version", mode="before")
@@ -124,11 +134,27 @@ class ComputeConfig(Section):
 
 
 def compute_problems(
-    namespace: str, compute: ComputeConfig, cluster_configured: bool, model_registry: str
+    namespace: str,
+    compute: ComputeConfig,
+    cluster_configured: bool,
+    model_registry: str,
+    scheduled: bool = False,
 ) -> list[str]:
-    """Keys that contradict ``compute.type``; each problem names the key to change."""
+    """Keys that contradict ``compute.type``; each problem names the key to change.
+    ``scheduled``: the stack is staging or prod, whose serverless jobs need a budget policy."""
     problems = []
     if compute.serverless:
+        if scheduled and compute.budget_policy_id is None:
+            problems.append(
+                f"{namespace}:compute.budget_policy_id: required in staging and prod when "
+                "compute.type is 'serverless': the jobs' cost is attributed by their budget "
+                "policy (cluster tags do not apply), and without one Databricks applies "
+                "whichever default policy the deploying principal has (databricks-sdk "
+                "JobSettings.budget_policy_id); expected the id (a UUID) of a policy a "
+                "workspace admin created, whose User role the run-as principal holds (docs, "
+                "'Attribute usage with serverless budget policies'), or set compute.type to "
+                "'classic'"
+            )
         if cluster_configured:
             problems.append(
                 f"{namespace}:cluster: not used when compute.type is 'serverless': serverless "

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mlops_resources.config.checks import is_uc_table
+from mlops_resources.config.namespace import NAMESPACE
 from mlops_resources.config.serving import inference_table_prefix, inference_table_schema
-from mlops_resources.config.stack import NAMESPACE, StackConfig
+from mlops_resources.config.stack import StackConfig
 
 SecurableKind = Literal["catalog", "schema", "table", "model"]
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_databricks as databricks
 
-from mlops_resources.config.stack import Principal
+from mlops_resources.config.access import Principal
 
 MANAGED_BY = "pulumi"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_databricks as databricks
 
-from mlops_resources.config.stack import Principal
+from mlops_resources.config.access import Principal
 from mlops_resources.databricks.common import access_controls, child_opts
 
 

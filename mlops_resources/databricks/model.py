@@ -8,7 +8,7 @@ from typing import Literal
 import pulumi
 import pulumi_databricks as databricks
 
-from mlops_resources.config.stack import Principal
+from mlops_resources.config.access import Principal
 from mlops_resources.databricks.common import access_controls, child_opts
 
 

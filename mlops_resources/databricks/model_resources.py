@@ -18,13 +18,10 @@ import pulumi
 import pulumi_databricks as databricks
 
 from mlops_resources.config.compute import notebook_requirements
+from mlops_resources.config.monitoring import DRIFT_METRICS, monitored_metric_direction
+from mlops_resources.config.schedule import ScheduleConfig
 from mlops_resources.config.serving import inference_table_prefix, inference_table_schema
-from mlops_resources.config.stack import (
-    DRIFT_METRICS,
-    ScheduleConfig,
-    StackConfig,
-    monitored_metric_direction,
-)
+from mlops_resources.config.stack import StackConfig
 from mlops_resources.config.unity_catalog import Securable, model_schema
 from mlops_resources.databricks.batch_inference_job import BatchInferenceJob, BatchInferenceJobArgs
 from mlops_resources.databricks.code_source import CodeSource

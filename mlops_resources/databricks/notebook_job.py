@@ -22,8 +22,8 @@ from typing import TypeVar
 import pulumi
 import pulumi_databricks as databricks
 
+from mlops_resources.config.access import Principal
 from mlops_resources.config.compute import ENVIRONMENT_KEY
-from mlops_resources.config.stack import Principal
 from mlops_resources.databricks.code_source import CodeSource
 from mlops_resources.databricks.common import MANAGED_BY, access_controls, child_opts
 

@@ -36,8 +36,10 @@ from typing import Any
 import pulumi
 import pulumi_databricks as databricks
 
+from mlops_resources.config.access import APPLICATION_ID, identity_problems
+from mlops_resources.config.namespace import NAMESPACE
 from mlops_resources.config.reading import ConfigError
-from mlops_resources.config.stack import APPLICATION_ID, NAMESPACE, StackConfig, identity_problems
+from mlops_resources.config.stack import StackConfig
 from mlops_resources.config.unity_catalog import RequiredObject, Securable, SecurableKind
 
 LOOKUPS: dict[SecurableKind, Callable[..., Any]] = {

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_databricks as databricks
 
+from mlops_resources.config.access import Principal
 from mlops_resources.config.serving import SERVED_ENTITY_NAME, RateLimitConfig
-from mlops_resources.config.stack import Principal
 from mlops_resources.databricks.common import access_controls
 from mlops_resources.databricks.prerequisites import first_line
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from mlops_resources.config.stack import TrainingConfig
+from mlops_resources.config.training import TrainingConfig
 from mlops_resources.databricks.code_source import CodeSource
 from mlops_resources.databricks.notebook_job import (
     JobSettings,

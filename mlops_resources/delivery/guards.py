@@ -19,8 +19,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.host import DATABRICKS_HOST_KEY
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import DATABRICKS_HOST_KEY, validate
 from mlops_resources.config.stack_files import StackFileError, read_stack_file
 
 VARIABLE = "DATABRICKS_HOST"

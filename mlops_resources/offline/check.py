@@ -27,7 +27,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mlops_resources.config.stack import validated_stacks
+from mlops_resources.config.load import validated_stacks
 from mlops_resources.offline.evaluation import DeclaredResource, Evaluation
 from mlops_resources.policies import POLICIES
 from mlops_resources.policies.cross_stack import cross_stack_violations

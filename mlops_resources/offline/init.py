@@ -26,9 +26,10 @@ from typing import Any
 import yaml
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.load import committed_stacks, validate
 from mlops_resources.config.models import MODELS
+from mlops_resources.config.namespace import NAMESPACE
 from mlops_resources.config.reading import RawConfig
-from mlops_resources.config.stack import NAMESPACE, committed_stacks, validate
 from mlops_resources.config.stack_files import encode_config, read_stack_config, stack_file_path
 
 DEV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")

@@ -36,9 +36,10 @@ from mlops_resources.config.bootstrap import (
     BootstrapConfig,
     validate_bootstrap,
 )
+from mlops_resources.config.load import validate
 from mlops_resources.config.models import model_key_problem
+from mlops_resources.config.namespace import NAMESPACE
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import NAMESPACE, validate
 from mlops_resources.config.stack_files import (
     StackFileError,
     encode_config,
@@ -243,7 +244,8 @@ class TeamAnswers:
     staging_budget_policy: str = field(
         default="00000000-0000-0000-0000-00000000c001",
         metadata=_ask(
-            "staging serverless budget policy id (its User role to the run-as; empty: none)",
+            "staging serverless budget policy id (its User role to the run-as; "
+            "required if serverless)",
             (STAGING_FILE, "mlops:compute.budget_policy_id", ""),
             optional=True,
         ),
@@ -251,7 +253,8 @@ class TeamAnswers:
     prod_budget_policy: str = field(
         default="00000000-0000-0000-0000-00000000d001",
         metadata=_ask(
-            "prod serverless budget policy id (its User role to the run-as; empty: none)",
+            "prod serverless budget policy id (its User role to the run-as; "
+            "required if serverless)",
             (PROD_FILE, "mlops:compute.budget_policy_id", ""),
             optional=True,
         ),

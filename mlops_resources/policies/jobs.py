@@ -17,7 +17,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mlops_resources.config.stack import SCHEDULED_STACKS
+from mlops_resources.config.namespace import SCHEDULED_STACKS
 from mlops_resources.policies.support import (
     ENVIRONMENT_SCHEMA,
     JOB,
@@ -193,12 +193,19 @@ def _budget_policy(args: StackValidationArgs, report: ReportViolation) -> None:
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 
+# Mandatory: without the job's budget_policy_id "a default budget policy may be applied when
+# creating or modifying the job" (databricks-sdk jobs.JobSettings.budget_policy_id), the
+# deploying principal's only policy or the alphabetically first of several (docs, "Attribute
+# usage with serverless budget policies"): attribution that follows whoever deployed, without a
+# diff. Config refuses staging and prod serverless without compute.budget_policy_id too; this
+# is the check on what reaches the engine.
 SERVERLESS_BUDGET_POLICY = StackValidationPolicy(
     name="serverless-job-budget-policy",
     description="In staging and prod, every job with serverless tasks carries a budget policy: "
     "serverless usage is attributed by its policy's tags (docs, 'Monitor the cost of "
-    "serverless compute'), not by cluster tags.",
-    enforcement_level=ADVISORY,
+    "serverless compute'), not by cluster tags, and without one Databricks applies the "
+    "deploying principal's default policy.",
+    enforcement_level=MANDATORY,
     config_schema=ENVIRONMENT_SCHEMA,
     validate=_budget_policy,
 )

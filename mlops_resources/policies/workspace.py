@@ -16,7 +16,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mlops_resources.config.stack import SHARED_ROOTS, WORKSPACE_LOCAL_GROUPS
+from mlops_resources.config.access import SHARED_ROOTS, WORKSPACE_LOCAL_GROUPS
 from mlops_resources.policies.support import (
     DIRECTORY,
     ENVIRONMENT_SCHEMA,

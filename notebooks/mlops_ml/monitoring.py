@@ -57,7 +57,8 @@ QUALITY_METRICS = (
 )
 """Model-quality metrics of the profile table (they need a label column). Which of them fit a
 problem type, and which side of the threshold is a violation (the ``direction`` parameter), is
-the stack config's business (``mlops_resources/config/stack.py``); a test keeps the names equal."""
+the stack config's business (``mlops_resources/config/monitoring.py``); a test keeps the names
+equal."""
 
 DRIFT_METRICS = (
     "js_distance",

@@ -8,12 +8,15 @@ forest inside a scikit-learn pipeline.
 
 The run records what validation needs to rebuild everything from the data, and no rows: the
 target definition and split (with the columns its keys were made of and digests of each side's
-keys) as parameters, the training data as an MLflow dataset input and its digest, the code
-(git source tags and the commit the job run executed), row counts and key digests of both sides
-as :data:`SPLIT_ARTIFACT`. The model's input example is schema-only (zeros), so no value of any
-row is stored with the model. MLflow autologging is switched off first: on Databricks Runtime ML
-(10.4 LTS and above) "Databricks Autologging calls mlflow.autolog()" when a notebook attaches,
-with ``log_models=True`` and ``exclusive=False`` (Databricks docs, "Databricks Autologging",
+keys) as parameters, the training data as an MLflow dataset input and its digest, the code (git
+source tags and the commit the job run executed), row counts and key digests of both sides as
+:data:`SPLIT_ARTIFACT`. Where the installed MLflow has logged models (MLflow 3), the hold-out
+metrics (with the training dataset's name and digest) and the code tags are attached to the
+logged model too (:func:`mlops_ml.lineage.log_model_lineage`). The model's input example is
+schema-only (zeros), so no value of any row is stored with the model. MLflow autologging is
+switched off first: on Databricks Runtime ML (10.4 LTS and above) "Databricks Autologging calls
+mlflow.autolog()" when a notebook attaches, with ``log_models=True`` and ``exclusive=False``
+(Databricks docs, "Databricks Autologging",
 https://docs.databricks.com/mlflow/databricks-autologging.html), and ``exclusive=False`` means
 "autologged content is logged to the active fluent run, which may be user-created" (MLflow's
 ``mlflow.autolog`` docstring, 2.13.1 and 3.x): a second model and more datasets in this run.
@@ -38,7 +41,13 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
-from mlops_ml.lineage import DATA_DIGEST_PARAM, lineage_tags, log_training_dataset
+from mlops_ml.lineage import (
+    DATA_DIGEST_PARAM,
+    IN_MEMORY,
+    lineage_tags,
+    log_model_lineage,
+    log_training_dataset,
+)
 from mlops_ml.metrics import score_model
 from mlops_ml.registry import VALIDATION_STATUS_TAG, version_uri
 from mlops_ml.split import SPLIT_ARTIFACT, Split, digest
@@ -63,6 +72,8 @@ class TrainingResult:
     """Hold-out metrics."""
     training_rows: int = 0
     holdout_rows: int = 0
+    logged_model_id: str = ""
+    """MLflow 3's logged model (its metrics and lineage tags); "" on MLflow 2."""
 
     @property
     def model_uri(self) -> str:
@@ -177,7 +188,8 @@ def train_model(
     experiment_id = _experiment_id(client, experiment_name)
 
     with mlflow.start_run(experiment_id=experiment_id) as run:
-        mlflow.set_tags({"model_name": model_name, **lineage_tags(git_source_info, used_commit)})
+        code = lineage_tags(git_source_info, used_commit)
+        mlflow.set_tags({"model_name": model_name, **code})
         dataset = log_training_dataset(data, training_data, target.label)
         mlflow.log_params(
             {
@@ -189,13 +201,12 @@ def train_model(
                 "training_rows": sides["training"],
                 "holdout_rows": sides["holdout"],
                 "random_state": random_state,
-                "training_data": training_data or "(in-memory)",
+                "training_data": training_data or IN_MEMORY,
                 DATA_DIGEST_PARAM: dataset.digest,
             }
         )
         model.fit(x_train, y_train)
         metrics = score_model(model, features[holdout], y[holdout], target.problem_type)
-        mlflow.log_metrics(metrics)
         mlflow.log_dict(
             {
                 "split": split.params(),
@@ -209,6 +220,8 @@ def train_model(
         )
         signature = infer_signature(x_train, model.predict(x_train))
         model_info = _log_sklearn_model(model, signature, schema_only_example(x_train))
+        # After the model: on MLflow 3 the metrics and the lineage go to its logged model too.
+        logged_model_id = log_model_lineage(model_info, metrics, dataset, code)
 
     version = mlflow.register_model(model_info.model_uri, model_name)
     client.set_model_version_tag(model_name, version.version, VALIDATION_STATUS_TAG, "PENDING")
@@ -219,4 +232,5 @@ def train_model(
         metrics=metrics,
         training_rows=sides["training"],
         holdout_rows=sides["holdout"],
+        logged_model_id=logged_model_id,
     )

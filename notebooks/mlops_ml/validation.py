@@ -48,6 +48,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
+from mlops_ml.lineage import log_validation_metrics, training_dataset
 from mlops_ml.metrics import PRIMARY_METRIC, Metric, get_metric, metric_names, score_model
 from mlops_ml.registry import (
     CHALLENGER_ALIAS,
@@ -514,6 +515,11 @@ def _evaluate(
     candidate_metrics = score_model(candidate, features[holdout], y[holdout], problem_type)
     found.report = replace(found.report, candidate_metrics=candidate_metrics)
     found.add(*threshold_checks(problem_type, candidate_metrics, configured))
+    if run_id:
+        # MLflow 3: the scores go to the version's logged model, linked to the rows read.
+        found.stage = f"logging the scores of version {version} to its logged model"
+        dataset = training_dataset(data, run.training_data, target.label)
+        log_validation_metrics(client, run_id, candidate_metrics, dataset)
 
     if baseline:
         found.stage = "scoring the baseline"

@@ -9,8 +9,8 @@ import pytest
 
 from mlops_resources.config import compute
 from mlops_resources.config.compute import RequirementsError, notebook_requirements
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import validate
 from tests.stacks import classic_overrides, example_stack_file
 
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import StackConfig, validate
+from mlops_resources.config.stack import StackConfig
 from mlops_resources.config.stack_files import encode_config, parse_config
 from mlops_resources.config.unity_catalog import (
     GrantKey,

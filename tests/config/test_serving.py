@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import StackConfig, validate
+from mlops_resources.config.stack import StackConfig
 from tests.stacks import (
     example_stack_file,
     personal_stack_overrides,

@@ -13,13 +13,9 @@ from mlops_ml import metrics
 from mlops_ml.validation import parse_thresholds, threshold_checks
 
 from mlops_resources.config.checks import METRICS, MetricRange
+from mlops_resources.config.load import committed_stacks, validate, validated_stacks
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import (
-    StackConfig,
-    committed_stacks,
-    validate,
-    validated_stacks,
-)
+from mlops_resources.config.stack import StackConfig
 from mlops_resources.config.stack_files import (
     StackFile,
     StackFileError,
@@ -715,6 +711,21 @@ BAD_CONFIGS = [
         ],
     ),
     (
+        # Without budget_policy_id "a default budget policy may be applied when creating or
+        # modifying the job" (databricks-sdk JobSettings.budget_policy_id): the deployer's.
+        "serverless staging without a budget policy",
+        raw({}, remove=("mlops:compute.budget_policy_id",)),
+        [
+            "mlops:compute.budget_policy_id: required in staging and prod when compute.type is "
+            "'serverless': the jobs' cost is attributed by their budget policy (cluster tags "
+            "do not apply), and without one Databricks applies whichever default policy the "
+            "deploying principal has (databricks-sdk JobSettings.budget_policy_id); expected "
+            "the id (a UUID) of a policy a workspace admin created, whose User role the "
+            "run-as principal holds (docs, 'Attribute usage with serverless budget "
+            "policies'), or set compute.type to 'classic'"
+        ],
+    ),
+    (
         "a budget policy given by name",
         raw({"mlops:compute.budget_policy_id": "ml-platform"}),
         [
@@ -1130,6 +1141,17 @@ def test_a_personal_stack_of_its_own_is_accepted() -> None:
         committed_stacks("dev-alice", example_dir()),
     )
     assert cfg.batch_inference.output_table_name == "staging.wine_quality.dev_alice_scores"
+
+
+def test_a_personal_serverless_stack_may_go_without_a_budget_policy() -> None:
+    """Its developer may hold no policy's User role (docs, "Attribute usage with serverless
+    budget policies"); staging and prod may not go without (the bad-config cases)."""
+    config = raw(
+        personal_stack_overrides("alice", "wine-quality-dev-alice-jobs"),
+        remove=("mlops:compute.budget_policy_id",),
+    )
+    cfg = validate(config, "dev-alice", committed_stacks("dev-alice", example_dir()))
+    assert cfg.compute.serverless and cfg.compute.budget_policy_id is None
 
 
 def test_a_personal_stack_may_not_write_or_grant_what_staging_does() -> None:

@@ -14,7 +14,7 @@ import pulumi
 import pytest
 from databricks.sdk.service import dataquality
 
-from mlops_resources.config.stack import DRIFT_METRICS, GRANULARITIES, QUALITY_METRICS
+from mlops_resources.config.monitoring import DRIFT_METRICS, GRANULARITIES, QUALITY_METRICS
 from mlops_resources.databricks.monitoring import PROBLEM_TYPES, granularity
 from mlops_resources.databricks.prerequisites import DeployerError
 from mlops_resources.offline.check import run_policies

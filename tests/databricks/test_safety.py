@@ -11,8 +11,8 @@ import pulumi
 import pulumi_databricks as databricks
 import pytest
 
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import validate
 from mlops_resources.config.stack_files import read_stack_file
 from mlops_resources.databricks import code_source
 from mlops_resources.databricks.code_source import MissingNotebookError, notebook_file

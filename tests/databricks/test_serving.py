@@ -19,9 +19,9 @@ from typing import Any
 import pulumi_databricks as databricks
 import pytest
 
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import RawConfig
 from mlops_resources.config.serving import endpoint_name_problem
-from mlops_resources.config.stack import validate
 from mlops_resources.config.unity_catalog import GrantKey, Securable, grant_plan
 from mlops_resources.databricks import serving
 from mlops_resources.offline.evaluation import IGNORED, Evaluation

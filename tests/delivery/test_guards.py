@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import validate
 from mlops_resources.delivery.guards import host_problems, main
 from tests.stacks import example_dir, example_stack_file, refused
 

@@ -1,4 +1,15 @@
-"""Training logs metrics, lineage and a model with signature, then registers a version."""
+"""Training logs metrics, lineage and a model with signature, then registers a version.
+
+On MLflow 3 the lineage is on the logged model too. MLflow 3 links a logged model to the data
+it was evaluated on through its metrics ("link metrics to datasets",
+https://mlflow.org/docs/3.3.2/genai/mlflow-3/deep-learning): ``mlflow.log_metrics`` takes
+``model_id=`` and ``dataset=``, and ``mlflow.get_logged_model(model_id)`` returns a
+``LoggedModel`` whose ``metrics`` carry ``dataset_name``, ``dataset_digest`` and ``model_id``,
+whose ``tags`` hold what ``mlflow.set_logged_model_tags`` set and whose ``source_run_id`` is the
+training run (MLflow's ``mlflow/tracking/fluent.py`` and ``mlflow/entities/logged_model.py``);
+the run lists it in ``run.outputs.model_outputs``, and a version registered from it has
+``models:/<model_id>`` as its ``source``.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +19,51 @@ import mlflow
 import mlflow.sklearn
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 from mlflow.artifacts import download_artifacts
+from mlflow.entities import Run
 from mlflow.models import Model, get_model_info
+from mlops_ml.lineage import has_logged_models
 from mlops_ml.metrics import metric_names
 from mlops_ml.registry import VALIDATION_STATUS_TAG
 from mlops_ml.split import SPLIT_ARTIFACT, Split, digest
 from mlops_ml.target import Target, split_features
-from mlops_ml.train import default_estimator, train_model
+from mlops_ml.train import TrainingResult, default_estimator, train_model
 
 from tests.ml.conftest import MlflowEnv, normalized_wine_frame
 
 MODEL = "wine_model"
 GIT = "url:https://github.com/example-org/wine-quality-mlops; branch:main; commit:0a1b2c3"
+
+
+def assert_lineage_on_the_logged_model(
+    client: MlflowClient, result: TrainingResult, run: Run, code: dict[str, str]
+) -> None:
+    """On MLflow 3, the logged model of ``result`` carries the hold-out metrics (each linked to
+    the run's training dataset by name and digest), the ``code`` tags and the data digest; on
+    MLflow 2 there is no logged model and the run alone carries the lineage (the callers assert
+    it)."""
+    # Feature detection must find logged models on every MLflow 3 and none on MLflow 2.
+    assert has_logged_models() is (int(mlflow.__version__.split(".")[0]) >= 3)
+    if not has_logged_models():
+        assert result.logged_model_id == ""
+        return
+    model = mlflow.get_logged_model(result.logged_model_id)
+    assert model.source_run_id == run.info.run_id
+    assert run.outputs is not None
+    assert [o.model_id for o in run.outputs.model_outputs] == [model.model_id]
+    version = client.get_model_version(result.model_name, result.model_version)
+    assert version.source == model.model_uri, version.source
+    assert run.inputs is not None
+    (dataset_input,) = run.inputs.dataset_inputs
+    dataset = dataset_input.dataset
+    assert model.metrics is not None
+    assert {m.key: m.value for m in model.metrics} == pytest.approx(result.metrics)
+    assert {(m.dataset_name, m.dataset_digest, m.model_id) for m in model.metrics} == {
+        (dataset.name, dataset.digest, model.model_id)
+    }
+    assert code.items() <= model.tags.items()
+    assert model.tags["training_data_digest"] == dataset.digest
 
 
 def test_training_registers_a_pending_version_with_lineage_and_no_rows(
@@ -82,6 +126,15 @@ def test_training_registers_a_pending_version_with_lineage_and_no_rows(
     assert info.signature is not None
     assert info.signature.inputs.input_names() == [c for c in data.columns if c != "quality"]
 
+    # MLflow 3: the same lineage on the logged model the version points at.
+    code = {
+        "mlflow.source.git.repoURL": "https://github.com/example-org/wine-quality-mlops",
+        "mlflow.source.git.branch": "main",
+        "mlflow.source.git.commit": "0a1b2c3",
+        "git_source_info": GIT,
+    }
+    assert_lineage_on_the_logged_model(client, result, run, code)
+
 
 def test_a_keyed_run_logs_one_model_without_the_key_and_no_row_values(
     mlflow_env: MlflowEnv, monkeypatch: pytest.MonkeyPatch
@@ -121,6 +174,9 @@ def test_a_keyed_run_logs_one_model_without_the_key_and_no_row_values(
     params = run.data.params
     assert params["training_data_digest"] == dataset_input.dataset.digest
     assert run.data.tags["mlflow.source.git.commit"] == commit
+    # The commit the job ran, not the tag asked for, is the logged model's commit (MLflow 3).
+    code = {"mlflow.source.git.commit": commit, "git_tag": "v1.2.0"}
+    assert_lineage_on_the_logged_model(mlflow_env.client, result, run, code)
     # The split records its key columns and each side's key digests, for validation.
     keys = Split(20, ("wine_id",)).keys(data)
     holdout = Split(20, ("wine_id",)).holdout(data, keys)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import mlflow
 import mlflow.sklearn
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
+from mlops_ml.lineage import has_logged_models
 from mlops_ml.registry import (
     CHALLENGER_ALIAS,
     CHAMPION_ALIAS,
@@ -78,6 +80,27 @@ def test_a_good_version_passes_and_becomes_challenger(mlflow_env: MlflowEnv) -> 
         logged = json.load(handle)
     assert logged["status"] == "PASSED" and logged["holdout_rows"] == trained.holdout_rows
     assert "alcohol" not in json.dumps(logged)  # numbers about rows, never rows
+
+    # MLflow 3: the scores are on the version's logged model too, as validation_<metric>, each
+    # linked to the rows validation read (here the rows training read: the same digest) by
+    # MlflowClient.log_metric's model_id, dataset_name and dataset_digest
+    # (mlflow/tracking/client.py; mlflow.get_logged_model(id).metrics,
+    # mlflow/entities/logged_model.py). MLflow 2 has no logged model; the run gets no metric.
+    run = mlflow_env.client.get_run(trained.run_id)
+    if not has_logged_models():
+        assert set(run.data.metrics) == set(trained.metrics)
+        return
+    model = mlflow.get_logged_model(trained.logged_model_id)
+    assert model.metrics is not None
+    scores = {m.key: m for m in model.metrics if m.key.startswith("validation_")}
+    assert {k: m.value for k, m in scores.items()} == pytest.approx(
+        {f"validation_{k}": v for k, v in report.candidate_metrics.items()}
+    )
+    assert run.inputs is not None
+    (dataset_input,) = run.inputs.dataset_inputs
+    assert {(m.dataset_name, m.dataset_digest, m.model_id) for m in scores.values()} == {
+        (dataset_input.dataset.name, dataset_input.dataset.digest, model.model_id)
+    }
 
 
 def test_a_constant_classifier_is_skipped_failed_or_recorded_as_each_run_mode_says(

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import ConfigError, RawConfig
-from mlops_resources.config.stack import validate
 from mlops_resources.config.stack_files import encode_config, parse_config, read_stack_file
 from mlops_resources.config.unity_catalog import stack_grant_plan
 from mlops_resources.offline.cli import main
@@ -546,6 +546,26 @@ def test_a_teams_own_training_table_sets_prods_row_key_or_keeps_prod_in_dry_run(
     prod = config_of(project, "Pulumi.prod.yaml")["mlops:training"]
     assert prod["run_mode"] == ("enabled" if key else "dry_run")
     assert current_answers(project).split_key_column == key
+
+
+def test_a_serverless_team_without_a_budget_policy_is_asked_for_one(project: Path) -> None:
+    """Staging and prod serverless jobs carry a budget policy (config refuses them without
+    ``compute.budget_policy_id``: without it "a default budget policy may be applied"
+    to the job, databricks-sdk ``JobSettings.budget_policy_id``), so an empty answer is
+    refused by its key; a classic team is not asked to have one."""
+    before = {p: (project / p).read_text() for p in render(TeamAnswers())}
+    answers = dataclasses.replace(TeamAnswers(), prod_budget_policy="")
+    with pytest.raises(AnswerError) as caught:
+        init_team(answers, project_dir=project)
+    (problem,) = caught.value.problems
+    assert problem.startswith(
+        "prod_budget_policy: required in staging and prod when compute.type is 'serverless'"
+    )
+    assert problem.endswith("(Pulumi.prod.yaml: mlops:compute.budget_policy_id)")
+    assert {p: (project / p).read_text() for p in before} == before
+    classic = dataclasses.replace(answers, compute="classic", staging_budget_policy="")
+    init_team(classic, project_dir=project)
+    assert "budget_policy_id" not in (project / "Pulumi.prod.yaml").read_text()
 
 
 def test_init_dev_copies_every_model_of_a_stack_of_several(project: Path) -> None:

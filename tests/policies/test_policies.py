@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from mlops_resources import PROJECT_DIR
+from mlops_resources.config.load import validate
 from mlops_resources.config.reading import RawConfig
-from mlops_resources.config.stack import StackConfig, validate
+from mlops_resources.config.stack import StackConfig
 from mlops_resources.config.stack_files import read_stack_file
 from mlops_resources.offline.check import Violation, run_policies
 from mlops_resources.offline.evaluation import DeclaredResource, Evaluation, evaluate
@@ -529,15 +530,23 @@ def test_prod_rules_apply_to_prod_only() -> None:
     assert {v.policy for v in staging_as_prod} == {"prod-ml-assets-protected"}
 
 
-def test_the_budget_policy_rule_applies_to_staging_and_prod_only() -> None:
+def test_the_budget_policy_rule_stops_staging_and_prod_only() -> None:
     """A personal stack may go without a budget policy (its developer may have none to
-    use); staging and prod may not. A classic job, attributed by its cluster tags, is not
+    use); staging and prod may not, and the rule is mandatory there: without the job's
+    ``budget_policy_id`` "a default budget policy may be applied when creating or modifying
+    the job" (databricks-sdk ``jobs.JobSettings.budget_policy_id``), the deploying principal's,
+    so the job's cost would be attributed by whoever deployed it. With one (the committed
+    renders), the rule passes. A classic job, attributed by its cluster tags, is not
     concerned."""
     edit = set_input(JOB, "budgetPolicyId", REMOVE)
     as_dev = {"serverless-job-budget-policy": {"environment": "dev-alice"}}
     assert run_policies(broken("staging", edit), "mlops", as_dev) == []
-    (violation,) = run_policies(broken("prod", edit), "mlops")
-    assert (violation.policy, violation.level) == ("serverless-job-budget-policy", "advisory")
+    for stack in ("staging", "prod"):
+        (violation,) = run_policies(broken(stack, edit), "mlops")
+        assert (violation.policy, violation.level) == ("serverless-job-budget-policy", "mandatory")
+        assert violation.mandatory
+        assert render(stack).get(JOB).inputs["budgetPolicyId"]
+        assert not [v for v in run_policies(render(stack), "mlops") if v.policy == violation.policy]
     assert "budgetPolicyId" not in render(CLASSIC).get(JOB).inputs
 
 

@@ -12,8 +12,8 @@ import yaml
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.bootstrap import validate_bootstrap
+from mlops_resources.config.load import committed_stacks, validate
 from mlops_resources.config.reading import RawConfig
-from mlops_resources.config.stack import committed_stacks, validate
 from mlops_resources.config.stack_files import project_name, read_stack_file
 from mlops_resources.offline.check import committed_stack_names, cross_stack, run_policies
 from mlops_resources.offline.evaluation import evaluate
