@@ -11,6 +11,7 @@ principal's undeclared privileges there (terraform-provider-databricks
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 import pytest
@@ -171,9 +172,19 @@ def test_each_model_has_its_own_outputs(three: Evaluation) -> None:
     assert outputs["white"]["retraining_job_id"]
 
 
-def test_the_render_is_clean_and_breaks_no_policy(three: Evaluation) -> None:
+def test_the_render_is_clean_and_the_policies_check_every_model(three: Evaluation) -> None:
     """Every nested input went through the SDK's typed Args classes (a key the provider schema
     lacks is a TypeError there, so the render would have failed); the policy pack, which
-    checks resource by resource, finds nothing in any of the three models."""
+    checks resource by resource, finds nothing in any of the three models, and finds one
+    model's job without a timeout."""
     assert three.warnings == ()
     assert run_policies(three, "mlops") == []
+    job = three.get("mlops-rose-training-job")
+    inputs = {k: v for k, v in job.inputs.items() if k != "timeoutSeconds"}
+    resources = tuple(
+        dataclasses.replace(r, inputs=inputs) if r is job else r for r in three.resources
+    )
+    broken = dataclasses.replace(three, resources=resources)
+    assert [(v.policy, v.resource) for v in run_policies(broken, "mlops")] == [
+        ("job-timeout", "mlops-rose-training-job")
+    ]
