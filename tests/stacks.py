@@ -251,3 +251,31 @@ class _Variants(Mapping[str, Variant]):
 
 VARIANTS: Mapping[str, Variant] = _Variants()
 """Stack files the program must render: the example's two and the variants a team uses."""
+
+
+MODEL_SECTIONS = ("training", "batch_inference", "monitoring", "serving")
+
+
+def models_overrides(stack: str, models: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Config overrides that turn an example stack file into one of several models
+    (``mlops:models``): the top-level model sections removed, and each model's sections the
+    file's own (its output table ``<catalog>.<schema>.<key>_predictions``) changed by
+    ``models[key]`` (a section replaces the file's; None removes it)."""
+    source = read_stack_file(stack, example_dir())
+    batch = json.loads(source.values["mlops:batch_inference"])
+    catalog_schema = batch["output_table_name"].rsplit(".", 1)[0]
+    entries = {}
+    for key, changes in models.items():
+        entry: dict[str, Any] = {
+            name: json.loads(source.values[f"mlops:{name}"])
+            for name in MODEL_SECTIONS
+            if f"mlops:{name}" in source.values
+        }
+        table = key.replace("-", "_")
+        entry["batch_inference"]["output_table_name"] = f"{catalog_schema}.{table}_predictions"
+        entry.update(changes)
+        entries[key] = {name: value for name, value in entry.items() if value is not None}
+    return {
+        **{f"mlops:{name}": None for name in MODEL_SECTIONS},
+        "mlops:models": entries,
+    }

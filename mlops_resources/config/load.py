@@ -18,11 +18,12 @@ import pulumi
 from mlops_resources.config.access import identity_problems
 from mlops_resources.config.compute import RequirementsError, notebook_requirements
 from mlops_resources.config.host import DATABRICKS_HOST_KEY, host_domain_problem, host_url_problem
-from mlops_resources.config.namespace import SCHEDULED_STACKS
+from mlops_resources.config.models import at_model, model_entries, split_models
+from mlops_resources.config.namespace import NAMESPACE, SCHEDULED_STACKS
 from mlops_resources.config.reading import ConfigError, RawConfig, credential_problems
 from mlops_resources.config.stack import MLOPS, StackConfig, cross_field_problems
 from mlops_resources.config.stack_files import read_stack_file, stack_file_path
-from mlops_resources.config.unity_catalog import collision_problems
+from mlops_resources.config.unity_catalog import collision_problems, model_collisions
 
 _STACK = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -42,8 +43,37 @@ def validate(
     """Validate raw runtime config for ``stack``; raise ConfigError listing every problem.
 
     ``others`` are the committed stacks (file name, config) a personal stack must not collide
-    with (:func:`~mlops_resources.config.unity_catalog.collision_problems`).
+    with (:func:`~mlops_resources.config.unity_catalog.collision_problems`). A stack of several
+    models (``mlops:models``, :mod:`~mlops_resources.config.models`) is validated model by
+    model, each in the one-model form with its key; the result is the first model's config
+    with every model's in ``model_configs``.
     """
+    others = list(others)
+    split = split_models(raw, NAMESPACE)
+    if split is None:
+        cfg, problems = _validated(raw, stack, others)
+    else:
+        per_model, problems = split
+        entries = model_entries(raw, NAMESPACE)
+        views: list[StackConfig] = []
+        for key, model_raw in per_model.items():
+            view, found = _validated(model_raw, stack, others, key)
+            problems += [at_model(p, NAMESPACE, key, entries[key]) for p in found]
+            if view is not None:
+                views.append(view)
+        problems = list(dict.fromkeys(problems))  # a shared key's problem, once
+        if not problems:
+            problems += model_collisions(views)
+        cfg = views[0].model_copy(update={"model_configs": tuple(views)}) if views else None
+    if problems or cfg is None:
+        raise ConfigError(f"Pulumi.{stack}.yaml", problems)
+    return cfg
+
+
+def _validated(
+    raw: RawConfig, stack: str, others: list[tuple[str, StackConfig]], model_key: str | None = None
+) -> tuple[StackConfig | None, list[str]]:
+    """One model's config (None if invalid) and every problem found."""
     problems = credential_problems(raw) + MLOPS.namespace_problems(raw)
     stack_problem = _stack_name_problem(stack)
     if stack_problem:
@@ -52,7 +82,11 @@ def validate(
     host_problem = host_url_problem(host)
     if host_problem:
         problems.append(host_problem)
-    injected = {"environment": stack, "host": (host or "https://invalid").rstrip("/")}
+    injected = {
+        "environment": stack,
+        "host": (host or "https://invalid").rstrip("/"),
+        "model_key": model_key,
+    }
     cfg, model_problems = MLOPS.build(raw, injected)
     problems += model_problems
     if isinstance(cfg, StackConfig):
@@ -68,9 +102,7 @@ def validate(
         if not problems:  # the Unity Catalog plan needs well-formed names
             problems += collision_problems(cfg, others)
         problems += identity_problems(cfg)
-    if problems or not isinstance(cfg, StackConfig):
-        raise ConfigError(f"Pulumi.{stack}.yaml", problems)
-    return cfg
+    return (cfg if isinstance(cfg, StackConfig) else None), problems
 
 
 def validated_stacks(

@@ -115,6 +115,16 @@ class StackConfig(Section):
     serving: ServingConfig = Field(
         ServingConfig(), description="real-time serving of the champion (optional)"
     )
+    model_key: str | None = Field(
+        None,
+        description="derived: this model's key under mlops:models (several models per stack); "
+        "None in the one-model form, whose names stay as they were",
+    )
+    model_configs: tuple[StackConfig, ...] = Field(
+        (),
+        description="derived: every model's config, one per key of mlops:models (empty in the "
+        "one-model form); the stack-level config is the first model's",
+    )
 
     @field_validator("project_name")
     @classmethod
@@ -163,7 +173,21 @@ class StackConfig(Section):
         """This personal stack's config run as ``user_name``, the user whose credentials
         deploy it (a stack file that names no ``access.run_as_user``)."""
         access = self.access.model_copy(update={"run_as_user": user_name})
-        return self.model_copy(update={"access": access})
+        views = tuple(view.with_run_as_user(user_name) for view in self.model_configs)
+        return self.model_copy(update={"access": access, "model_configs": views})
+
+    def model_views(self) -> tuple[StackConfig, ...]:
+        """Each model's config: the models of ``mlops:models``, or this config alone."""
+        return self.model_configs or (self,)
+
+    @property
+    def model_project(self) -> str:
+        """The per-model naming hook: the project name, followed by the model key when the
+        stack declares several models, in every name a model has of its own (jobs,
+        experiment, endpoint, Unity Catalog model)."""
+        if self.model_key is None:
+            return self.project_name
+        return f"{self.project_name}-{self.model_key}"
 
     @property
     def failure_emails(self) -> tuple[str, ...]:
@@ -187,12 +211,12 @@ class StackConfig(Section):
 
     @property
     def experiment_name(self) -> str:
-        return f"{self.stack_dir}/{self.prefix}-{self.project_name}-experiment"
+        return f"{self.stack_dir}/{self.prefix}-{self.model_project}-experiment"
 
     @property
     def model_name(self) -> str:
         """Name the jobs use: three-part in Unity Catalog, plain in the workspace registry."""
-        base = self.model.name or f"{self.project_name.replace('-', '_')}_model"
+        base = self.model.name or f"{self.model_project.replace('-', '_')}_model"
         if self.model.registry == "unity_catalog":
             env = self.environment.replace("-", "_")
             return f"{self.model.catalog}.{self.model.schema_name}.{env}_{base}"
@@ -200,7 +224,7 @@ class StackConfig(Section):
 
     @property
     def retraining_job_name(self) -> str:
-        return f"{self.prefix}-{self.project_name}-retraining-job"
+        return f"{self.prefix}-{self.model_project}-retraining-job"
 
     @property
     def logs_inferences(self) -> bool:
@@ -222,7 +246,7 @@ class StackConfig(Section):
             if self.model.registry == "unity_catalog"
             else None
         )
-        return payload_table(self.serving, schema, self.environment, self.project_name)
+        return payload_table(self.serving, schema, self.environment, self.model_project)
 
     @property
     def serving_logs_inferences(self) -> bool:
@@ -256,12 +280,12 @@ class StackConfig(Section):
 
     @property
     def training_job_name(self) -> str:
-        return f"{self.prefix}-{self.project_name}-model-training-job"
+        return f"{self.prefix}-{self.model_project}-model-training-job"
 
     @property
     def serving_endpoint_name(self) -> str:
         """The serving endpoint's name (``mlops:serving``), derived, never configured."""
-        return endpoint_name(self.prefix, self.project_name)
+        return endpoint_name(self.prefix, self.model_project)
 
     @property
     def serving_scales_to_zero(self) -> bool:
@@ -271,11 +295,11 @@ class StackConfig(Section):
     @property
     def serving_log_job_name(self) -> str:
         """The serving inference log job's name (``monitoring.source: serving``)."""
-        return f"{self.prefix}-{self.project_name}-serving-log-job"
+        return f"{self.prefix}-{self.model_project}-serving-log-job"
 
     @property
     def batch_inference_job_name(self) -> str:
-        return f"{self.prefix}-{self.project_name}-batch-inference-job"
+        return f"{self.prefix}-{self.model_project}-batch-inference-job"
 
     def schedule_paused(self, schedule: ScheduleConfig) -> bool:
         if schedule.paused is not None:
@@ -455,7 +479,7 @@ def _name_length_problems(cfg: StackConfig) -> list[str]:
 MLOPS = Namespace(
     NAMESPACE,
     StackConfig,
-    {"environment": "", "host": DATABRICKS_HOST_KEY},
+    {"environment": "", "host": DATABRICKS_HOST_KEY, "model_key": "", "model_configs": ""},
     (
         ReferenceEntry(
             DATABRICKS_HOST_KEY,

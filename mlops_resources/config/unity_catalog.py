@@ -29,7 +29,7 @@ from typing import Literal
 
 from mlops_resources.config.checks import is_uc_table
 from mlops_resources.config.namespace import NAMESPACE
-from mlops_resources.config.serving import inference_table_schema
+from mlops_resources.config.serving import inference_table_prefix, inference_table_schema
 from mlops_resources.config.stack import StackConfig
 
 SecurableKind = Literal["catalog", "schema", "table", "model"]
@@ -263,32 +263,111 @@ def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
     return {key: tuple(sorted(privileges)) for key, privileges in sorted(needs.items())}
 
 
+def model_key_of(cfg: StackConfig, key: str) -> str:
+    """A stack file key of one model's section as the stack file has it: under
+    ``mlops:models.<key>`` in a stack of several models, at the top in the one-model form."""
+    if cfg.model_key is None or not key.startswith(f"{NAMESPACE}:"):
+        return key
+    return f"{NAMESPACE}:models.{cfg.model_key}.{key[len(NAMESPACE) + 1 :]}"
+
+
+def stack_grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
+    """Every Unity Catalog grant of the stack, every model's :func:`grant_plan` merged per
+    (principal, securable): ``databricks.Grant`` is authoritative for its principal on its
+    securable (see :mod:`~mlops_resources.databricks.grants`), so two models sharing a schema
+    must declare one Grant with the union of their privileges, not one each that revoke each
+    other's. Equal to :func:`grant_plan` for a one-model stack."""
+    merged: dict[GrantKey, set[str]] = defaultdict(set)
+    for view in cfg.model_views():
+        for key, privileges in grant_plan(view).items():
+            merged[key].update(privileges)
+    return {key: tuple(sorted(privileges)) for key, privileges in sorted(merged.items())}
+
+
+def stack_required_objects(cfg: StackConfig) -> list[RequiredObject]:
+    """Every model's :func:`required_objects`, each object once, with the first model key
+    that names it."""
+    found: dict[Securable, str] = {}
+    for view in cfg.model_views():
+        for required in required_objects(view):
+            found.setdefault(required.securable, model_key_of(view, required.key))
+    return [RequiredObject(securable, key) for securable, key in found.items()]
+
+
+def model_collisions(views: Iterable[StackConfig]) -> list[str]:
+    """Problems between the models of one stack: a table one model writes that another reads
+    or writes, one registered model (``model.name``) shared by two models, and one serving
+    inference table prefix in one schema. Grants are merged (:func:`stack_grant_plan`)."""
+    views = list(views)
+    problems = []
+    for view in views:
+        for other in views:
+            if other is view:
+                continue
+            theirs = touched_tables(other)
+            for key, table in written_tables(view):
+                if table in theirs:
+                    problems.append(
+                        f"{model_key_of(view, key)}: {table!r} is a table of model "
+                        f"{other.model_key!r} too; model {view.model_key!r} would "
+                        f"{_WRITES[key]}. Write to a table of its own"
+                    )
+    seen: dict[str, StackConfig] = {}
+    for view in views:
+        name = view.model_name.lower()
+        if name in seen:
+            problems.append(
+                f"{model_key_of(view, f'{NAMESPACE}:model.name')}: {view.model_name!r} is the "
+                f"registered model of model {seen[name].model_key!r} too; each model needs a "
+                "name of its own (leave model.name unset for <project>_<key>_model)"
+            )
+        seen.setdefault(name, view)
+    prefixes: dict[tuple[str, str], StackConfig] = {}
+    for view in views:
+        schema = inference_table_schema(view.serving, model_schema(view))
+        if not view.serving.enabled or schema is None:
+            continue
+        prefix = inference_table_prefix(view.serving, view.environment, view.model_project)
+        where = (schema, prefix.lower())
+        if where in prefixes:
+            problems.append(
+                f"{model_key_of(view, f'{NAMESPACE}:serving.inference_table.table_name_prefix')}"
+                f": {prefix!r} in {schema!r} is the inference table prefix of model "
+                f"{prefixes[where].model_key!r} too; two endpoints would write one table"
+            )
+        prefixes.setdefault(where, view)
+    return problems
+
+
 def table_collisions(cfg: StackConfig, others: Iterable[tuple[str, StackConfig]]) -> list[str]:
     """A table ``cfg``'s jobs write that another stack (``(file, config)``) reads or writes,
-    each naming the key of ``cfg`` that sets it."""
+    each naming the key of ``cfg`` that sets it; every model of either stack counts."""
     problems = []
     for stack_file, other in others:
-        theirs = touched_tables(other)
-        for key, table in written_tables(cfg):
-            if table in theirs:
-                problems.append(
-                    f"{key}: {table!r} is a table of {stack_file}; this stack would "
-                    f"{_WRITES[key]}. Write to a table of its own"
-                )
+        theirs = set().union(*(touched_tables(view) for view in other.model_views()))
+        for view in cfg.model_views():
+            for key, table in written_tables(view):
+                if table in theirs:
+                    problems.append(
+                        f"{model_key_of(view, key)}: {table!r} is a table of {stack_file}; "
+                        f"this stack would {_WRITES[key]}. Write to a table of its own"
+                    )
     return problems
 
 
 def grant_collisions(cfg: StackConfig, others: Iterable[tuple[str, StackConfig]]) -> list[str]:
     """A (principal, securable) grant ``cfg`` declares that another stack (``(file, config)``)
-    declares too: two ``databricks.Grant`` on one pair revoke each other's privileges."""
+    declares too: two ``databricks.Grant`` on one pair revoke each other's privileges. Every
+    model of either stack counts (:func:`stack_grant_plan`)."""
     problems = []
-    plan = grant_plan(cfg)
+    plan = stack_grant_plan(cfg)
     for stack_file, other in others:
-        for key in sorted(plan.keys() & grant_plan(other).keys()):
+        for key in sorted(plan.keys() & stack_grant_plan(other).keys()):
             role = next(
                 role
+                for view in cfg.model_views()
                 for role in ("jobs_group", "model_readers_group", "preview_group")
-                if getattr(cfg.access, role) == key.principal
+                if getattr(view.access, role) == key.principal
             )
             problems.append(
                 f"{NAMESPACE}:access.{role}: {stack_file} already manages the grants of "

@@ -26,6 +26,33 @@ class ExperimentArgs:
     so it can log runs and the provider accepts it for the caller."""
     protect: bool
     """Protect and retain the folder and experiment (runs are data)."""
+    folder: databricks.Directory | None = None
+    """The stack's folder when another resource declares it (a stack of several models, whose
+    experiments share it); None: this component declares ``directory``."""
+
+
+def declare_folder(
+    name: str, args: ExperimentArgs, parent: pulumi.Resource
+) -> databricks.Directory:
+    """The stack's workspace folder, ``<name>-directory``, with its permissions."""
+    # MLflow does not create missing parent folders; this folder is the stack's own. The
+    # Workspace API deletes a non-empty folder only recursively (DIRECTORY_NOT_EMPTY), so
+    # an unprotected stack's folder goes with everything in it; a protected one is kept.
+    directory = databricks.Directory(
+        f"{name}-directory",
+        path=args.directory,
+        delete_recursive=not args.protect,
+        opts=child_opts(parent, protect=args.protect),
+    )
+    databricks.Permissions(
+        f"{name}-directory-permissions",
+        directory_path=directory.path,
+        access_controls=access_controls(
+            {args.readers_group: "CAN_READ"}, {args.run_as: "CAN_MANAGE"}
+        ),
+        opts=child_opts(parent),
+    )
+    return directory
 
 
 class Experiment(pulumi.ComponentResource):
@@ -42,22 +69,8 @@ class Experiment(pulumi.ComponentResource):
         self, name: str, args: ExperimentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mlops:databricks:Experiment", name, None, opts)
-        # MLflow does not create missing parent folders; this folder is the stack's own. The
-        # Workspace API deletes a non-empty folder only recursively (DIRECTORY_NOT_EMPTY), so
-        # an unprotected stack's folder goes with everything in it; a protected one is kept.
-        directory = databricks.Directory(
-            f"{name}-directory",
-            path=args.directory,
-            delete_recursive=not args.protect,
-            opts=child_opts(self, protect=args.protect),
-        )
+        directory = args.folder or declare_folder(name, args, self)
         owners = {args.run_as: "CAN_MANAGE"}
-        databricks.Permissions(
-            f"{name}-directory-permissions",
-            directory_path=directory.path,
-            access_controls=access_controls({args.readers_group: "CAN_READ"}, owners),
-            opts=child_opts(self),
-        )
         # No description: the provider never sends it (deprecated, ignored by the API).
         experiment = databricks.MlflowExperiment(
             f"{name}-experiment",

@@ -293,10 +293,41 @@ def smoke(
 ) -> bool:
     """Training then batch inference of ``stack``'s deployed jobs, each once at ``ref`` (of
     ``code``'s repository when given), then, when the stack serves the model, a query of its
-    endpoint (:data:`SERVING_SMOKE`); True when all succeeded."""
-    missing = [j.output for j in JOBS if not outputs.get(j.output)]
-    if missing:
-        raise SmokeError(f"the stack has no output {', '.join(missing)}; deploy it first")
+    endpoint (:data:`SERVING_SMOKE`); True when all succeeded. A stack of several models
+    exports each model's outputs under ``models`` (model key -> outputs): every model is run
+    so, one after the other, and a failed model does not stop the next."""
+    models = per_model_outputs(outputs)
+    for key, model_outputs in models.items():
+        missing = [j.output for j in JOBS if not model_outputs.get(j.output)]
+        if missing:
+            where = " " if key is None else f" models.{key}."
+            raise SmokeError(f"the stack has no output{where}{', '.join(missing)}; deploy it first")
+    results = []
+    for key, model_outputs in models.items():
+        if key is not None:
+            say(f"model {key}:")
+        results.append(_smoke_model(client, stack, model_outputs, ref, timeout, say, code))
+    return all(results)
+
+
+def per_model_outputs(outputs: Mapping[str, Any]) -> dict[str | None, Mapping[str, Any]]:
+    """Each model's outputs, by key (None: the one model of a one-model stack)."""
+    models = outputs.get("models")
+    if isinstance(models, Mapping):
+        return {str(key): value for key, value in models.items()}
+    return {None: outputs}
+
+
+def _smoke_model(
+    client: WorkspaceClient,
+    stack: str,
+    outputs: Mapping[str, Any],
+    ref: str,
+    timeout: timedelta,
+    say: Print,
+    code: CodeSource | None,
+) -> bool:
+    """One model's runs (:func:`smoke`)."""
     for index, job in enumerate(JOBS):
         if not run_once(client, stack, job, int(outputs[job.output]), ref, timeout, say, code):
             for skipped in JOBS[index + 1 :]:

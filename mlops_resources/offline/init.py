@@ -27,6 +27,7 @@ import yaml
 
 from mlops_resources import PROJECT_DIR
 from mlops_resources.config.load import committed_stacks, validate
+from mlops_resources.config.models import MODELS
 from mlops_resources.config.namespace import NAMESPACE
 from mlops_resources.config.reading import RawConfig
 from mlops_resources.config.stack_files import encode_config, read_stack_config, stack_file_path
@@ -45,6 +46,7 @@ class DevStack:
     stack: str
     path: Path
     output_table: str
+    """The output table (each model's, comma-separated, in a stack of several)."""
     run_as_user: str | None
     """The user the file names, or None: whoever deploys the stack."""
     branch: str | None
@@ -97,8 +99,8 @@ def _secrets(config: dict[str, Any]) -> tuple[str, ...]:
     return tuple(k for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"})
 
 
-def _section(config: dict[str, Any], name: str) -> dict[str, Any]:
-    value = config.get(f"{NAMESPACE}:{name}")
+def _section(config: dict[str, Any], name: str, prefix: str = f"{NAMESPACE}:") -> dict[str, Any]:
+    value = config.get(f"{prefix}{name}")
     return dict(value) if isinstance(value, dict) else {}
 
 
@@ -109,34 +111,39 @@ def _paused(section: dict[str, Any]) -> dict[str, Any]:
     return section
 
 
-def _dev_config(
-    source: dict[str, Any],
-    name: str,
-    output_table: str | None,
-    user: str | None,
-    branch: str | None,
-) -> dict[str, Any]:
-    """The source stack's namespaced config (as written) made ``dev-<name>``'s."""
-    config = {key: value for key, value in source.items() if key not in _secrets(source)}
-    # Lives in the developer's home and is destroyed with everything in it.
-    for key in ("workspace_root", "protect_ml_assets"):
-        config.pop(f"{NAMESPACE}:{key}", None)
-    batch = _paused(_section(config, "batch_inference"))
+def _dev_model(
+    config: dict[str, Any], name: str, output_table: str | None, prefix: str = f"{NAMESPACE}:"
+) -> None:
+    """A model's own sections (at the top, or of one ``mlops:models`` entry with ``prefix``
+    empty) made the dev stack's: schedules paused, an output table and inference log of its
+    own."""
+    batch = _paused(_section(config, "batch_inference", prefix))
     default_table = str(batch["output_table_name"]).rsplit(".", 1)
     batch["output_table_name"] = output_table or ".".join(
         [*default_table[:-1], f"dev_{name.replace('-', '_')}_{default_table[-1]}"]
     )
     batch["output_table_exists"] = False
-    config[f"{NAMESPACE}:batch_inference"] = batch
-    config[f"{NAMESPACE}:training"] = _paused(_section(config, "training"))
-    monitoring = _section(config, "monitoring")
+    config[f"{prefix}batch_inference"] = batch
+    config[f"{prefix}training"] = _paused(_section(config, "training", prefix))
+    monitoring = _section(config, "monitoring", prefix)
     if monitoring:
         monitoring.pop("inference_log_table", None)  # <its own output table>_log
         _paused(monitoring)
         if isinstance(monitoring.get("retraining"), dict):
             monitoring["retraining"] = _paused(dict(monitoring["retraining"]))
-        config[f"{NAMESPACE}:monitoring"] = monitoring
-    access = _section(config, "access")
+        config[f"{prefix}monitoring"] = monitoring
+
+
+def _dev_shared(
+    config: dict[str, Any],
+    user: str | None,
+    branch: str | None,
+    prefix: str = f"{NAMESPACE}:",
+) -> None:
+    """The shared sections (at the top, or a model's overrides of them with ``prefix`` empty)
+    made the dev stack's: no grants, no service principal, no budget policy, no on-call, the
+    developer's branch."""
+    access = _section(config, "access", prefix)
     for key in (
         "jobs_group",
         "model_readers_group",
@@ -145,24 +152,61 @@ def _dev_config(
         "run_as_user",
     ):
         access.pop(key, None)
-    if user:
+    if user and prefix:
         access["run_as_user"] = user
-    config[f"{NAMESPACE}:access"] = access
-    compute = _section(config, "compute")
+    if access or prefix:
+        config[f"{prefix}access"] = access
+    else:  # a model's override of nothing but grants
+        config.pop("access", None)
+    compute = _section(config, "compute", prefix)
     if compute:
         # Staging's budget policy: using one takes its User role, which the guide gives the
         # run-as principal only (docs, "Attribute usage with serverless budget policies").
         compute.pop("budget_policy_id", None)
-        config[f"{NAMESPACE}:compute"] = compute
-    jobs = _section(config, "jobs")
+        config[f"{prefix}compute"] = compute
+    jobs = _section(config, "jobs", prefix)
     if jobs:
         jobs.pop("on_failure_emails", None)  # the team's on-call; the developer is emailed
-        config[f"{NAMESPACE}:jobs"] = jobs
-    code = _section(config, "code_source")
-    if code.get("type") == "git":
+        config[f"{prefix}jobs"] = jobs
+    code = _section(config, "code_source", prefix)
+    if code.get("type") == "git" or (not prefix and {"tag", "branch"} & set(code)):
+        # A model's override of the ref too: the developer's branch, never a release tag.
         code.pop("tag", None)
         code["branch"] = branch
-        config[f"{NAMESPACE}:code_source"] = code
+        config[f"{prefix}code_source"] = code
+
+
+def _dev_config(
+    source: dict[str, Any],
+    name: str,
+    output_table: str | None,
+    user: str | None,
+    branch: str | None,
+) -> dict[str, Any]:
+    """The source stack's namespaced config (as written) made ``dev-<name>``'s; a stack of
+    several models (``mlops:models``) has each model's sections and overrides changed the
+    same way, each model with an output table of its own."""
+    config = {key: value for key, value in source.items() if key not in _secrets(source)}
+    # Lives in the developer's home and is destroyed with everything in it.
+    for key in ("workspace_root", "protect_ml_assets"):
+        config.pop(f"{NAMESPACE}:{key}", None)
+    models = _section(config, MODELS)
+    if not models:
+        _dev_model(config, name, output_table)
+    elif output_table is not None:
+        raise InitError(
+            "init --dev --output-table: the stack declares several models (mlops:models), "
+            f"each with an output table; leave it out: each gets dev_{name.replace('-', '_')}_"
+            "<its table>"
+        )
+    for key, entry in models.items():
+        entry = dict(entry) if isinstance(entry, dict) else {}
+        _dev_model(entry, name, None, prefix="")
+        _dev_shared(entry, user, branch, prefix="")
+        models[key] = entry
+    if models:
+        config[f"{NAMESPACE}:{MODELS}"] = models
+    _dev_shared(config, user, branch)
     return config
 
 
@@ -213,7 +257,7 @@ def init_dev(
     return DevStack(
         stack,
         path,
-        cfg.batch_inference.output_table_name,
+        ", ".join(view.batch_inference.output_table_name for view in cfg.model_views()),
         user,
         branch if git else None,
         _secrets(written),

@@ -37,6 +37,7 @@ from mlops_resources.config.bootstrap import (
     validate_bootstrap,
 )
 from mlops_resources.config.load import validate
+from mlops_resources.config.models import model_key_problem
 from mlops_resources.config.namespace import NAMESPACE
 from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack_files import (
@@ -142,6 +143,15 @@ class TeamAnswers:
         metadata=_ask(
             "batch output table (in that schema)",
             (STAGING_FILE, "mlops:batch_inference.output_table_name", "last"),
+        ),
+    )
+    models: str = field(
+        default="",
+        metadata=_ask(
+            "model keys, comma-separated, for several models in one stack, e.g. churn,fraud "
+            "(empty: one model)",
+            (STAGING_FILE, "mlops:models", "keys"),
+            optional=True,
         ),
     )
     training_data: str = field(
@@ -345,6 +355,11 @@ class TeamAnswers:
         return self.node_type or NODE_TYPES.get(self.cloud, "")
 
     @property
+    def model_keys(self) -> tuple[str, ...]:
+        """The keys of ``mlops:models`` (none: the one-model form)."""
+        return tuple(key.strip() for key in self.models.split(",") if key.strip())
+
+    @property
     def wine(self) -> bool:
         """Whether the answers still describe the example's ML problem."""
         return all(getattr(self, name) == value for name, value in WINE.items())
@@ -433,6 +448,33 @@ def _compute(answers: TeamAnswers, prod: bool) -> str:
 
 
 def _stack_file(answers: TeamAnswers, stack: str, secrets_provider: str) -> str:
+    """A stack file: the one-model form, or with several model keys their training and batch
+    inference sections under ``mlops:models``, each model writing ``<key>_<output table>``."""
+    text = _one_model_stack_file(answers, stack, secrets_provider)
+    if not answers.model_keys:
+        return text
+    start, end = text.index("  mlops:training:\n"), text.index("  mlops:jobs:\n")
+    # Without the example's comments: the edit of an existing file places a moved comment
+    # line as the render of the one-model form had it (edits.py keeps comments where they are).
+    sections = "".join(
+        line
+        for line in text[start:end].splitlines(keepends=True)
+        if not line.lstrip().startswith("#")
+    )
+    catalog = answers.prod_catalog if stack == "prod" else answers.staging_catalog
+    output = f"output_table_name: {_text(f'{catalog}.{answers.schema}.{answers.output_table}')}"
+    models = "  mlops:models:\n"
+    for key in answers.model_keys:
+        table = f"{catalog}.{answers.schema}.{key.replace('-', '_')}_{answers.output_table}"
+        own = sections.replace(output, f"output_table_name: {_text(table)}")
+        models += f"    {key}:\n" + "".join(
+            f"      {line[len('  mlops:') :]}" if line.startswith("  mlops:") else f"    {line}"
+            for line in own.splitlines(keepends=True)
+        )
+    return text[:start] + models + text[end:]
+
+
+def _one_model_stack_file(answers: TeamAnswers, stack: str, secrets_provider: str) -> str:
     prod = stack == "prod"
     catalog = answers.prod_catalog if prod else answers.staging_catalog
     host = answers.prod_host if prod else answers.staging_host
@@ -654,6 +696,12 @@ def answer_problems(answers: TeamAnswers) -> list[str]:
             f"{answers.prod_tag!r}: the tag rulesets of docs/deployment.md (section 4) protect "
             f"refs/tags/{RELEASE_TAG_PATTERN} only, and prod must run a tag nobody can move"
         )
+    for key in answers.model_keys:
+        key_problem = model_key_problem(key)
+        if key_problem:
+            problems.append(f"models: {key_problem}")
+    if len(set(answers.model_keys)) != len(answers.model_keys):
+        problems.append(f"models: a key appears twice in {answers.models!r}")
     return problems
 
 
@@ -755,6 +803,8 @@ def _read(config: Mapping[str, Any], key: str) -> Any:
 
 
 def _answer_text(value: Any, how: str) -> str | None:
+    if how == "keys":
+        return ",".join(value) if isinstance(value, dict) and value else None
     if how == "first":
         value = value[0] if isinstance(value, list) and value else None
     if value is None or isinstance(value, (dict, list)):
@@ -774,6 +824,26 @@ def cloud_of(host: str, node_type: str) -> str:
     return next((c for c, suffix in CLOUD_HOSTS.items() if suffix in host), "aws")
 
 
+def _one_model_view(config: dict[str, Any]) -> dict[str, Any]:
+    """A stack file's config with its first model's sections (``mlops:models``) at the top, as
+    the one-model form has them, its output table without the ``<key>_`` that :func:`render`
+    gave it: where the answers are read back from."""
+    models = config.get("mlops:models")
+    if not isinstance(models, dict) or not models:
+        return config
+    key, first = next(iter(models.items()))
+    view = dict(config)
+    for name, section in first.items() if isinstance(first, dict) else ():
+        view.setdefault(f"mlops:{name}", section)
+    batch = view.get("mlops:batch_inference")
+    if isinstance(batch, dict) and isinstance(batch.get("output_table_name"), str):
+        head, _, table = batch["output_table_name"].rpartition(".")
+        prefix = f"{str(key).replace('-', '_')}_"
+        table = table.removeprefix(prefix)
+        view["mlops:batch_inference"] = {**batch, "output_table_name": f"{head}.{table}"}
+    return view
+
+
 def current_answers(project_dir: Path | None = None) -> TeamAnswers:
     """The answers the project's files hold now, read back from where each is rendered; the
     example's where a file (or an optional key: then empty) is missing."""
@@ -781,7 +851,9 @@ def current_answers(project_dir: Path | None = None) -> TeamAnswers:
     configs: dict[str, dict[str, Any]] = {}
     for path in (STAGING_FILE, PROD_FILE, BOOTSTRAP_FILE):
         try:
-            configs[path] = parse_config((project_dir / path).read_text(), path, _namespace(path))
+            configs[path] = _one_model_view(
+                parse_config((project_dir / path).read_text(), path, _namespace(path))
+            )
         except (OSError, StackFileError):
             continue
     values: dict[str, str] = {}

@@ -16,10 +16,11 @@ from mlops_resources.config.reading import ConfigError, RawConfig
 from mlops_resources.config.stack_files import read_stack_file
 from mlops_resources.databricks import code_source
 from mlops_resources.databricks.code_source import MissingNotebookError, notebook_file
+from mlops_resources.databricks.model_resources import job_settings
 from mlops_resources.databricks.monitoring import CHECK_TASK
 from mlops_resources.databricks.notebook_job import job_cluster, job_environment
 from mlops_resources.databricks.prerequisites import MissingObjectsError
-from mlops_resources.databricks.stack import job_settings, notebooks
+from mlops_resources.databricks.stack import notebooks
 from tests.stacks import (
     MONITORING,
     VARIANTS,

@@ -406,3 +406,31 @@ def test_cli_refuses_a_ref_other_than_the_code_stacks_tag(
     assert "--ref v9.9.9 is not prod's code_source.tag" in capsys.readouterr().out
     assert main(["smoke", "--stack", "staging", "--outputs", str(outputs)]) == 2
     assert "give --ref TAG or --code-from STACK" in capsys.readouterr().out
+
+
+def test_every_model_of_a_stack_of_several_runs_and_a_failed_one_does_not_stop_the_next() -> None:
+    """A stack of several models exports each model's outputs under ``models``; the smoke run
+    runs every model's training and batch inference (here: both models' ids are staging's)."""
+    fake = FakeJobs(
+        [
+            finished(task_run("Train", jobs.RunResultState.FAILED, 11)),
+            finished(task_run("Train", SUCCESS, 12)),
+            finished(task_run("BatchInference", SUCCESS, 22)),
+        ]
+    )
+    said: list[str] = []
+    client = cast(WorkspaceClient, FakeClient(fake))
+    outputs = {"models": {"churn": OUTPUTS, "fraud": OUTPUTS}}
+    assert not smoke(client, "staging", outputs, "v1.2.0", timedelta(minutes=5), said.append)
+    assert len(fake.submitted) == 3
+    assert said[0] == "model churn:"
+    assert "batch inference: not run, training failed" in said
+    assert "model fraud:" in said and said[-1] == "batch inference: SUCCESS https://ws/#run/3"
+    with pytest.raises(SmokeError, match=r"no output models\.fraud\.batch_inference_job_id"):
+        smoke(
+            client,
+            "staging",
+            {"models": {"churn": OUTPUTS, "fraud": {"training_job_id": "1"}}},
+            "v1",
+            timedelta(minutes=1),
+        )

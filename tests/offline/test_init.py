@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from mlops_resources import PROJECT_DIR
-from mlops_resources.config.reading import ConfigError
-from mlops_resources.config.stack_files import parse_config, read_stack_file
+from mlops_resources.config.load import validate
+from mlops_resources.config.reading import ConfigError, RawConfig
+from mlops_resources.config.stack_files import encode_config, parse_config, read_stack_file
+from mlops_resources.config.unity_catalog import stack_grant_plan
 from mlops_resources.offline.cli import main
 from mlops_resources.offline.evaluation import evaluate
 from mlops_resources.offline.init import InitError, init_dev, suggest_name
@@ -563,3 +566,60 @@ def test_a_serverless_team_without_a_budget_policy_is_asked_for_one(project: Pat
     classic = dataclasses.replace(answers, compute="classic", staging_budget_policy="")
     init_team(classic, project_dir=project)
     assert "budget_policy_id" not in (project / "Pulumi.prod.yaml").read_text()
+
+
+def test_init_dev_copies_every_model_of_a_stack_of_several(project: Path) -> None:
+    """Each model's sections and overrides made the developer's: its own output table,
+    schedules paused, no grants (a model's own readers group included)."""
+    path = project / "Pulumi.staging.yaml"
+    document = yaml.safe_load(path.read_text())
+    config = document["config"]
+    sections = {name: config.pop(f"mlops:{name}") for name in ("training", "batch_inference")}
+    models = {}
+    for key in ("churn", "fraud"):
+        entry = json.loads(json.dumps(sections))
+        entry["batch_inference"]["output_table_name"] += f"_{key}"
+        models[key] = entry
+    models["fraud"]["access"] = {"model_readers_group": "fraud-readers"}
+    config["mlops:models"] = models
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    with pytest.raises(InitError, match="several models"):
+        init_dev("alice", branch="b", output_table="x.y.z", project_dir=project)
+    dev = init_dev("alice", branch="alice/feature", project_dir=project)
+    assert dev.output_table == (
+        "staging.wine_quality.dev_alice_predictions_churn, "
+        "staging.wine_quality.dev_alice_predictions_fraud"
+    )
+    written = parse_config(dev.path.read_text(), dev.path.name, "mlops")
+    assert "access" not in written["mlops:models"]["fraud"]
+    cfg = validate(RawConfig(*encode_config(written)), "dev-alice")
+    for view in cfg.model_views():
+        assert cfg.schedule_paused(view.training.schedule)
+        assert cfg.schedule_paused(view.batch_inference.schedule)
+        assert stack_grant_plan(view) == {}
+
+
+def test_init_asks_for_the_models_and_writes_several_under_mlops_models(project: Path) -> None:
+    """One model by default (the one-model form, as committed); model keys move each stack
+    file's training and batch inference sections under ``mlops:models``, read back as the
+    answer, each model with an output table of its own."""
+    assert current_answers(project).models == ""
+    with pytest.raises(AnswerError, match="models: expected a model key"):
+        init_team(
+            dataclasses.replace(current_answers(project), models="churn,Fraud"), project_dir=project
+        )
+    init_team(
+        dataclasses.replace(current_answers(project), models="churn,fraud"), project_dir=project
+    )
+    assert current_answers(project).models == "churn,fraud"
+    for stack in ("staging", "prod"):
+        written = config_of(project, f"Pulumi.{stack}.yaml")
+        assert "mlops:training" not in written
+        cfg = validate(RawConfig(*encode_config(written)), stack)
+        assert [v.batch_inference.output_table_name for v in cfg.model_views()] == [
+            f"{stack}.wine_quality.churn_predictions",
+            f"{stack}.wine_quality.fraud_predictions",
+        ]
+    init_team(dataclasses.replace(current_answers(project), models=""), project_dir=project)
+    assert "mlops:models" not in config_of(project, "Pulumi.staging.yaml")
+    assert current_answers(project) == TeamAnswers()
