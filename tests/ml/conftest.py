@@ -39,6 +39,8 @@ from mlops_ml.train import TrainingResult, default_estimator, train_model
 from pyspark import SparkContext, java_gateway
 from pyspark.sql import SparkSession
 
+from tests.ml import mlflow_template
+
 FEATURES = (
     "fixed acidity",
     "volatile acidity",
@@ -329,14 +331,18 @@ def _start_spark(warehouse: str) -> SparkSession:
         SparkSession.builder.master("local[2]")
         .appName("mlops-ml-tests")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
         .config("spark.sql.catalogImplementation", "in-memory")
         .config("spark.sql.warehouse.dir", warehouse)
         .config("spark.sql.session.timeZone", "UTC")
+        # Tiny data: compiling whole-stage Java code for every query costs more CPU than it
+        # saves, and so does re-planning shuffles (AQE); neither changes a result.
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
         .config("spark.driver.memory", "1g")
         # Short-lived test JVM: the C1 compiler warms up faster and costs less CPU than C2.
-        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
@@ -355,7 +361,7 @@ def _start_spark(warehouse: str) -> SparkSession:
 
         yield from batches
 
-    session.table("default.warm_up").repartition(2).mapInPandas(
+    session.table("default.warm_up").repartition(1).mapInPandas(
         import_mlflow, frame.schema
     ).collect()
     session.sql("DROP TABLE default.warm_up")
@@ -387,15 +393,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """In a single process, start the background work as soon as collection is done: the JVM
     warms up (seconds of mostly Java CPU) while the tests that need no Spark run, and
     :func:`pytest_collection_modifyitems` puts the Spark tests last. Under pytest-xdist every
-    worker collects everything but one runs the ML tests: that worker starts it, at its first
-    ML test (:func:`pytest_runtest_setup`)."""
+    worker collects everything but one runs the Spark tests: a worker starts what its test
+    needs at the test (:func:`pytest_runtest_setup`), Spark on the worker of the Spark group
+    only, the MLflow template on each worker that runs an MLflow test."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         _start_background_work(session.items)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER") and Path(__file__).parent in item.path.parents:
-        _start_background_work(item.session.items)
+        _start_background_work([item])
 
 
 @pytest.fixture(scope="session")
@@ -435,41 +442,29 @@ def checkout_left_clean(pytestconfig: pytest.Config) -> Iterator[None]:
     assert not left, f"the ML tests left {left} in {root}; write under tmp_path instead"
 
 
-_MIGRATE = """
-import sys
-from mlflow import MlflowClient
-uri = "sqlite:///" + sys.argv[1]
-client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-client.search_experiments()
-client.search_registered_models()
-"""
-"""Creates and migrates an empty MLflow SQLite store (seconds of alembic migrations)."""
-
-_TEMPLATE: tuple[subprocess.Popen[bytes], Path] | None = None
-"""The process migrating the template store, and its path, when a collected test needs it."""
+_TEMPLATE: tuple[subprocess.Popen[bytes] | None, Path] | None = None
+"""The template store's path and the process migrating it (None: the xdist controller's, in
+another process), once a collected test needs it."""
 
 
 def _start_template_migration() -> None:
     global _TEMPLATE
-    path = Path(tempfile.mkdtemp(prefix="mlflow-template-")) / "mlflow.db"
-    with open(path.with_suffix(".log"), "wb") as log:  # alembic logs every migration
-        process = subprocess.Popen(
-            [sys.executable, "-c", _MIGRATE, str(path)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=path.parent,  # MLflow 2 creates its default artifact root, ./mlruns, in the cwd
-        )
-    _TEMPLATE = (process, path)
+    shared = mlflow_template.shared()
+    _TEMPLATE = (None, shared) if shared else mlflow_template.start()
 
 
 @pytest.fixture(scope="session")
 def mlflow_template_db() -> Iterator[Path]:
-    """An empty MLflow SQLite store, migrated once (in a process started at the end of
-    collection, in parallel with the tests before the first that needs it); tests copy it."""
+    """An empty MLflow SQLite store, migrated once (:mod:`tests.ml.mlflow_template`: by the
+    xdist controller for every worker, or in a process started at the end of collection, in
+    parallel with the tests before the first that needs it); tests copy it."""
     if _TEMPLATE is None:
         _start_template_migration()
     assert _TEMPLATE is not None
     process, path = _TEMPLATE
+    if process is None:
+        yield mlflow_template.wait(path)
+        return  # the controller removes it
     if process.wait(timeout=300) != 0:
         log = path.with_suffix(".log").read_text()
         raise RuntimeError(f"migrating the MLflow template store failed:\n{log}")
@@ -520,16 +515,36 @@ THIRD_PARTY_DEPRECATIONS = (
 logging, not by our code."""
 
 
+SPARK_GROUP = "ml-spark"
+"""The pytest-xdist group of the tests that use Spark: one worker, one JVM."""
+
+
+def _uses_spark(item: pytest.Item) -> bool:
+    return "spark" in getattr(item, "fixturenames", ())
+
+
+def _in_this_directory(item: pytest.Item) -> bool:
+    return Path(__file__).parent in item.path.parents
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """Keep the tests of this directory on one pytest-xdist worker (``--dist loadgroup``: one
-    Spark session, one MLflow template) while the others run the infrastructure tests. Marked
-    as each is collected: pytest-xdist reads the groups in its own collection hook."""
-    if Path(__file__).parent in item.path.parents:
-        item.add_marker(pytest.mark.xdist_group("ml"))
+    """Keep the tests of this directory that use Spark on one pytest-xdist worker
+    (``--dist loadgroup``: one JVM), while the MLflow-only ones are shared out with the
+    infrastructure tests (each worker copies its own MLflow template). Marked as each is
+    collected: pytest-xdist reads the groups in its own collection hook."""
+    if _in_this_directory(item):
+        if _uses_spark(item):
+            item.add_marker(pytest.mark.xdist_group(SPARK_GROUP))
         for spec in THIRD_PARTY_DEPRECATIONS:
             item.add_marker(pytest.mark.filterwarnings(spec))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the Spark tests last, so Spark warms up in the background meanwhile."""
-    items.sort(key=lambda item: "spark" in getattr(item, "fixturenames", ()))
+    """In one process, run the Spark tests last, so Spark warms up in the background
+    meanwhile. Under pytest-xdist, the Spark group first: its worker takes it at once (the
+    scheduler hands out work in collection order), and the other tests, shorter each, fill
+    the other worker and whatever time is left."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: not (_in_this_directory(item) and _uses_spark(item)))
+    else:
+        items.sort(key=_uses_spark)
