@@ -1,7 +1,7 @@
 """A stack of several models (``mlops:models``), rendered once for the whole module: three
-models of the example staging file, one with monitoring and serving (at champion version 3),
-one with its own model readers group and git branch (``access`` and ``code_source``
-overrides).
+models of the example staging file, one with serving (at champion version 3) and a monitor
+fed by its endpoint's inference table (``monitoring.source: serving``), one with its own model
+readers group and git branch (``access`` and ``code_source`` overrides).
 
 ``databricks.Grant`` is authoritative for its principal on its securable: it revokes that
 principal's undeclared privileges there (terraform-provider-databricks
@@ -21,7 +21,11 @@ from mlops_resources.offline.evaluation import DeclaredResource, Evaluation
 from tests.stacks import MONITORING, models_overrides, run_stack
 
 KEYS = ("red", "white", "rose")
-SERVING = {"enabled": True, "query_group": "wine-quality-clients", "inference_table": {}}
+SERVING = {
+    "enabled": True,
+    "query_group": "wine-quality-clients",
+    "inference_table": {"enabled": True},
+}
 JOB = "databricks:index/job:Job"
 GRANT = "databricks:index/grant:Grant"
 JOBS_GROUP = "wine-quality-staging-jobs"
@@ -32,7 +36,7 @@ SCHEMA = "staging.wine_quality"
 def three() -> Evaluation:
     models = {
         "red": {},
-        "white": {"monitoring": MONITORING, "serving": SERVING},
+        "white": {"monitoring": {**MONITORING, "source": "serving"}, "serving": SERVING},
         "rose": {
             "access": {"model_readers_group": "wine-quality-rose-readers"},
             "code_source": {"branch": "rose-experiments"},
@@ -68,14 +72,15 @@ def test_each_model_has_its_resources_under_its_own_component(three: Evaluation)
             "databricks:index/dataQualityMonitor:DataQualityMonitor",
         }
     ]
-    # 3 x (experiment, model, 2 jobs) + white's endpoint, monitor and retraining job.
-    assert len(per_model) == 3 * 4 + 3
+    # 3 x (experiment, model, 2 jobs) + white's endpoint, monitor, retraining and serving log
+    # jobs.
+    assert len(per_model) == 3 * 4 + 4
     owners: Counter[str] = Counter()
     for resource in per_model:
         model = next(p for p in _ancestors(three, resource) if p in {c.name for c in components})
         assert resource.name.startswith(f"{model}-"), resource.name
         owners[model] += 1
-    assert owners == {"mlops-red": 4, "mlops-rose": 4, "mlops-white": 7}
+    assert owners == {"mlops-red": 4, "mlops-rose": 4, "mlops-white": 8}
 
 
 def test_no_two_models_share_a_databricks_name(three: Evaluation) -> None:
@@ -96,6 +101,14 @@ def test_no_two_models_share_a_databricks_name(three: Evaluation) -> None:
     assert "staging-wine-quality-white-model-training-job" in names[JOB]
     endpoint = three.get("mlops-white-serving-endpoint")
     assert endpoint.inputs["name"] == "staging-wine-quality-white-endpoint"
+    # The endpoint's inference table and the job unpacking it carry the key too.
+    prefix = endpoint.inputs["aiGateway"]["inferenceTableConfig"]["tableNamePrefix"]
+    assert prefix == "staging_wine_quality_white_serving"
+    serving_log = three.get("mlops-white-serving-log-job")
+    assert serving_log.inputs["name"] == "staging-wine-quality-white-serving-log-job"
+    parameters = {p["name"]: p["default"] for p in serving_log.inputs["parameters"]}
+    assert parameters["payload_table"] == f"{SCHEMA}.{prefix}_payload"
+    assert parameters["inference_log_table"] == f"{SCHEMA}.{prefix}_processed"
     # The monitor's dashboard folder is the model's own: an assets folder cannot move.
     monitor = three.get("mlops-white-monitoring-monitor")
     assert monitor.inputs["dataProfilingConfig"]["assetsDir"].endswith("/monitoring/white")
@@ -170,6 +183,7 @@ def test_each_model_has_its_own_outputs(three: Evaluation) -> None:
     ]
     assert outputs["white"]["serving_endpoint_name"] == "staging-wine-quality-white-endpoint"
     assert outputs["white"]["retraining_job_id"]
+    assert outputs["white"]["serving_log_job_id"]
 
 
 def test_the_render_is_clean_and_the_policies_check_every_model(three: Evaluation) -> None:
