@@ -43,6 +43,8 @@ class Model(pulumi.ComponentResource):
         self, name: str, args: ModelArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("mlops:databricks:Model", name, None, opts)
+        self.full_name = args.full_name
+        """The configured name (what Unity Catalog grants on it name)."""
         self.resource: pulumi.CustomResource
         if args.registry == "unity_catalog":
             self.name = self._unity_catalog(name, args)

@@ -354,29 +354,55 @@ class ModelResourcesArgs:
     """Where the model's jobs find their notebooks."""
     found: Mapping[Securable, Any]
     """The stack's existence checks' answers (the monitor is declared with their ids)."""
-    grants: pulumi.Resource | None
-    """The stack's Unity Catalog grants, which the endpoint waits for."""
 
 
 class ModelResources(pulumi.ComponentResource):
-    """One model of a stack of several: its experiment, model, jobs, endpoint and monitor."""
+    """One model of a stack of several: its experiment, model, jobs, endpoint and monitor.
+
+    Declared in two steps: the constructor declares the experiment, the registered model and
+    the jobs; :meth:`declare_serving_and_monitoring` the endpoint and the monitor, once the
+    stack has declared its grants, which wait for every registered model and which the
+    endpoint waits for (:mod:`mlops_resources.databricks.grants`)."""
 
     outputs: dict[str, Any]
     """The model's outputs (:func:`model_outputs`); the stack exports them under its key."""
+    model: Model
+    """The registered model (the stack's grants on it wait for it)."""
 
     def __init__(
         self, name: str, args: ModelResourcesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         cfg = args.cfg
-        served = model_served_version(cfg)
+        self._served = model_served_version(cfg)
         super().__init__("mlops:databricks:ModelResources", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        experiment = Experiment(f"{name}-experiment", experiment_args(cfg, args.folder), child)
-        jobs = declare_model_and_jobs(name, cfg, experiment, args.code, child)
+        self._name, self._args = name, args
+        self._experiment = Experiment(
+            f"{name}-experiment", experiment_args(cfg, args.folder), self._child
+        )
+        self._jobs = declare_model_and_jobs(name, cfg, self._experiment, args.code, self._child)
+        self.model = self._jobs.model
+        self.serving: ServingEndpoint | None = None
+        self.monitoring: Monitoring | None = None
+        self.outputs = {}
+
+    @property
+    def _child(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self)
+
+    def declare_serving_and_monitoring(self, grants: pulumi.Resource | None) -> None:
+        """The endpoint (after ``grants``) and the monitor, when enabled; then the outputs."""
+        args = self._args
         extra = declare_serving_and_monitoring(
-            name, cfg, jobs, served, args.found, args.code, args.grants, child
+            self._name,
+            args.cfg,
+            self._jobs,
+            self._served,
+            args.found,
+            args.code,
+            grants,
+            self._child,
         )
         self.serving = extra.serving
         self.monitoring = extra.monitoring
-        self.outputs = model_outputs(jobs, experiment, extra)
+        self.outputs = model_outputs(self._jobs, self._experiment, extra)
         self.register_outputs(self.outputs)

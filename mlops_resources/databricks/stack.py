@@ -12,6 +12,7 @@ from mlops_resources.databricks.batch_inference_job import TASKS as BATCH_TASKS
 from mlops_resources.databricks.code_source import CodeSource, CodeSourceArgs
 from mlops_resources.databricks.experiment import Experiment, declare_folder
 from mlops_resources.databricks.grants import UnityCatalogGrants, UnityCatalogGrantsArgs
+from mlops_resources.databricks.model import Model
 from mlops_resources.databricks.model_resources import (
     ModelResources,
     ModelResourcesArgs,
@@ -117,7 +118,7 @@ class MlopsStack(pulumi.ComponentResource):
                 child,
             )
             jobs = declare_model_and_jobs(name, cfg, experiment, code, child)
-            grants = self._grants(name, cfg, child)
+            grants = self._grants(name, cfg, child, [jobs.model])
             extra = declare_serving_and_monitoring(
                 name, cfg, jobs, served, found, code, grants, child
             )
@@ -132,7 +133,6 @@ class MlopsStack(pulumi.ComponentResource):
                 code_source_args(cfg, folder, f"{cfg.stack_dir}/notebooks"),
                 child,
             )
-            grants = self._grants(name, cfg, child)
             for view in cfg.model_configs:
                 key = view.model_key
                 assert key is not None  # every model of mlops:models has its key
@@ -149,10 +149,12 @@ class MlopsStack(pulumi.ComponentResource):
                         child,
                     )
                 self.models[key] = ModelResources(
-                    f"{name}-{key}",
-                    ModelResourcesArgs(view, folder, own_code, found, grants),
-                    child,
+                    f"{name}-{key}", ModelResourcesArgs(view, folder, own_code, found), child
                 )
+            # The grants wait for every registered model; each endpoint waits for them.
+            grants = self._grants(name, cfg, child, [m.model for m in self.models.values()])
+            for model in self.models.values():
+                model.declare_serving_and_monitoring(grants)
             outputs = {"models": {k: m.outputs for k, m in self.models.items()}}
         self.outputs = outputs
         """What ``__main__.py`` exports: a one-model stack's outputs as they always were, or
@@ -161,11 +163,13 @@ class MlopsStack(pulumi.ComponentResource):
 
     @staticmethod
     def _grants(
-        name: str, cfg: StackConfig, child: pulumi.ResourceOptions
+        name: str, cfg: StackConfig, child: pulumi.ResourceOptions, models: list[Model]
     ) -> UnityCatalogGrants | None:
         """Every model's Unity Catalog grants, merged per (principal, securable): one Grant
-        each (:func:`~mlops_resources.config.unity_catalog.stack_grant_plan`)."""
+        each (:func:`~mlops_resources.config.unity_catalog.stack_grant_plan`); a Grant on a
+        registered model waits for it."""
         plan = stack_grant_plan(cfg)
         if not plan:
             return None
-        return UnityCatalogGrants(f"{name}-grants", UnityCatalogGrantsArgs(plan), child)
+        by_name = {model.full_name.lower(): model.resource for model in models}
+        return UnityCatalogGrants(f"{name}-grants", UnityCatalogGrantsArgs(plan, by_name), child)

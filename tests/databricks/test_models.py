@@ -169,6 +169,18 @@ def test_models_sharing_a_securable_get_one_grant_holding_every_privilege(
     }
 
 
+def test_each_grant_on_a_model_waits_for_that_model(three: Evaluation) -> None:
+    """The stack's grants are declared after every model's registered model (and before the
+    endpoints, which wait for them): a Grant on a model depends on its resource
+    (``tests/databricks/test_stack.py``, the one-model case, cites why)."""
+    waits = {g.inputs["model"]: g.dependencies for g in three.of_type(GRANT) if "model" in g.inputs}
+    assert waits == {
+        f"{SCHEMA}.staging_wine_quality_{key}_model": (f"mlops-{key}-model-model",) for key in KEYS
+    }
+    endpoint = three.get("mlops-white-serving-endpoint")
+    assert {g.name for g in three.of_type(GRANT)} <= set(endpoint.dependencies)
+
+
 def test_each_model_has_its_own_outputs(three: Evaluation) -> None:
     outputs = three.outputs["models"]
     assert sorted(outputs) == sorted(KEYS)

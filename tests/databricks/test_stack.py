@@ -340,6 +340,23 @@ def test_unity_catalog_grants_go_to_account_groups(result: Evaluation, stack: st
     assert SP[stack] not in principals
 
 
+def test_a_grant_on_the_model_waits_for_the_model(result: Evaluation, stack: str) -> None:
+    """The Grant names the model by a string from config, so nothing else orders the two, and
+    Pulumi creates resources that do not depend on each other in parallel: on a new stack's
+    first deploy the grant would be made on a model that does not exist yet. The provider's
+    own acceptance test grants on ``databricks_registered_model.model.id`` (an implicit
+    dependency; terraform-provider-databricks#2771, ``internal/acceptance/
+    registered_model_test.go``); the same first-apply failure on a catalog ("does not exist",
+    fixed by a dependency): AbhiDatabricks/databricks-uc-quickstart#13. The other grants are on
+    objects that exist before the deploy (checked at preview)."""
+    model = f"{stack}.wine_quality.{stack}_wine_quality_model"
+    grants = result.of_type("databricks:index/grant:Grant")
+    waits = {g.name: g.dependencies for g in grants}
+    on_model = f"mlops-grants-model-{model}@wine-quality-model-readers"
+    assert waits.pop(on_model) == ("mlops-model-model",)
+    assert set(waits.values()) == {()}
+
+
 def test_protection_follows_the_stack(result: Evaluation, stack: str) -> None:
     protected = {r.name for r in result.resources if r.protect and r.retain_on_delete}
     if stack == "prod":
