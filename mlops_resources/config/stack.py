@@ -239,14 +239,17 @@ class StackConfig(Section):
         return self.logs_inferences and self.monitoring.source == "batch_inference"
 
     @property
+    def model_schema(self) -> str | None:
+        """``catalog.schema`` of a Unity Catalog model, lowercase (None in the workspace
+        registry)."""
+        if self.model.registry != "unity_catalog":
+            return None
+        return f"{self.model.catalog}.{self.model.schema_name}".lower()
+
+    @property
     def serving_payload_table(self) -> str | None:
         """The serving endpoint's AI Gateway inference table, None when it is off."""
-        schema = (
-            f"{self.model.catalog}.{self.model.schema_name}"
-            if self.model.registry == "unity_catalog"
-            else None
-        )
-        return payload_table(self.serving, schema, self.environment, self.model_project)
+        return payload_table(self.serving, self.model_schema, self.environment, self.model_project)
 
     @property
     def serving_logs_inferences(self) -> bool:
@@ -421,7 +424,7 @@ def cross_field_problems(cfg: StackConfig) -> list[str]:
         cfg.serving,
         endpoint=cfg.serving_endpoint_name,
         registry=cfg.model.registry,
-        model_schema=f"{model.catalog}.{model.schema_name}" if unity_catalog else None,
+        model_schema=cfg.model_schema,
         readers_group=cfg.access.readers_group,
     )
     problems += monitoring_source_problems(

@@ -122,13 +122,6 @@ def _created_by_the_stack(cfg: StackConfig, key: str) -> bool:
     return key == LOG_KEY and not cfg.monitoring.enabled
 
 
-def model_schema(cfg: StackConfig) -> str | None:
-    """``catalog.schema`` of a Unity Catalog model (None in the workspace registry)."""
-    if cfg.model.registry != "unity_catalog":
-        return None
-    return f"{cfg.model.catalog}.{cfg.model.schema_name}".lower()
-
-
 def required_objects(cfg: StackConfig) -> list[RequiredObject]:
     """Catalogs, schemas and tables that must exist before the stack deploys, each with the
     first key that names it: the model's catalog and schema, every table of :func:`tables`
@@ -141,7 +134,7 @@ def required_objects(cfg: StackConfig) -> list[RequiredObject]:
     def need(securable: Securable, key: str) -> None:
         found.setdefault(securable, key)
 
-    schema = model_schema(cfg)
+    schema = cfg.model_schema
     if schema:
         catalog_name = schema.split(".")[0]
         need(Securable("catalog", catalog_name), f"{NAMESPACE}:model.catalog")
@@ -188,7 +181,7 @@ def preview_reads(cfg: StackConfig) -> list[Securable]:
     USE_CATALOG/USE_SCHEMA; it is also a required object). Each needs its
     :data:`READ_PRIVILEGES` privilege and USE_CATALOG/USE_SCHEMA on its parents."""
     reads = {required.securable for required in required_objects(cfg)}
-    schema = model_schema(cfg)
+    schema = cfg.model_schema
     if schema:
         reads.add(Securable("model", cfg.model_name.lower()))
     if cfg.monitoring.enabled:
@@ -223,7 +216,7 @@ def grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
         grant(principal, schema, "USE_SCHEMA")
 
     access, batch = cfg.access, cfg.batch_inference
-    schema = model_schema(cfg)
+    schema = cfg.model_schema
     if access.jobs_group:
         jobs = access.jobs_group
         for key, table in tables(cfg):
@@ -324,7 +317,7 @@ def model_collisions(views: Iterable[StackConfig]) -> list[str]:
         seen.setdefault(name, view)
     prefixes: dict[tuple[str, str], StackConfig] = {}
     for view in views:
-        schema = inference_table_schema(view.serving, model_schema(view))
+        schema = inference_table_schema(view.serving, view.model_schema)
         if not view.serving.enabled or schema is None:
             continue
         prefix = inference_table_prefix(view.serving, view.environment, view.model_project)

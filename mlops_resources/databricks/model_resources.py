@@ -22,7 +22,7 @@ from mlops_resources.config.monitoring import DRIFT_METRICS, monitored_metric_di
 from mlops_resources.config.schedule import ScheduleConfig
 from mlops_resources.config.serving import inference_table_prefix, inference_table_schema
 from mlops_resources.config.stack import StackConfig
-from mlops_resources.config.unity_catalog import Securable, model_schema
+from mlops_resources.config.unity_catalog import Securable
 from mlops_resources.databricks.batch_inference_job import BatchInferenceJob, BatchInferenceJobArgs
 from mlops_resources.databricks.code_source import CodeSource
 from mlops_resources.databricks.common import MANAGED_BY
@@ -64,7 +64,7 @@ def serving_args(
     """The endpoint of an enabled ``serving`` section, declared at ``served``'s version."""
     serving = cfg.serving
     assert serving.query_group is not None  # validated when enabled
-    schema = inference_table_schema(serving, model_schema(cfg))
+    schema = inference_table_schema(serving, cfg.model_schema)
     return ServingEndpointArgs(
         endpoint_name=cfg.serving_endpoint_name,
         model_name=cfg.model_name,

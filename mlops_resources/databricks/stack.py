@@ -33,18 +33,6 @@ from mlops_resources.databricks.serving_log_job import TASKS as SERVING_LOG_TASK
 from mlops_resources.databricks.training_job import SERVING_TASK
 from mlops_resources.databricks.training_job import TASKS as TRAINING_TASKS
 
-_COMPONENT_OUTPUTS = (
-    "experiment_id",
-    "experiment_name",
-    "model_name",
-    "training_job_id",
-    "training_job_url",
-    "batch_inference_job_id",
-    "batch_inference_job_url",
-    "models",
-)
-"""The outputs the component registers (the stack exports the monitor's and endpoint's too)."""
-
 
 def notebooks(cfg: StackConfig) -> tuple[str, ...]:
     """The notebooks the stack's jobs run (each a file of ``notebooks/``), every model's."""
@@ -159,7 +147,7 @@ class MlopsStack(pulumi.ComponentResource):
         self.outputs = outputs
         """What ``__main__.py`` exports: a one-model stack's outputs as they always were, or
         ``models``: model key -> that model's outputs (the same names)."""
-        self.register_outputs({k: v for k, v in outputs.items() if k in _COMPONENT_OUTPUTS})
+        self.register_outputs(outputs)
 
     @staticmethod
     def _grants(
