@@ -22,6 +22,7 @@ Why the plan looks like this (evidence in README.md, "What a real workspace enfo
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -58,6 +59,9 @@ class RequiredObject:
     securable: Securable
     key: str
     """The stack file key a user changes, e.g. ``mlops:batch_inference.input_table_name``."""
+    how: str = ""
+    """How the object comes to exist, when the stack's own job creates it ("": the object
+    pre-dates the stack, and its kind says who creates it)."""
 
 
 def _parents(full_name: str) -> tuple[Securable, Securable]:
@@ -129,10 +133,10 @@ def required_objects(cfg: StackConfig) -> list[RequiredObject]:
     table is created by the batch job unless ``output_table_exists`` says it pre-dates it; the
     inference log is created by its first logged run, and must exist once a monitor watches
     it."""
-    found: dict[Securable, str] = {}
+    found: dict[Securable, RequiredObject] = {}
 
-    def need(securable: Securable, key: str) -> None:
-        found.setdefault(securable, key)
+    def need(securable: Securable, key: str, how: str = "") -> None:
+        found.setdefault(securable, RequiredObject(securable, key, how))
 
     schema = cfg.model_schema
     if schema:
@@ -145,7 +149,7 @@ def required_objects(cfg: StackConfig) -> list[RequiredObject]:
         for parent in _parents(table):
             need(parent, key)
         if not _created_by_the_stack(cfg, key):
-            need(Securable("table", table), key)
+            need(Securable("table", table), key, _first_run_creates(cfg, key))
         if key == LOG_KEY and cfg.monitoring.enabled:
             # The monitor writes its metric tables there.
             for parent in _parents(cfg.monitor_output_schema):
@@ -155,7 +159,20 @@ def required_objects(cfg: StackConfig) -> list[RequiredObject]:
         # The endpoint creates its AI Gateway inference table there.
         for parent in _parents(serving_schema):
             need(parent, SERVING_SCHEMA_KEY)
-    return [RequiredObject(securable, key) for securable, key in found.items()]
+    return list(found.values())
+
+
+def _first_run_creates(cfg: StackConfig, key: str) -> str:
+    """For the monitored table, which a job of the stack creates on its first logged run:
+    which job, and the order that gets a monitor onto it (a monitor needs its table)."""
+    if key != LOG_KEY:
+        return ""
+    job = cfg.serving_log_job_name if cfg.serving_logs_inferences else cfg.batch_inference_job_name
+    return (
+        f"the first run of job '{job}' creates it: deploy with monitoring.log_inferences true "
+        "and monitoring.enabled false (which deletes a monitor already on), run that job once, "
+        "then enable the monitor (docs/deployment.md, section 10)"
+    )
 
 
 READ_PRIVILEGES: dict[SecurableKind, str] = {
@@ -280,11 +297,12 @@ def stack_grant_plan(cfg: StackConfig) -> dict[GrantKey, tuple[str, ...]]:
 def stack_required_objects(cfg: StackConfig) -> list[RequiredObject]:
     """Every model's :func:`required_objects`, each object once, with the first model key
     that names it."""
-    found: dict[Securable, str] = {}
+    found: dict[Securable, RequiredObject] = {}
     for view in cfg.model_views():
         for required in required_objects(view):
-            found.setdefault(required.securable, model_key_of(view, required.key))
-    return [RequiredObject(securable, key) for securable, key in found.items()]
+            key = model_key_of(view, required.key)
+            found.setdefault(required.securable, dataclasses.replace(required, key=key))
+    return list(found.values())
 
 
 def model_collisions(views: Iterable[StackConfig]) -> list[str]:

@@ -62,7 +62,7 @@ class MissingObjectsError(pulumi.RunError):
     def __init__(self, stack_file: str, missing: Sequence[tuple[RequiredObject, str]]) -> None:
         lines = "\n".join(
             f"  - {stack_file}: {required.key}: {kind} {name!r} is missing or not visible to "
-            f"this principal ({reason}); {HOW_TO_CREATE[kind].format(name=name)}"
+            f"this principal ({reason}); {required.how or HOW_TO_CREATE[kind].format(name=name)}"
             for required, reason in missing
             for kind, name in [(required.securable.kind, required.securable.name)]
         )

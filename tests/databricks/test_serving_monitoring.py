@@ -107,3 +107,19 @@ def test_without_the_payload_table_the_preview_fails_naming_the_key() -> None:
     assert f"mlops:serving.inference_table.table_name_prefix: table '{PAYLOAD}' is missing" in str(
         error
     )
+
+
+def test_a_monitored_stack_switched_to_the_endpoint_is_told_which_job_creates_the_table() -> None:
+    """Day two: staging's monitor watches the batch log, and the team sets ``source: serving``
+    in one change. The monitored table is now ``<prefix>_processed``, which only the serving
+    log job this same change declares creates, and a monitor needs its table (``table_id``,
+    ``catalog/data_table.go``): the preview fails before anything is declared, naming the key
+    and the job, and the order that gets there, not "create the table"."""
+    error, declared = refused("staging", FROM_SERVING, missing=frozenset({PROCESSED}))
+    assert isinstance(error, MissingObjectsError)
+    assert declared == []
+    message = str(error)
+    assert f"mlops:monitoring.inference_log_table: table '{PROCESSED}' is missing" in message
+    assert "the first run of job 'staging-wine-quality-serving-log-job' creates it" in message
+    assert "monitoring.enabled false" in message
+    assert "create the table" not in message
