@@ -38,8 +38,9 @@ FIXED_ACCESS_KEYS = {
     "the stack's one folder",
     "run_as_user": "the stack's models run as one principal, whose home holds the stack's one "
     "folder",
-    "readers_group": "the stack's one folder holds every model's experiment, and what is in a "
-    "folder inherits its readers (workspace ACL docs), so one group reads them all",
+    "readers_group": "the stack's one folder holds every model's experiment, and \"objects in "
+    'a folder inherit all permissions settings of that folder" (Databricks docs, workspace '
+    "ACLs), so one group reads them all",
 }
 """Keys of ``access`` a model may not override, and why."""
 

@@ -106,6 +106,18 @@ def test_model_entries_are_checked_and_problems_named_at_the_models_key() -> Non
     )
 
 
+def test_a_model_may_not_narrow_who_reads_its_experiment() -> None:
+    """Every model's experiment sits in the stack's one folder, and "Objects in a folder
+    inherit all permissions settings of that folder" (Databricks docs, "Share workspace objects
+    using folders"; provider ``docs/resources/permissions.md``, "Folder usage"): a model's own
+    ``readers_group`` would still let the shared group read it, so it is refused, while its
+    ``model_readers_group`` (a Unity Catalog grant on its own model) is allowed."""
+    message = _problems({"churn": {}, "fraud": {"access": {"readers_group": "fraud-team"}}})
+    assert "mlops:models.fraud.access.readers_group: the stack's one folder holds" in message
+    assert "inherit all permissions settings of that folder" in message
+    _validate({"churn": {}, "fraud": {"access": {"model_readers_group": "fraud-readers"}}})
+
+
 def test_two_models_writing_one_table_are_refused() -> None:
     batch = section("staging", "batch_inference")
     message = _problems({"churn": {"batch_inference": batch}, "fraud": {"batch_inference": batch}})
