@@ -183,6 +183,8 @@ class ModelJobs:
     inference: BatchInferenceJob
     serving_log: ServingLogJob | None
     """The serving inference log job (``monitoring.source: serving``), else None."""
+    settings: JobSettings
+    """The hardening and compute the jobs share (the retraining job's too)."""
 
 
 def declare_model_and_jobs(
@@ -265,7 +267,7 @@ def declare_model_and_jobs(
             ),
             opts,
         )
-    return ModelJobs(model, training, inference, serving_log)
+    return ModelJobs(model, training, inference, serving_log, settings)
 
 
 def model_served_version(cfg: StackConfig) -> ServedVersion | None:
@@ -304,7 +306,7 @@ def declare_serving_and_monitoring(
     if cfg.monitoring.enabled:
         monitoring = Monitoring(
             f"{name}-monitoring",
-            monitoring_args(cfg, found, code, job_settings(cfg), jobs.training.job_id),
+            monitoring_args(cfg, found, code, jobs.settings, jobs.training.job_id),
             opts,
         )
     return Served(serving, monitoring)
